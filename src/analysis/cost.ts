@@ -1,0 +1,79 @@
+// Static costs of a graph: parameters, multiply-accumulates, activation memory, per layer.
+import { nodeIndex, usersOf, type Graph, type Node } from '../ir/graph.js';
+import { opDecl } from '../ir/ops/index.js';
+import { bytesPerElement, numel, type Shape } from '../ir/types.js';
+
+export function nodeMacs(n: Node, argShapes: readonly Shape[]): number {
+  const decl = opDecl(n.op) as { macs?: (a: readonly Shape[], attrs: unknown, out: Shape) => number };
+  return decl.macs ? decl.macs(argShapes, n.attrs, n.type.shape) : 0;
+}
+
+export function countParams(g: Graph): number {
+  return g.nodes.reduce((s, n) => s + (n.op === 'param' ? numel(n.type.shape) : 0), 0);
+}
+
+/** Multiply-accumulates of matmuls and convolutions for one image (batch 1). */
+export function countMacs(g: Graph): number {
+  const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
+  return g.nodes.reduce((s, n) => s + nodeMacs(n, n.args.map((a) => shapes.get(a)!)), 0);
+}
+
+const isActivation = (n: Node) => n.op !== 'param' && n.op !== 'const';
+
+/** Peak bytes of simultaneously live activations at batch 1 (each value lives from its definition to its last use). */
+export function peakActivationBytes(g: Graph, batch = 1): number {
+  const lastUse = new Map<number, number>();
+  g.nodes.forEach((n, i) => n.args.forEach((a) => lastUse.set(a, i)));
+  const outs = new Set(g.outputs.map((o) => o.id));
+  let live = 0, peak = 0;
+  const dying: number[][] = g.nodes.map(() => []);
+  g.nodes.forEach((n) => { const e = lastUse.get(n.id); if (e !== undefined && !outs.has(n.id)) dying[e]!.push(n.id); });
+  const size = new Map(g.nodes.map((n) => [n.id, isActivation(n) ? numel(n.type.shape, batch) * bytesPerElement(n.type.dtype) : 0]));
+  g.nodes.forEach((n, i) => {
+    live += size.get(n.id)!;
+    peak = Math.max(peak, live);
+    for (const d of dying[i]!) live -= size.get(d)!;
+  });
+  return peak;
+}
+
+export interface LayerRow {
+  readonly layer: string;
+  readonly output: Shape;
+  readonly params: number;
+  readonly macs: number;
+  readonly ops: number;
+}
+
+/** Layer key: "blocks.N" for encoder blocks, else the top-level module (timm naming). */
+function layerOf(n: Node): string {
+  const path = n.op === 'param' ? n.attrs.name.split('.').slice(0, -1).join('.') || n.attrs.name : n.scope;
+  const parts = path.split('.');
+  if (!path) return n.op === 'input' ? 'input' : '(top)';
+  return parts[0] === 'blocks' && parts.length > 1 ? `blocks.${parts[1]}` : parts[0]!;
+}
+
+export function layerTable(g: Graph): LayerRow[] {
+  const rows = new Map<string, { output: Shape; params: number; macs: number; ops: number }>();
+  const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
+  const users = usersOf(g);
+  const byId = nodeIndex(g);
+  let prev = '';
+  for (const n of g.nodes) {
+    if (n.op === 'input') continue;
+    // Ops outside any module (token concat, pooling) belong to the layer before them.
+    const own = layerOf(n);
+    const key = own === '(top)' && prev ? prev : own;
+    prev = key;
+    const r = rows.get(key) ?? { output: n.type.shape, params: 0, macs: 0, ops: 0 };
+    if (n.op === 'param') r.params += numel(n.type.shape);
+    else if (n.op !== 'const') {
+      r.macs += nodeMacs(n, n.args.map((a) => shapes.get(a)!));
+      r.ops += 1;
+      // The layer's output: its last value used outside the layer (or a graph output).
+      if ((users.get(n.id) ?? []).some((u) => layerOf(byId.get(u)!) !== own) || g.outputs.some((o) => o.id === n.id)) r.output = n.type.shape;
+    }
+    rows.set(key, r);
+  }
+  return [...rows].map(([layer, r]) => ({ layer, ...r }));
+}

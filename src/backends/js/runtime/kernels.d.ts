@@ -1,0 +1,15 @@
+type F = Float32Array;
+type S = readonly number[];
+export function linear(x: F, rows: number, K: number, w: F, b: F | null, N: number): F;
+export function matmul(a: F, aShape: S, b: F, bShape: S, outShape: S): F;
+export function attention(q: F, k: F, v: F, G: number, T: number, S: number, d: number, dv: number, scale: number): F;
+export function conv2d(x: F, xShape: S, w: F, wShape: S, bias: F | null, stride: S, pad: S): F;
+export function layernorm(x: F, rows: number, D: number, w: F | null, b: F | null, eps: number): F;
+export function softmax(x: F, outer: number, n: number, inner: number): F;
+export function unary(name: string, x: F): F;
+export function binary(name: string, a: F, aShape: S, b: F, bShape: S, outShape: S): F;
+export function expand(x: F, xShape: S, outShape: S): F;
+export function transpose(x: F, xShape: S, perm: S): F;
+export function concat(xs: F[], sizes: S, outer: number, inner: number): F;
+export function slice(x: F, outer: number, n: number, inner: number, start: number, end: number): F;
+export function mean(x: F, outer: number, n: number, inner: number): F;

@@ -1,0 +1,93 @@
+// safetensors reading, shared by vitc and by every generated JS module (inlined there verbatim).
+// Format: u64 little-endian header size N, N bytes of JSON {name: {dtype, shape, data_offsets}}, data.
+
+const ST_DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+
+/** Parse safetensors bytes into {name: {dtype, shape, bytes}}; throws Error with a clear message. */
+export function parseSafetensors(bytes) {
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (u8.length < 8) throw new Error(`not a safetensors file: ${u8.length} bytes is shorter than the 8-byte header size`);
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const headerLen = Number(dv.getBigUint64(0, true));
+  if (u8[8] !== 0x7b) throw new Error('not a safetensors file: no JSON header after the 8-byte size');
+  if (headerLen > u8.length - 8) throw new Error(`truncated safetensors file: the header claims ${headerLen} bytes but only ${u8.length - 8} follow`);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    throw new Error(`not a safetensors file: the header is not JSON (${e.message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new Error('not a safetensors file: the header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = u8.length - dataStart;
+  const tensors = {};
+  for (const name of Object.keys(header)) {
+    if (name === '__metadata__') continue;
+    const t = header[name];
+    const size = ST_DTYPE_BYTES[t && t.dtype];
+    if (!t || !Array.isArray(t.shape) || !Array.isArray(t.data_offsets) || t.data_offsets.length !== 2) throw new Error(`tensor "${name}": malformed header entry`);
+    if (size === undefined) throw new Error(`tensor "${name}": unsupported dtype ${t.dtype} (supported: ${Object.keys(ST_DTYPE_BYTES).join(', ')})`);
+    const [begin, end] = t.data_offsets;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (end > dataLen) throw new Error(`truncated safetensors file: tensor "${name}" ends at byte ${end} of the data section but the file has only ${dataLen}`);
+    if (end - begin !== count * size || begin < 0) throw new Error(`tensor "${name}": data_offsets [${begin}, ${end}] do not fit shape [${t.shape.join(',')}] of ${t.dtype}`);
+    tensors[name] = { dtype: t.dtype, shape: t.shape, bytes: u8.subarray(dataStart + begin, dataStart + end) };
+  }
+  return tensors;
+}
+
+function halfToFloat(h) {
+  const s = (h & 0x8000) ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 5.960464477539063e-8;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * Math.pow(2, e - 15);
+}
+
+/** A tensor's values as a fresh Float32Array, whatever its stored dtype. */
+export function tensorToFloat32(t) {
+  const b = t.bytes;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const n = t.shape.reduce((a, c) => a * c, 1);
+  const out = new Float32Array(n);
+  switch (t.dtype) {
+    case 'F32':
+      if (b.byteOffset % 4 === 0) out.set(new Float32Array(b.buffer, b.byteOffset, n));
+      else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+      break;
+    case 'F64': for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true); break;
+    case 'F16': for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true)); break;
+    case 'BF16': {
+      const u32 = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
+      break;
+    }
+    default: throw new Error(`unsupported dtype ${t.dtype}`);
+  }
+  return out;
+}
+
+/**
+ * Bind the expected parameters [[name, shape], ...] to tensors of a parsed file as Float32Arrays.
+ * Missing tensors and shape mismatches are errors; extra tensors are returned in `unused`.
+ */
+export function bindWeights(tensors, expected) {
+  const values = [];
+  const problems = [];
+  for (const [name, shape] of expected) {
+    const t = tensors[name];
+    if (!t) { problems.push(`missing tensor "${name}" (expected shape [${shape.join(',')}])`); continue; }
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      problems.push(`tensor "${name}" has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
+      continue;
+    }
+    values.push(tensorToFloat32(t));
+  }
+  if (problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    throw new Error(problems[0] + more);
+  }
+  const want = new Set(expected.map((e) => e[0]));
+  return { values, unused: Object.keys(tensors).filter((n) => !want.has(n)).sort() };
+}

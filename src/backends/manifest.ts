@@ -1,0 +1,60 @@
+// manifest.json: what every build directory says about itself (design note 5).
+import { createHash } from 'node:crypto';
+import { inputs, outputNodes, params, type Graph } from '../ir/graph.js';
+import { fmtInit } from '../ir/ops/source.js';
+import type { Dim } from '../ir/types.js';
+import type { Spec } from '../spec/load.js';
+import { vitcVersion } from '../paths.js';
+import { countParams, countMacs } from '../analysis/cost.js';
+import type { Precision } from './backend.js';
+
+export interface TensorSig { readonly name: string; readonly dtype: string; readonly shape: readonly Dim[] }
+export interface WeightSig { readonly name: string; readonly shape: readonly number[]; readonly init: string }
+
+export interface Manifest {
+  readonly format: 'vitc-build/1';
+  readonly vitc: string;
+  readonly spec: { readonly name: string; readonly sha256: string; readonly description: string };
+  readonly target: string;
+  readonly precision: Precision;
+  readonly entry: string;
+  readonly inputs: readonly TensorSig[];
+  readonly outputs: readonly TensorSig[];
+  readonly weights: readonly WeightSig[];
+  readonly stats: { readonly parameters: number; readonly macs_per_image: number };
+  readonly preprocess: Spec['config']['preprocess'];
+  readonly files: readonly { readonly path: string; readonly sha256: string; readonly bytes: number }[];
+}
+
+export function makeManifest(spec: Spec, g: Graph, target: string, precision: Precision, entry: string): Manifest {
+  const sig = (name: string, t: { dtype: string; shape: readonly Dim[] }): TensorSig => ({ name, dtype: t.dtype, shape: [...t.shape] });
+  const outs = outputNodes(g);
+  return {
+    format: 'vitc-build/1',
+    vitc: vitcVersion,
+    spec: { name: spec.config.name, sha256: spec.hash, description: spec.config.description },
+    target,
+    precision,
+    entry,
+    inputs: inputs(g).map((n) => sig(n.attrs.name, n.type)),
+    outputs: g.outputs.map((o, i) => sig(o.name, outs[i]!.type)),
+    weights: params(g).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: fmtInit(p.attrs.init) })),
+    stats: { parameters: countParams(g), macs_per_image: countMacs(g) },
+    preprocess: spec.config.preprocess,
+    files: [],
+  };
+}
+
+export function withFiles(m: Manifest, files: readonly { path: string; contents: string | Uint8Array }[]): Manifest {
+  return {
+    ...m,
+    files: files.map((f) => {
+      const bytes = typeof f.contents === 'string' ? Buffer.from(f.contents, 'utf8') : f.contents;
+      return { path: f.path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+    }),
+  };
+}
+
+export function manifestJson(m: Manifest): string {
+  return JSON.stringify(m, null, 2) + '\n';
+}

@@ -1,0 +1,57 @@
+// Command-line options via node:util parseArgs, with vitc's error messages (exit 1, did-you-mean).
+import { parseArgs } from 'node:util';
+import { fail } from '../diag/diagnostic.js';
+import { didYouMean } from '../util/suggest.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+}
+
+export interface Parsed {
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+}
+
+export function parseCommandArgs(command: string, argv: readonly string[], options: Record<string, OptionSpec>): Parsed {
+  try {
+    const r = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: r.values as Parsed['values'], positionals: r.positionals };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const m = /'(-{1,2}[^' ]+)'/.exec(err.message);
+    const flag = m?.[1] ?? '';
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const names = Object.keys(options).map((o) => `--${o}`).concat('--help');
+      fail('cli/unknown-option', `vitc ${command}: unknown option ${flag}`, undefined, didYouMean(flag.split('=')[0]!, names) ?? `see vitc ${command} --help`);
+    }
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      fail('cli/option-value', `vitc ${command}: ${flag ? `option ${flag} ` : ''}${/argument missing/.test(err.message) ? 'needs a value' : 'does not take a value'}`, undefined, `see vitc ${command} --help`);
+    }
+    fail('cli/args', `vitc ${command}: ${err.message.split('\n')[0]}`, undefined, `see vitc ${command} --help`);
+  }
+}
+
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function flag(p: Parsed, name: string): boolean {
+  return p.values[name] === true;
+}
+
+export function intOption(command: string, p: Parsed, name: string, dflt: number, min = 0): number {
+  const v = str(p, name);
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min) fail('cli/option-value', `vitc ${command}: --${name} must be an integer >= ${min}; got "${v}"`);
+  return Number(v);
+}
+
+/** Exactly `n` positionals, else a usage error. */
+export function positionals(command: string, p: Parsed, names: readonly string[]): string[] {
+  if (p.positionals.length < names.length) fail('cli/usage', `vitc ${command}: missing ${names.slice(p.positionals.length).join(' ')}`, undefined, `usage: vitc ${command} ${names.join(' ')} [options]; see vitc ${command} --help`);
+  if (p.positionals.length > names.length) fail('cli/usage', `vitc ${command}: unexpected argument "${p.positionals[names.length]}"`, undefined, `see vitc ${command} --help`);
+  return p.positionals;
+}

@@ -1,0 +1,75 @@
+import { compile, writeBuildDir } from '../../compile.js';
+import { BACKENDS } from '../../backends/registry.js';
+import { DUMP_POINTS } from '../../passes/pipeline.js';
+import { formatDiagnostic, note } from '../../diag/diagnostic.js';
+import { checkWeights, readFileOrFail } from '../../weights/safetensors.js';
+import { intOption, positionals, str, type Parsed } from '../args.js';
+import type { Command, Io } from '../command.js';
+import { checkDumpName, fmtBytes, fmtGmacs, fmtInt } from './shared.js';
+import type { Precision } from '../../backends/backend.js';
+import { fail } from '../../diag/diagnostic.js';
+
+export const buildCmd: Command = {
+  name: 'build',
+  summary: 'compile a spec for a target into a build directory',
+  help: `usage: vitc build SPEC --target TARGET [-o DIR] [options]
+
+Compiles SPEC and writes a build directory: the target's files plus manifest.json (spec name and
+sha256, vitc version, target, precision, input/output shapes with the symbolic batch B, the expected
+weight names and shapes). The same spec and options give byte-identical files. The directory is
+written to a temporary sibling first and renamed into place, so a failed build leaves nothing behind.
+
+targets:
+${Object.values(BACKENDS).map((b) => `  ${b.name.padEnd(6)} ${b.description}`).join('\n')}
+
+options:
+  -t, --target TARGET      target (default js)
+  -o, --out DIR            output directory (default out/<spec name>-<target>)
+  --precision P            fp32 (default) or fp16 where the target supports it
+  --weights W.safetensors  weights to embed (targets that embed them); for js, checked against the model
+  --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
+  --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
+  -h, --help               this help
+
+example:
+  vitc build spec/vit-b16.yaml --target js -o out/vit-b16
+  node -e "import('./out/vit-b16/model.mjs').then(async m => { const net = await m.load('w.safetensors'); ... })"`,
+  options: {
+    target: { type: 'string', short: 't' },
+    out: { type: 'string', short: 'o' },
+    precision: { type: 'string' },
+    weights: { type: 'string' },
+    seed: { type: 'string' },
+    'dump-ir': { type: 'string' },
+    'external-data-threshold': { type: 'string' },
+  },
+  async run(p: Parsed, io: Io) {
+    const [file] = positionals('build', p, ['SPEC']);
+    const target = str(p, 'target') ?? 'js';
+    const precision = (str(p, 'precision') ?? 'fp32') as Precision;
+    if (precision !== 'fp32' && precision !== 'fp16') fail('cli/precision', `--precision must be fp32 or fp16; got "${precision}"`);
+    const dumpAfter = str(p, 'dump-ir');
+    if (dumpAfter !== undefined) checkDumpName(dumpAfter);
+    const weightsFile = str(p, 'weights');
+    const weights = weightsFile ? { bytes: readFileOrFail(weightsFile, 'weights'), file: weightsFile } : undefined;
+    const thresholdText = str(p, 'external-data-threshold');
+    const compiled = await compile(file!, target, {
+      precision,
+      weights,
+      seed: intOption('build', p, 'seed', 0),
+      externalDataThreshold: thresholdText === undefined ? undefined : intOption('build', p, 'external-data-threshold', 0),
+    }, dumpAfter);
+    if (weights && !compiled.backend.embedsWeights) {
+      const { unused } = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
+      io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time`)));
+    }
+    for (const n of compiled.spec.notes) io.err(formatDiagnostic(n));
+    if (compiled.dump) io.out(compiled.dump.trimEnd());
+    const outDir = str(p, 'out') ?? `out/${compiled.spec.config.name}-${target}`;
+    writeBuildDir(outDir, compiled.files);
+    const m = compiled.manifest;
+    io.out(`${outDir}: ${m.spec.name} for ${target} (${precision}): ${m.files.map((f) => `${f.path} ${fmtBytes(f.bytes)}`).join(', ')}, manifest.json`);
+    io.out(`  ${fmtInt(m.stats.parameters)} parameters, ${fmtGmacs(m.stats.macs_per_image)} GMACs per image; input ${m.inputs.map((i) => `${i.name} [${i.shape.join(',')}]`).join(', ')} -> ${m.outputs.map((o) => `${o.name} [${o.shape.join(',')}]`).join(', ')}`);
+    return 0;
+  },
+};

@@ -1,0 +1,135 @@
+import { writeFileSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { BACKENDS } from '../../backends/registry.js';
+import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
+import { prepare, randomWeightsFor, sampleInput, validateWeights, openSession, isBuildDir } from '../../runner.js';
+import { readNpy, writeNpy } from '../../weights/npy.js';
+import { readFileOrFail } from '../../weights/safetensors.js';
+import { intOption, positionals, str, type Parsed } from '../args.js';
+import type { Command, Io } from '../command.js';
+import type { Precision } from '../../backends/backend.js';
+import { loadSpec } from '../../spec/load.js';
+
+export const runCmd: Command = {
+  name: 'run',
+  summary: 'build (to a temporary directory) and execute a model',
+  help: `usage: vitc run SPEC|BUILD_DIR [--weights W.safetensors] [--input X.npy] [--output Y.npy] [options]
+
+Builds SPEC for the target into a temporary directory (or uses BUILD_DIR from vitc build) and runs it
+with that target's runner: ${Object.values(BACKENDS).map((b) => b.name).join(', ')}. Prints the top classes of each image and the time taken.
+
+  --weights W   safetensors with timm state-dict names; every expected tensor must be present with
+                its shape. Without it, seeded random weights are used (and the run says so).
+  --input X     float32 NCHW .npy [N, C, H, W] matching the spec; any batch size N. Without it, a
+                synthetic sample image (batch --batch) normalized with the spec's preprocess mean/std.
+  --output Y    write the logits [N, classes] as float32 .npy.
+
+options:
+  -t, --target TARGET   target (default js; with BUILD_DIR, the directory's target)
+  --precision P         fp32 (default) or fp16 where the target supports it
+  --seed N              seed of the random weights (default 0)
+  --batch N             batch size of the synthetic input (default 1)
+  --top K               classes to print per image (default 5; 0 prints none)
+  --threads N           intra-op threads for runtimes that have them (default 2)
+  -h, --help            this help
+
+examples:
+  vitc run spec/vit-b16.yaml
+  vitc run spec/vit-b16.yaml --weights vit-b16.safetensors --input batch.npy --output logits.npy`,
+  options: {
+    target: { type: 'string', short: 't' },
+    precision: { type: 'string' },
+    weights: { type: 'string' },
+    input: { type: 'string' },
+    output: { type: 'string' },
+    seed: { type: 'string' },
+    batch: { type: 'string' },
+    top: { type: 'string' },
+    threads: { type: 'string' },
+  },
+  async run(p: Parsed, io: Io) {
+    const [what] = positionals('run', p, ['SPEC|BUILD_DIR']);
+    const seed = intOption('run', p, 'seed', 0);
+    const top = intOption('run', p, 'top', 5);
+    const threads = intOption('run', p, 'threads', 2, 1);
+    const precision = (str(p, 'precision') ?? 'fp32') as Precision;
+    if (precision !== 'fp32' && precision !== 'fp16') fail('cli/precision', `--precision must be fp32 or fp16; got "${precision}"`);
+    const weightsFile = str(p, 'weights');
+    const userWeights = weightsFile ? readFileOrFail(weightsFile, 'weights') : undefined;
+    const dirGiven = isBuildDir(what!);
+    const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: userWeights ? { bytes: userWeights, file: weightsFile! } : undefined });
+    try {
+      const m = prepared.manifest;
+      // Everything is validated before anything is printed, so an error is the only line.
+      const info: string[] = [];
+      if (dirGiven && userWeights && prepared.backend.embedsWeights) {
+        fail('run/weights', `${what} embeds its weights; rebuild it with vitc build --weights ${weightsFile}`);
+      }
+      const inShape = m.inputs[0]!.shape;
+      let input: Float32Array;
+      let batch: number;
+      const inputFile = str(p, 'input');
+      if (inputFile) {
+        const arr = readNpy(inputFile, readFileOrFail(inputFile, 'input'));
+        const want = inShape.slice(1) as number[];
+        if (arr.shape.length !== 4 || arr.shape.slice(1).some((d, i) => d !== want[i]) || arr.shape[0] === 0) {
+          fail('run/input-shape', `input has shape (${arr.shape.join(', ')}); ${m.spec.name} expects (N, ${want.join(', ')}) float32 NCHW`, fileSpan(inputFile));
+        }
+        input = arr.data;
+        batch = arr.shape[0]!;
+      } else {
+        batch = intOption('run', p, 'batch', 1, 1);
+        input = sampleInput(m, batch);
+        info.push(`input: a synthetic ${inShape[2]}x${inShape[3]} sample image${batch > 1 ? ` (batch ${batch})` : ''}, normalized with the spec's mean/std`);
+      }
+      let weights: Uint8Array;
+      if (userWeights) {
+        const unused = validateWeights(m, weightsFile!, userWeights);
+        if (unused.length) info.push(formatDiagnostic(note('run/unused-weights', `${unused.length} tensors are not used by ${m.spec.name}: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? ', ...' : ''}`, fileSpan(weightsFile!))));
+        weights = userWeights;
+      } else {
+        info.push(`${m.spec.name}: no --weights given: using seeded random weights (seed ${seed}); the classes below say nothing about real images`);
+        weights = randomWeightsFor(m, seed);
+      }
+      for (const line of info) io.err(line);
+      const t0 = performance.now();
+      const session = await openSession(prepared, weights, threads);
+      const t1 = performance.now();
+      let logits: Float32Array;
+      try {
+        logits = await session.forward(input, batch);
+      } finally {
+        await session.close();
+      }
+      const t2 = performance.now();
+      const classes = logits.length / batch;
+      const outFile = str(p, 'output');
+      if (outFile) writeFileSync(outFile, writeNpy([batch, classes], logits));
+      const labels = loadLabels(what!, dirGiven);
+      for (let b = 0; b < batch && top > 0; b++) {
+        const row = logits.subarray(b * classes, (b + 1) * classes);
+        const mx = row.reduce((a, v) => Math.max(a, v), -Infinity);
+        const z = row.reduce((a, v) => a + Math.exp(v - mx), 0);
+        const order = [...row.keys()].sort((i, j) => row[j]! - row[i]! || i - j).slice(0, top);
+        io.out(`image ${b}: top-${Math.min(top, classes)} of ${classes} classes`);
+        order.forEach((c, r) => io.out(`  ${r + 1}. class ${String(c).padEnd(5)} p=${(Math.exp(row[c]! - mx) / z).toFixed(4)}  logit=${row[c]!.toFixed(4)}${labels?.[c] ? `  ${labels[c]}` : ''}`));
+      }
+      io.out(`${m.spec.name} on ${m.target} (${m.precision}): forward ${(t2 - t1).toFixed(0)} ms for batch ${batch} (${((t2 - t1) / batch).toFixed(0)} ms/image); load ${(t1 - t0).toFixed(0)} ms${outFile ? `; logits [${batch}, ${classes}] written to ${outFile}` : ''}`);
+      return 0;
+    } finally {
+      prepared.cleanup();
+    }
+  },
+};
+
+/** Class names from the spec's `labels` file, when it has one (spec runs only). */
+function loadLabels(what: string, isDir: boolean): string[] | undefined {
+  if (isDir) return undefined;
+  const labels = loadSpec(what).config.labels;
+  if (!labels) return undefined;
+  try {
+    return readFileSync(resolve(dirname(what), labels), 'utf8').split('\n').map((s) => s.trim());
+  } catch {
+    return fail('run/labels', `cannot read labels file ${labels}`);
+  }
+}

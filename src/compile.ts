@@ -1,0 +1,78 @@
+// The compiler driver: spec -> IR -> passes -> backend files -> build directory.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve, basename } from 'node:path';
+import { loadSpec, type Spec } from './spec/load.js';
+import { buildVit } from './models/vit.js';
+import { runPipeline } from './passes/pipeline.js';
+import type { Graph } from './ir/graph.js';
+import { getBackend } from './backends/registry.js';
+import type { Backend, BuildOptions, OutputFile } from './backends/backend.js';
+import { makeManifest, manifestJson, withFiles, type Manifest } from './backends/manifest.js';
+import { fail } from './diag/diagnostic.js';
+
+export interface Compiled {
+  readonly spec: Spec;
+  readonly backend: Backend;
+  readonly graph: Graph;
+  readonly manifest: Manifest;
+  readonly files: readonly OutputFile[];
+  readonly dump?: string;
+}
+
+/** Spec file -> verified IR, as built (before passes). */
+export function buildGraph(spec: Spec): Graph {
+  return buildVit(spec);
+}
+
+export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {
+  const backend = getBackend(target);
+  if (!backend.precisions.includes(options.precision)) {
+    fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
+  }
+  const spec = loadSpec(specPath);
+  const built = buildGraph(spec);
+  const { graph, dump } = runPipeline(built, { nativeComposites: backend.nativeComposites }, dumpAfter);
+  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entry);
+  const emitted = await backend.emit({ spec, graph, options, manifest: manifest0 });
+  const manifest = withFiles(manifest0, emitted);
+  const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];
+  return { spec, backend, graph, manifest, files, dump };
+}
+
+/**
+ * Write files into `outDir` atomically: everything goes to a temporary sibling directory that is
+ * renamed into place, so a failed build never leaves a half-written directory. An existing
+ * directory is replaced only if it is empty or a previous vitc build (has manifest.json).
+ */
+export function writeBuildDir(outDir: string, files: readonly OutputFile[]): void {
+  const target = resolve(outDir);
+  if (existsSync(target)) {
+    const st = statSync(target);
+    if (!st.isDirectory()) fail('io/out-dir', `${outDir} exists and is not a directory`);
+    const entries = readdirSync(target);
+    if (entries.length > 0 && !entries.includes('manifest.json')) {
+      fail('io/out-dir', `refusing to replace ${outDir}: it is not empty and not a vitc build directory (no manifest.json)`);
+    }
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = join(dirname(target), `.vitc-tmp-${basename(target)}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  try {
+    for (const f of files) {
+      mkdirSync(dirname(join(tmp, f.path)), { recursive: true });
+      writeFileSync(join(tmp, f.path), f.contents);
+    }
+    if (existsSync(target)) {
+      const old = `${tmp}-old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

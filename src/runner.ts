@@ -1,0 +1,97 @@
+// What `vitc run` does, as a library (the golden tests use exactly this path):
+// build a spec into a temporary directory (or take a build directory), bind weights, run batches.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile, writeBuildDir } from './compile.js';
+import { getBackend } from './backends/registry.js';
+import type { Backend, BuildOptions, Session } from './backends/backend.js';
+import type { Manifest } from './backends/manifest.js';
+import { DiagnosticError, error, fail, fileSpan } from './diag/diagnostic.js';
+import { randomWeights } from './weights/random.js';
+import { checkWeights, writeSafetensors } from './weights/safetensors.js';
+import type { Init } from './ir/ops/index.js';
+
+export interface Prepared {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly backend: Backend;
+  /** Remove the temporary build directory (no-op for a user's build directory). */
+  cleanup(): void;
+}
+
+export function isBuildDir(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'));
+}
+
+export function readManifest(dir: string): Manifest {
+  const file = join(dir, 'manifest.json');
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    if (m.format !== 'vitc-build/1') throw new Error(`unknown format ${JSON.stringify(m.format)}`);
+    return m;
+  } catch (e) {
+    throw new DiagnosticError([error('build/manifest', `not a vitc build manifest: ${(e as Error).message}`, fileSpan(file))]);
+  }
+}
+
+/** A build directory for `specOrDir`: the directory itself, or a fresh temporary build of the spec. */
+export async function prepare(specOrDir: string, target: string | undefined, options: BuildOptions): Promise<Prepared> {
+  if (isBuildDir(specOrDir)) {
+    const manifest = readManifest(specOrDir);
+    if (target && target !== manifest.target) fail('run/target', `${specOrDir} was built for ${manifest.target}, not ${target}`, undefined, `rebuild with vitc build --target ${target}`);
+    return { dir: specOrDir, manifest, backend: getBackend(manifest.target), cleanup: () => {} };
+  }
+  const compiled = await compile(specOrDir, target ?? 'js', options);
+  const base = mkdtempSync(join(tmpdir(), 'vitc-run-'));
+  const dir = join(base, 'build');
+  writeBuildDir(dir, compiled.files);
+  return { dir, manifest: compiled.manifest, backend: compiled.backend, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/** Parse "normal(0.02)" etc. from a manifest back into an Init. */
+function parseInit(s: string): Init {
+  const m = /^(\w+)\(([^)]*)\)$/.exec(s);
+  const args = (m?.[2] ?? '').split(',').map(Number);
+  switch (m?.[1]) {
+    case 'normal': return { kind: 'normal', std: args[0]! };
+    case 'uniform': return { kind: 'uniform', low: args[0]!, high: args[1]! };
+    case 'constant': return { kind: 'constant', value: args[0]! };
+    default: throw new Error(`unknown init ${s}`);
+  }
+}
+
+/** Seeded random weights for a build, as safetensors bytes. */
+export function randomWeightsFor(manifest: Manifest, seed: number): Uint8Array {
+  return writeSafetensors(randomWeights(manifest.weights.map((w) => ({ name: w.name, shape: w.shape, init: parseInit(w.init) })), seed));
+}
+
+/** Validate user weights against a build (missing names, shapes); returns unused tensor names. */
+export function validateWeights(manifest: Manifest, file: string, bytes: Uint8Array): string[] {
+  return checkWeights(file, bytes, manifest.weights.map((w) => [w.name, w.shape] as const)).unused;
+}
+
+/**
+ * A deterministic synthetic sample image batch for the model's input: smooth color gradients with a
+ * bright disc (a different position per batch item), in [0, 1], normalized with the spec's mean/std.
+ */
+export function sampleInput(manifest: Manifest, batch: number): Float32Array {
+  const [, C, H, W] = manifest.inputs[0]!.shape as [string, number, number, number];
+  const mean = manifest.preprocess.mean ?? new Array(C).fill(0.5);
+  const std = manifest.preprocess.std ?? new Array(C).fill(0.5);
+  const out = new Float32Array(batch * C * H * W);
+  for (let b = 0; b < batch; b++) {
+    const cx = W * (0.35 + 0.3 * ((b * 0.618) % 1)), cy = H * 0.5, r = Math.min(H, W) * 0.2;
+    for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const grad = c % 3 === 0 ? x / W : c % 3 === 1 ? y / H : 0.5 + 0.5 * Math.sin((x + y) / 9);
+      const disc = (x - cx) ** 2 + (y - cy) ** 2 < r * r ? 0.8 : 0;
+      const v = Math.min(1, 0.6 * grad + disc);
+      out[((b * C + c) * H + y) * W + x] = (v - mean[c]!) / std[c]!;
+    }
+  }
+  return out;
+}
+
+export async function openSession(p: Prepared, weights: Uint8Array, threads?: number): Promise<Session> {
+  return p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads });
+}

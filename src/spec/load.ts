@@ -1,0 +1,97 @@
+// Load a spec file: read YAML with source positions, follow `extends`, validate against the
+// JSON Schema, resolve defaults and constraints. Every problem becomes a Diagnostic at the user's text.
+import { createHash } from 'node:crypto';
+import { basename, dirname, extname, relative, resolve, isAbsolute } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { DiagnosticError, error, type Diagnostic, type Span } from '../diag/diagnostic.js';
+import { mergeSourced, parseYamlSource, readSource, toPlain, SpanIndex, type SourcedNode } from './yaml-source.js';
+import { validateSpecData } from './schema.js';
+import { resolveConfig, type ModelConfig } from './config.js';
+
+export interface Spec {
+  readonly config: ModelConfig;
+  /** The spec file as the user named it. */
+  readonly file: string;
+  /** sha256 of the merged spec data in canonical JSON: the identity of what is compiled. */
+  readonly hash: string;
+  /** Canonical merged spec data (after `extends`). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly spans: SpanIndex;
+  /** Notes (not errors), e.g. keys with no effect at inference. */
+  readonly notes: readonly Diagnostic[];
+}
+
+/** How a path appears in messages: relative to the working directory when inside it. */
+export function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+function loadChain(absPath: string, chain: string[], referencedFrom?: Span): SourcedNode {
+  const src = readSource(absPath, displayPath(absPath), referencedFrom);
+  const real = safeRealpath(absPath);
+  const tree = parseYamlSource(src);
+  if (tree.kind !== 'map') {
+    throw new DiagnosticError([error('spec/not-mapping', 'a spec must be a YAML mapping of keys to values', tree.span)]);
+  }
+  const ext = tree.entries.get('extends');
+  let merged: SourcedNode = tree;
+  if (ext) {
+    if (ext.node.kind !== 'leaf' || typeof ext.node.value !== 'string') {
+      throw new DiagnosticError([error('spec/type', '"extends" must be a string path', ext.node.span)]);
+    }
+    const target = resolve(dirname(absPath), ext.node.value);
+    const targetReal = safeRealpath(target);
+    const seen = [...chain, real];
+    if (seen.includes(targetReal)) {
+      const cycle = [...seen.slice(seen.indexOf(targetReal)), targetReal].map((p) => basename(p)).join(' -> ');
+      throw new DiagnosticError([error('spec/extends-cycle', `extends cycle: ${cycle}`, ext.node.span)]);
+    }
+    const base = loadChain(target, seen, ext.node.span);
+    // name, description and extends belong to the file that states them; they are not inherited.
+    const inheritable: SourcedNode = base.kind === 'map'
+      ? { ...base, entries: new Map([...base.entries].filter(([k]) => k !== 'name' && k !== 'description' && k !== 'extends')) }
+      : base;
+    merged = mergeSourced(inheritable, tree);
+  }
+  return merged;
+}
+
+function safeRealpath(p: string): string {
+  try { return realpathSync(p); } catch { return resolve(p); }
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Files whose name starts with "_" are partial specs: shared keys for others to extend. */
+export function isPartialSpec(path: string): boolean {
+  return basename(path).startsWith('_');
+}
+
+/** Read a spec file and what it extends, merged and schema-validated (no model constraints yet). */
+export function loadSpecData(path: string): { file: string; abs: string; data: Record<string, unknown>; spans: SpanIndex } {
+  const abs = resolve(path);
+  const file = displayPath(abs);
+  const tree = loadChain(abs, []);
+  const spans = new SpanIndex(tree, { file, line: 0, col: 0 });
+  const raw = toPlain(tree) as Record<string, unknown>;
+  const data = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'extends'));
+  const schemaDiags = validateSpecData(data, spans);
+  if (schemaDiags.length) throw new DiagnosticError(schemaDiags);
+  return { file, abs, data, spans };
+}
+
+export function loadSpec(path: string): Spec {
+  const { file, abs, data, spans } = loadSpecData(path);
+  const stem = basename(abs, extname(abs));
+  const { config, diagnostics } = resolveConfig(data, spans, file, stem);
+  if (!config) throw new DiagnosticError(diagnostics.filter((d) => d.severity === 'error'));
+  const hash = createHash('sha256').update(canonicalJson(data)).digest('hex');
+  return { config, file, hash, data, spans, notes: diagnostics };
+}

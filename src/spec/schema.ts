@@ -1,0 +1,113 @@
+// The JSON Schema of spec files (schema/vitc-spec.schema.json), compiled once with ajv,
+// and the translation of ajv's errors into one-line diagnostics at the offending YAML text.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { didYouMean } from '../util/suggest.js';
+import { schemaPath } from '../paths.js';
+import type { SpanIndex } from './yaml-source.js';
+
+interface SchemaNode {
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  type?: string | string[];
+  enum?: unknown[];
+}
+
+export const specSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as SchemaNode;
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validateFn = ajv.compile(specSchema);
+
+/** The schema node describing the value at a JSON pointer, if any. */
+function schemaAt(ptr: string): SchemaNode | undefined {
+  let s: SchemaNode | undefined = specSchema;
+  for (const part of ptr.split('/').slice(1)) {
+    if (!s) return undefined;
+    s = /^\d+$/.test(part) && s.items ? s.items : s.properties?.[part];
+  }
+  return s;
+}
+
+/** Human name of the key at a pointer: `preprocess.mean[1]`. */
+export function keyName(ptr: string): string {
+  return ptr.split('/').slice(1).reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `a string (${JSON.stringify(v)})`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+const typeWords: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null', array: 'a list', object: 'a mapping' };
+
+function valueAt(data: unknown, ptr: string): unknown {
+  let v: unknown = data;
+  for (const part of ptr.split('/').slice(1)) v = (v as Record<string, unknown> | undefined)?.[part];
+  return v;
+}
+
+/** Validate merged spec data; returns diagnostics (empty when valid). */
+export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] {
+  if (validateFn(data)) return [];
+  const errs = validateFn.errors ?? [];
+  // One diagnostic per location: prefer the deepest, most specific error.
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of errs) {
+    const p = e.keyword === 'additionalProperties' ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath;
+    byPath.set(p, [...(byPath.get(p) ?? []), e]);
+  }
+  const out: Diagnostic[] = [];
+  for (const [ptr, list] of byPath) {
+    // A oneOf failure whose branches produced deeper errors is reported through those.
+    if (list.every((e) => e.keyword === 'oneOf' || e.keyword === 'type') && [...byPath.keys()].some((p) => p.startsWith(ptr + '/'))) continue;
+    const name = keyName(ptr);
+    const first = list.find((e) => e.keyword !== 'oneOf' && e.keyword !== 'type') ?? list[0]!;
+    const v = valueAt(data, ptr);
+    switch (first.keyword) {
+      case 'additionalProperties': {
+        const parentPtr = first.instancePath;
+        const props = Object.keys(schemaAt(parentPtr)?.properties ?? {});
+        const key = (first.params as { additionalProperty: string }).additionalProperty;
+        out.push(error('spec/unknown-key', `unknown key "${keyName(ptr)}"`, spans.key(ptr), didYouMean(key, props) ?? `known keys: ${props.join(', ')}`));
+        break;
+      }
+      case 'type':
+      case 'oneOf': {
+        const s = schemaAt(ptr);
+        const types = list.filter((e) => e.keyword === 'type').flatMap((e) => String((e.params as { type: string }).type).split(','));
+        const expected = first.keyword === 'oneOf' || types.length > 1
+          ? (s?.description ? s.description.replace(/\.$/, '').replace(/^Input image size: /, '') : types.map((t) => typeWords[t] ?? t).join(' or '))
+          : typeWords[types[0]!] ?? types[0]!;
+        out.push(error('spec/type', `"${name}" must be ${expected}; got ${describeValue(v)}`, spans.value(ptr)));
+        break;
+      }
+      case 'enum': {
+        const allowed = (first.params as { allowedValues: unknown[] }).allowedValues;
+        out.push(error('spec/enum', `"${name}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${JSON.stringify(v)}`, spans.value(ptr),
+          typeof v === 'string' ? didYouMean(v, allowed.map(String)) : undefined));
+        break;
+      }
+      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
+        const { comparison, limit } = first.params as { comparison: string; limit: number };
+        out.push(error('spec/range', `"${name}" must be ${comparison} ${limit}; got ${JSON.stringify(v)}`, spans.value(ptr)));
+        break;
+      }
+      case 'minItems': case 'maxItems': {
+        out.push(error('spec/length', `"${name}" ${first.message ?? 'has the wrong length'}; got ${Array.isArray(v) ? v.length : 0}`, spans.value(ptr)));
+        break;
+      }
+      case 'pattern':
+        out.push(error('spec/pattern', `"${name}" must match ${(first.params as { pattern: string }).pattern}; got ${JSON.stringify(v)}`, spans.value(ptr)));
+        break;
+      default:
+        out.push(error('spec/schema', `"${name}" ${first.message ?? 'is invalid'}`, spans.value(ptr)));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+// Parse one YAML file into a tree that remembers where every key and value came from,
+// so that errors found after `extends` merging and schema validation still point at the user's text.
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node as YamlNode } from 'yaml';
+import { error, fileSpan, DiagnosticError, type Diagnostic, type Span } from '../diag/diagnostic.js';
+
+/** A value plus the span of its text; mappings keep their keys' spans too. */
+export type SourcedNode =
+  | { readonly kind: 'map'; readonly span: Span; readonly entries: ReadonlyMap<string, SourcedEntry> }
+  | { readonly kind: 'leaf'; readonly span: Span; readonly value: unknown; readonly inner: ReadonlyMap<string, Span> };
+
+export interface SourcedEntry {
+  readonly keySpan: Span;
+  readonly node: SourcedNode;
+  /** Absolute path of the file that wrote this entry (relative paths in values resolve against it). */
+  readonly origin: string;
+}
+
+export interface SourceFile {
+  readonly displayName: string;
+  readonly absPath: string;
+  readonly text: string;
+}
+
+export function readSource(absPath: string, displayName: string, referencedFrom?: Span): SourceFile {
+  try {
+    return { absPath, displayName, text: readFileSync(absPath, 'utf8') };
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
+    throw new DiagnosticError([error('spec/unreadable', referencedFrom ? `cannot read "${displayName}": ${reason}` : `cannot read spec: ${reason}`, referencedFrom ?? fileSpan(displayName))]);
+  }
+}
+
+function spanAt(file: string, lc: LineCounter, offset: number, end?: number): Span {
+  const p = lc.linePos(offset);
+  if (end === undefined) return { file, line: p.line, col: p.col };
+  const e = lc.linePos(end);
+  return { file, line: p.line, col: p.col, endLine: e.line, endCol: e.col };
+}
+
+/** Parse YAML text into a SourcedNode tree; YAML syntax errors become diagnostics (all of them). */
+export function parseYamlSource(src: SourceFile): SourcedNode {
+  const lc = new LineCounter();
+  const doc = parseDocument(src.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const file = src.displayName;
+  if (doc.errors.length > 0) {
+    throw new DiagnosticError(doc.errors.map((e) => {
+      const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return error('spec/yaml-syntax', `YAML syntax error: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`, spanAt(file, lc, e.pos[0]));
+    }));
+  }
+  const root = doc.contents as YamlNode | null;
+  if (root === null) return { kind: 'map', span: { file, line: 1, col: 1 }, entries: new Map() };
+
+  const spanOf = (n: YamlNode): Span => {
+    const r = n.range ?? [0, 0, 0];
+    return spanAt(file, lc, r[0], r[1]);
+  };
+  const leafInner = (n: YamlNode, prefix: string, out: Map<string, Span>): void => {
+    if (isSeq(n)) n.items.forEach((it, i) => { if (it && typeof it === 'object' && 'range' in it) { out.set(`${prefix}/${i}`, spanOf(it as YamlNode)); leafInner(it as YamlNode, `${prefix}/${i}`, out); } });
+    else if (isMap(n)) for (const p of n.items) if (isScalar(p.key) && p.value && typeof p.value === 'object') { const k = `${prefix}/${String(p.key.value)}`; out.set(k, spanOf(p.value as YamlNode)); leafInner(p.value as YamlNode, k, out); }
+  };
+  const convert = (n: YamlNode): SourcedNode => {
+    if (isMap(n)) {
+      const entries = new Map<string, SourcedEntry>();
+      for (const pair of n.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) throw new DiagnosticError([error('spec/bad-key', 'mapping keys must be plain strings', spanOf(pair.key as YamlNode))]);
+        const key = String(pair.key.value);
+        const keySpan = spanOf(pair.key);
+        const valueNode = pair.value as YamlNode | null;
+        const node: SourcedNode = valueNode === null
+          ? { kind: 'leaf', span: keySpan, value: null, inner: new Map() }
+          : convert(valueNode);
+        entries.set(key, { keySpan, node, origin: src.absPath });
+      }
+      return { kind: 'map', span: spanOf(n), entries };
+    }
+    const inner = new Map<string, Span>();
+    leafInner(n, '', inner);
+    return { kind: 'leaf', span: spanOf(n), value: n.toJSON(), inner };
+  };
+  return convert(root);
+}
+
+/** Deep merge: `over` wins; mappings merge recursively, everything else is replaced. */
+export function mergeSourced(base: SourcedNode, over: SourcedNode): SourcedNode {
+  if (base.kind !== 'map' || over.kind !== 'map') return over;
+  const entries = new Map(base.entries);
+  for (const [k, e] of over.entries) {
+    const prev = entries.get(k);
+    entries.set(k, prev ? { ...e, node: mergeSourced(prev.node, e.node) } : e);
+  }
+  return { kind: 'map', span: over.span, entries };
+}
+
+/** Plain JS value of a tree. */
+export function toPlain(n: SourcedNode): unknown {
+  if (n.kind === 'leaf') return n.value;
+  const o: Record<string, unknown> = {};
+  for (const [k, e] of n.entries) o[k] = toPlain(e.node);
+  return o;
+}
+
+/** Span lookup by JSON pointer (as in ajv's instancePath), with key spans for `/a/b` keys. */
+export class SpanIndex {
+  private readonly values = new Map<string, Span>();
+  private readonly keys = new Map<string, Span>();
+  private readonly origins = new Map<string, string>();
+  constructor(root: SourcedNode, private readonly fallback: Span) {
+    const walk = (n: SourcedNode, ptr: string) => {
+      this.values.set(ptr, n.span);
+      if (n.kind === 'map') {
+        for (const [k, e] of n.entries) {
+          const p = `${ptr}/${escapePointer(k)}`;
+          this.keys.set(p, e.keySpan);
+          this.origins.set(p, e.origin);
+          walk(e.node, p);
+        }
+      } else {
+        for (const [suffix, s] of n.inner) this.values.set(ptr + suffix, s);
+      }
+    };
+    walk(root, '');
+  }
+  /** The span of the value at `ptr`, or of its nearest ancestor. */
+  value(ptr: string): Span {
+    for (let p = ptr; ; p = p.slice(0, p.lastIndexOf('/'))) {
+      const s = this.values.get(p);
+      if (s && p !== '') return s;
+      if (p === '') return this.fallback;
+    }
+  }
+  /** The span of the key at `ptr` (e.g. for "unknown key"), falling back to the value. */
+  key(ptr: string): Span {
+    return this.keys.get(ptr) ?? this.value(ptr);
+  }
+  /** The absolute path of the file that wrote the key at `ptr`. */
+  origin(ptr: string): string | undefined {
+    return this.origins.get(ptr);
+  }
+  has(ptr: string): boolean {
+    return this.keys.has(ptr);
+  }
+}
+
+export function escapePointer(k: string): string {
+  return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export type { Diagnostic };
