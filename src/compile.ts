@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { loadSpec, type Spec } from './spec/load.js';
-import { buildVit } from './models/vit.js';
+import { buildModel } from './models/bind.js';
 import { runPipeline } from './passes/pipeline.js';
 import type { Graph } from './ir/graph.js';
 import { getBackend } from './backends/registry.js';
@@ -19,9 +19,9 @@ export interface Compiled {
   readonly dump?: string;
 }
 
-/** Spec file -> verified IR, as built (before passes). */
+/** Spec -> IR as built (before passes), through the model language's stdlib model. */
 export function buildGraph(spec: Spec): Graph {
-  return buildVit(spec);
+  return buildModel(spec).graph;
 }
 
 export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {

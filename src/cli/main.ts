@@ -10,8 +10,9 @@ import { inspect } from './commands/inspect.js';
 import { buildCmd } from './commands/build.js';
 import { runCmd } from './commands/run.js';
 import { weightsCmd } from './commands/weights.js';
+import { fmtCmd } from './commands/fmt.js';
 
-export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, weightsCmd];
+export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, weightsCmd, fmtCmd];
 
 const stdio: Io = {
   out: (s) => process.stdout.write(s + '\n'),

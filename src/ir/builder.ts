@@ -56,7 +56,8 @@ export class GraphBuilder {
       type = decl.infer(args.map((a) => a.type), attrs);
     } catch (e) {
       if (e instanceof ShapeError) {
-        throw new DiagnosticError([error('ir/shape', `${op}: ${e.message}`, where, args.length ? `operands: ${args.map((a) => fmtType(a.type)).join(', ')}` : undefined)]);
+        const msg = e.message.startsWith(`${op} `) || e.message.startsWith(`${op}:`) ? e.message : `${op}: ${e.message}`;
+        throw new DiagnosticError([error('ir/shape', msg, where, args.length ? `operands: ${args.map((a) => fmtType(a.type)).join(', ')}` : undefined)]);
       }
       throw e;
     }

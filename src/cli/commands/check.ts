@@ -1,5 +1,7 @@
 import { formatDiagnostic } from '../../diag/diagnostic.js';
+import { resolve } from 'node:path';
 import { isPartialSpec, loadSpec, loadSpecData } from '../../spec/load.js';
+import { ModuleLoader } from '../../dsl/load.js';
 import { buildGraph } from '../../compile.js';
 import { runPipeline, DUMP_POINTS } from '../../passes/pipeline.js';
 import { countParams } from '../../analysis/cost.js';
@@ -10,11 +12,12 @@ import { checkDumpName } from './shared.js';
 export const check: Command = {
   name: 'check',
   summary: 'validate specs: schema, extends, shapes, IR',
-  help: `usage: vitc check SPEC... [--dump-ir=PASS]
+  help: `usage: vitc check SPEC|FILE.vit... [--dump-ir=PASS]
 
 Loads each spec (following extends), validates it against the schema, builds the IR, infers and
 checks every shape and runs the pass pipeline with the verifier between passes. Prints one line per
 spec, and notes such as keys that have no effect at inference. Exit code 1 if any spec has an error.
+Model-language files (.vit) are parsed and statically checked (unknown names, misplaced statements).
 Files named _*.yaml are partial specs (shared keys that others extend): only their schema is checked.
 
 options:
@@ -32,6 +35,11 @@ example:
     const dumpAfter = str(p, 'dump-ir');
     if (dumpAfter !== undefined) checkDumpName(dumpAfter);
     for (const file of p.positionals) {
+      if (file.endsWith('.vit')) {
+        const m = new ModuleLoader().load(resolve(file));
+        io.out(`${m.file}: ok: ${m.ast.items.map((d) => `${d.kind} ${d.name}`).join(', ')}`);
+        continue;
+      }
       if (isPartialSpec(file)) {
         io.out(`${loadSpecData(file).file}: ok: partial spec (keys for others to extend; schema checked)`);
         continue;

@@ -1,0 +1,57 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { DiagnosticError, fail, error, fileSpan } from '../../diag/diagnostic.js';
+import { parseVit } from '../../dsl/parse.js';
+import { formatFile } from '../../dsl/format.js';
+import { displayPath } from '../../spec/load.js';
+import { resolve } from 'node:path';
+import { flag, type Parsed } from '../args.js';
+import type { Command, Io } from '../command.js';
+
+/** The canonical text of a model-language file (parse errors are diagnostics). */
+export function formatVitText(file: string, text: string): string {
+  const { ast, diagnostics } = parseVit(file, text);
+  if (diagnostics.length) throw new DiagnosticError(diagnostics);
+  return formatFile(ast);
+}
+
+export const fmtCmd: Command = {
+  name: 'fmt',
+  summary: 'print model-language files in canonical form',
+  help: `usage: vitc fmt FILE.vit [--write | --check] [FILE.vit ...]
+
+Prints the canonical form of a model-language file: two-space indentation, one statement per line,
+spaces around operators, no redundant parentheses, long block signatures one parameter per line.
+Comments and single blank lines are kept. Formatting is idempotent.
+
+options:
+  -w, --write   rewrite the files in place instead of printing
+  --check       print nothing; exit 1 listing the files that are not in canonical form
+  -h, --help    this help`,
+  options: { write: { type: 'boolean', short: 'w' }, check: { type: 'boolean' } },
+  async run(p: Parsed, io: Io) {
+    const files = p.positionals;
+    if (files.length === 0) fail('cli/usage', 'vitc fmt: missing FILE', undefined, 'see vitc fmt --help');
+    const write = flag(p, 'write'), check = flag(p, 'check');
+    if (write && check) fail('cli/usage', 'vitc fmt: --write and --check exclude each other');
+    if (!write && !check && files.length > 1) fail('cli/usage', 'vitc fmt: printing takes one file; use --write or --check for several');
+    let unformatted = 0;
+    for (const f of files) {
+      const name = displayPath(resolve(f));
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch (e) {
+        throw new DiagnosticError([error('io/unreadable', `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, fileSpan(name))]);
+      }
+      const out = formatVitText(name, text);
+      if (check) {
+        if (out !== text) { unformatted++; io.err(`${name}: not in canonical form (vitc fmt --write ${f})`); }
+      } else if (write) {
+        if (out !== text) writeFileSync(f, out);
+      } else {
+        io.out(out.replace(/\n$/, ''));
+      }
+    }
+    return unformatted ? 1 : 0;
+  },
+};

@@ -1,0 +1,222 @@
+// Built-in functions of the model language: IR primitives, sugar over them (split_heads,
+// merge_heads, flatten_tokens), compile-time helpers (size, int) and parameter initializers.
+// One table entry per builtin: its parameters (with types and defaults), its doc line, its meaning.
+import { fail, type Span } from '../diag/diagnostic.js';
+import type { GraphBuilder, Value } from '../ir/builder.js';
+import { BATCH, type Dim } from '../ir/types.js';
+import { sincos2d } from '../models/sincos.js';
+import { didYouMean } from '../util/suggest.js';
+import { describe, float, int, isNumber, NONE, tensorV, type DValue } from './values.js';
+
+export type BType = 'tensor' | 'tensor?' | 'int' | 'int?' | 'float' | 'bool' | 'str' | 'shape' | 'int|ints' | 'tensors' | 'number' | 'tensor|number';
+
+export interface BuiltinParam {
+  readonly name: string;
+  readonly type: BType;
+  readonly default?: DValue;
+}
+
+export interface Ctx {
+  readonly b: GraphBuilder;
+  readonly span: Span;
+}
+
+export interface Builtin {
+  readonly name: string;
+  readonly doc: string;
+  readonly params: readonly BuiltinParam[];
+  call(a: Readonly<Record<string, DValue>>, ctx: Ctx): DValue;
+}
+
+const TYPE_WORDS: Record<BType, string> = {
+  tensor: 'a tensor', 'tensor?': 'a tensor or none', int: 'an int', 'int?': 'an int or none', float: 'a number', bool: 'a bool', str: 'a string',
+  shape: 'a shape: a list of ints, B and at most one -1', 'int|ints': 'an int or a list of ints', tensors: 'a list of tensors', number: 'a number', 'tensor|number': 'a tensor or a number',
+};
+
+export function fitsB(v: DValue, t: BType): boolean {
+  switch (t) {
+    case 'tensor': return v.kind === 'tensor';
+    case 'tensor?': return v.kind === 'tensor' || v.kind === 'none';
+    case 'int': return v.kind === 'int';
+    case 'int?': return v.kind === 'int' || v.kind === 'none';
+    case 'float': case 'number': return isNumber(v);
+    case 'bool': return v.kind === 'bool';
+    case 'str': return v.kind === 'str';
+    case 'shape': return v.kind === 'list' && v.items.every((i) => i.kind === 'int' || i.kind === 'batch');
+    case 'int|ints': return v.kind === 'int' || (v.kind === 'list' && v.items.every((i) => i.kind === 'int'));
+    case 'tensors': return v.kind === 'list' && v.items.length > 0 && v.items.every((i) => i.kind === 'tensor');
+    case 'tensor|number': return v.kind === 'tensor' || isNumber(v);
+  }
+}
+
+export function typeWords(t: BType): string {
+  return TYPE_WORDS[t];
+}
+
+// ---- helpers ----
+
+const T = (v: DValue): Value => (v as Extract<DValue, { kind: 'tensor' }>).value;
+const N = (v: DValue): number => (v as Extract<DValue, { kind: 'int' | 'float' }>).n;
+const ints = (v: DValue): number[] => (v.kind === 'int' ? [v.n] : (v as Extract<DValue, { kind: 'list' }>).items.map(N));
+const shapeOf = (v: DValue): (Dim | -1)[] => (v as Extract<DValue, { kind: 'list' }>).items.map((i) => (i.kind === 'batch' ? BATCH : N(i) as Dim | -1));
+const opt = (v: DValue): Value[] => (v.kind === 'tensor' ? [v.value] : []);
+const p = (name: string, type: BType, dflt?: DValue): BuiltinParam => ({ name, type, default: dflt });
+
+function axisOf(ctx: Ctx, x: Value, axis: number): number {
+  const r = x.type.shape.length;
+  const a = axis < 0 ? axis + r : axis;
+  if (a < 0 || a >= r) fail('dsl/axis', `axis ${axis} is out of range for a tensor of rank ${r}`, ctx.span);
+  return a;
+}
+
+function unaryMath(name: 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'sigmoid' | 'tanh' | 'exp' | 'log' | 'sqrt', doc: string, scalar?: (x: number) => number): Builtin {
+  return {
+    name, doc, params: [p('x', scalar ? 'tensor|number' : 'tensor')],
+    call: (a, ctx) => (a.x!.kind === 'tensor' ? tensorV(ctx.b.op(name, [T(a.x!)], {})) : float(scalar!(N(a.x!)))),
+  };
+}
+
+const ACTIVATIONS = ['gelu', 'gelu_tanh', 'relu', 'silu', 'sigmoid', 'tanh'] as const;
+
+function initFn(name: string, doc: string, params: BuiltinParam[], make: (a: Readonly<Record<string, DValue>>) => DValue): Builtin {
+  return { name, doc, params, call: (a) => make(a) };
+}
+
+export const BUILTINS: readonly Builtin[] = [
+  // IR primitives
+  { name: 'linear', doc: 'x W^T + b over the last dim (W is [out, in]).', params: [p('x', 'tensor'), p('weight', 'tensor'), p('bias', 'tensor?', NONE)],
+    call: (a, ctx) => tensorV(ctx.b.op('linear', [T(a.x!), T(a.weight!), ...opt(a.bias!)], {})) },
+  { name: 'matmul', doc: 'Batched matrix product (also written a @ b).', params: [p('a', 'tensor'), p('b', 'tensor')],
+    call: (a, ctx) => tensorV(ctx.b.op('matmul', [T(a.a!), T(a.b!)], {})) },
+  { name: 'conv2d', doc: 'NCHW convolution; stride an int or [h, w]; padding an int, [h, w] or [top, left, bottom, right].',
+    params: [p('x', 'tensor'), p('weight', 'tensor'), p('bias', 'tensor?', NONE), p('stride', 'int|ints', int(1)), p('padding', 'int|ints', int(0))],
+    call: (a, ctx) => {
+      const s = ints(a.stride!);
+      const pd = ints(a.padding!);
+      if (s.length > 2) fail('dsl/arg', 'stride must be an int or [h, w]', ctx.span);
+      if (![1, 2, 4].includes(pd.length)) fail('dsl/arg', 'padding must be an int, [h, w] or [top, left, bottom, right]', ctx.span);
+      const stride = (s.length === 1 ? [s[0], s[0]] : s) as [number, number];
+      const pad = (pd.length === 1 ? [pd[0], pd[0], pd[0], pd[0]] : pd.length === 2 ? [pd[0], pd[1], pd[0], pd[1]] : pd) as [number, number, number, number];
+      return tensorV(ctx.b.op('conv2d', [T(a.x!), T(a.weight!), ...opt(a.bias!)], { stride, pad }));
+    } },
+  { name: 'layernorm', doc: 'LayerNorm over the last dim with optional weight and bias.', params: [p('x', 'tensor'), p('weight', 'tensor?', NONE), p('bias', 'tensor?', NONE), p('eps', 'float', float(1e-5))],
+    call: (a, ctx) => {
+      if (a.weight!.kind === 'none' && a.bias!.kind === 'tensor') fail('dsl/arg', 'layernorm with a bias needs a weight too', ctx.span);
+      return tensorV(ctx.b.op('layernorm', [T(a.x!), ...opt(a.weight!), ...opt(a.bias!)], { eps: N(a.eps!) }));
+    } },
+  { name: 'softmax', doc: 'Softmax along an axis (default the last).', params: [p('x', 'tensor'), p('axis', 'int', int(-1))],
+    call: (a, ctx) => tensorV(ctx.b.op('softmax', [T(a.x!)], { axis: axisOf(ctx, T(a.x!), N(a.axis!)) })) },
+  { name: 'reshape', doc: 'New shape (list of ints and B; one -1 is inferred).', params: [p('x', 'tensor'), p('shape', 'shape')],
+    call: (a, ctx) => {
+      const shape = shapeOf(a.shape!);
+      if (shape.filter((d) => d === -1).length > 1) fail('dsl/arg', 'reshape allows at most one -1', ctx.span);
+      return tensorV(ctx.b.reshape(T(a.x!), shape));
+    } },
+  { name: 'transpose', doc: 'transpose(x, [perm]) permutes all dims; transpose(x, a, b) swaps two.', params: [p('x', 'tensor'), p('a', 'int|ints'), p('b', 'int?', NONE)],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      let perm: number[];
+      if (a.a!.kind === 'list') {
+        if (a.b!.kind !== 'none') fail('dsl/arg', 'transpose takes a permutation list or two axes, not both', ctx.span);
+        perm = ints(a.a!).map((i) => axisOf(ctx, x, i));
+      } else {
+        if (a.b!.kind === 'none') fail('dsl/arg', 'transpose(x, a, b) needs two axes (or one permutation list)', ctx.span);
+        perm = [...x.type.shape.keys()];
+        const i = axisOf(ctx, x, N(a.a!)), j = axisOf(ctx, x, N(a.b!));
+        [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      }
+      return tensorV(ctx.b.op('transpose', [x], { perm }));
+    } },
+  { name: 'concat', doc: 'Concatenate a list of tensors along an axis.', params: [p('xs', 'tensors'), p('axis', 'int', int(0))],
+    call: (a, ctx) => {
+      const xs = (a.xs as Extract<DValue, { kind: 'list' }>).items.map(T);
+      return tensorV(ctx.b.op('concat', xs, { axis: axisOf(ctx, xs[0]!, N(a.axis!)) }));
+    } },
+  { name: 'expand', doc: 'Broadcast to a shape, e.g. expand(cls_token, [B, 1, dim]).', params: [p('x', 'tensor'), p('shape', 'shape')],
+    call: (a, ctx) => tensorV(ctx.b.op('expand', [T(a.x!)], { shape: shapeOf(a.shape!) as Dim[] })) },
+  { name: 'mean', doc: 'Mean over one axis or a list of axes.', params: [p('x', 'tensor'), p('axis', 'int|ints'), p('keepdim', 'bool', { kind: 'bool', b: false })],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const axes = [...new Set(ints(a.axis!).map((i) => axisOf(ctx, x, i)))].sort((u, v) => u - v);
+      return tensorV(ctx.b.op('mean', [x], { axes, keepdim: (a.keepdim as Extract<DValue, { kind: 'bool' }>).b }));
+    } },
+  unaryMath('gelu', 'Exact GELU (erf form).'),
+  unaryMath('gelu_tanh', 'GELU, tanh approximation.'),
+  unaryMath('relu', 'max(x, 0).'),
+  unaryMath('silu', 'x * sigmoid(x).'),
+  unaryMath('sigmoid', '1 / (1 + exp(-x)).', (x) => 1 / (1 + Math.exp(-x))),
+  unaryMath('tanh', 'Hyperbolic tangent (tensors or numbers).', Math.tanh),
+  unaryMath('exp', 'e^x (tensors or numbers).', Math.exp),
+  unaryMath('log', 'Natural logarithm (tensors or numbers).', Math.log),
+  unaryMath('sqrt', 'Square root (tensors or numbers).', Math.sqrt),
+  { name: 'activation', doc: `An activation chosen by name: ${ACTIVATIONS.join(', ')}.`, params: [p('name', 'str'), p('x', 'tensor')],
+    call: (a, ctx) => {
+      const name = (a.name as Extract<DValue, { kind: 'str' }>).s;
+      if (!(ACTIVATIONS as readonly string[]).includes(name)) fail('dsl/activation', `unknown activation "${name}"`, ctx.span, didYouMean(name, ACTIVATIONS) ?? `known: ${ACTIVATIONS.join(', ')}`);
+      return tensorV(ctx.b.op(name as (typeof ACTIVATIONS)[number], [T(a.x!)], {}));
+    } },
+
+  // Sugar over primitives
+  { name: 'split_heads', doc: '[B, T, parts*heads*d] -> parts tensors [B, heads, T, d] (the qkv split).', params: [p('x', 'tensor'), p('parts', 'int'), p('heads', 'int')],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const parts = N(a.parts!), heads = N(a.heads!);
+      const s = x.type.shape;
+      if (s.length !== 3) fail('dsl/split-heads', `split_heads expects [B, T, C]; got a rank-${s.length} tensor`, ctx.span);
+      const c = s[2] as number;
+      if (parts < 1 || heads < 1 || c % (parts * heads) !== 0) fail('dsl/split-heads', `split_heads: ${c} channels do not split into ${parts} x ${heads} heads`, ctx.span);
+      const d = c / (parts * heads);
+      const r = ctx.b.reshape(x, [s[0]!, s[1]!, parts, heads, d]);
+      const out = Array.from({ length: parts }, (_, i) => tensorV(ctx.b.op('transpose', [ctx.b.op('select', [r], { axis: 2, index: i })], { perm: [0, 2, 1, 3] })));
+      return parts === 1 ? out[0]! : { kind: 'tuple', items: out };
+    } },
+  { name: 'merge_heads', doc: '[B, heads, T, d] -> [B, T, heads*d].', params: [p('x', 'tensor')],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const s = x.type.shape;
+      if (s.length !== 4) fail('dsl/merge-heads', `merge_heads expects [B, heads, T, d]; got a rank-${s.length} tensor`, ctx.span);
+      const t = ctx.b.op('transpose', [x], { perm: [0, 2, 1, 3] });
+      return tensorV(ctx.b.reshape(t, [s[0]!, s[2]!, (s[1] as number) * (s[3] as number)]));
+    } },
+  { name: 'flatten_tokens', doc: '[B, C, H, W] -> [B, H*W, C] (patches row-major).', params: [p('x', 'tensor')],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const s = x.type.shape;
+      if (s.length !== 4) fail('dsl/flatten-tokens', `flatten_tokens expects [B, C, H, W]; got a rank-${s.length} tensor`, ctx.span);
+      return tensorV(ctx.b.op('transpose', [ctx.b.reshape(x, [s[0]!, s[1]!, -1])], { perm: [0, 2, 1] }));
+    } },
+  { name: 'sincos_2d', doc: 'Fixed 2-D sin-cos position table [1, prefix + gh*gw, dim] (MAE), a constant.', params: [p('dim', 'int'), p('grid_h', 'int'), p('grid_w', 'int'), p('prefix', 'int', int(0))],
+    call: (a, ctx) => {
+      const [dim, gh, gw, prefix] = [N(a.dim!), N(a.grid_h!), N(a.grid_w!), N(a.prefix!)];
+      if (dim % 4 !== 0) fail('dsl/sincos', `sincos_2d needs dim divisible by 4; got ${dim}`, ctx.span);
+      return tensorV(ctx.b.constant('pos_embed (2-D sin-cos)', [1, prefix + gh * gw, dim], sincos2d(dim, gh, gw, prefix)));
+    } },
+
+  // Compile-time helpers
+  { name: 'size', doc: 'The (static) size of one axis of a tensor.', params: [p('x', 'tensor'), p('axis', 'int')],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const d = x.type.shape[axisOf(ctx, x, N(a.axis!))]!;
+      if (d === BATCH) fail('dsl/size', 'the batch dim B has no size at compile time', ctx.span);
+      return int(d);
+    } },
+  { name: 'rank', doc: 'The number of dims of a tensor.', params: [p('x', 'tensor')], call: (a) => int(T(a.x!).type.shape.length) },
+  { name: 'int', doc: 'Truncate a number toward zero (Python int()).', params: [p('x', 'number')], call: (a) => int(Math.trunc(N(a.x!))) },
+  { name: 'float', doc: 'A number as a float.', params: [p('x', 'number')], call: (a) => float(N(a.x!)) },
+
+  // Parameter initializers (for seeded random weights)
+  initFn('normal', 'Initializer: normal with mean 0 and the given std.', [p('std', 'number')], (a) => ({ kind: 'init', init: { kind: 'normal', std: N(a.std!) } })),
+  initFn('uniform', 'Initializer: uniform in [low, high).', [p('low', 'number'), p('high', 'number')], (a) => ({ kind: 'init', init: { kind: 'uniform', low: N(a.low!), high: N(a.high!) } })),
+  initFn('constant', 'Initializer: every element equal to value.', [p('value', 'number')], (a) => ({ kind: 'init', init: { kind: 'constant', value: N(a.value!) } })),
+];
+
+export const BUILTIN_BY_NAME: ReadonlyMap<string, Builtin> = new Map(BUILTINS.map((b) => [b.name, b]));
+
+/** Names bound in every scope besides builtin functions. */
+export const BUILTIN_VALUES: ReadonlyMap<string, DValue> = new Map<string, DValue>([
+  ['B', { kind: 'batch' }],
+  ['zeros', { kind: 'init', init: { kind: 'constant', value: 0 } }],
+  ['ones', { kind: 'init', init: { kind: 'constant', value: 1 } }],
+]);
+
+export { describe };

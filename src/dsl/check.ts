@@ -1,0 +1,107 @@
+// Static checks of a model-language file, before anything runs: unknown names (with the closest
+// known one), assignments to things that are not names, unused expression statements, misplaced
+// `input`, parameter types. All problems are reported together.
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { didYouMean } from '../util/suggest.js';
+import type { BlockDef, Body, Expr, Stmt } from './ast.js';
+import { BUILTIN_BY_NAME, BUILTIN_VALUES } from './builtins.js';
+import type { Module } from './module.js';
+import { BASE_TYPES } from './parser.js';
+
+function boundNames(body: Body, out: Set<string>): void {
+  for (const s of body.stmts) {
+    if (s.kind === 'assign') s.targets.forEach((t) => out.add(t.name));
+    if (s.kind === 'param' || s.kind === 'input') out.add(s.name);
+    if (s.kind === 'if') {
+      boundNames(s.then, out);
+      let e = s.else;
+      while (e) {
+        if ('stmts' in e) { boundNames(e, out); break; }
+        boundNames(e.then, out);
+        e = e.else;
+      }
+    }
+    if (s.kind === 'repeat') boundNames(s.body, out);
+  }
+}
+
+export function checkModule(m: Module): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  for (const def of m.ast.items) diags.push(...checkBlock(def, m));
+  return diags;
+}
+
+function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const p of def.params) {
+    if (seen.has(p.name)) diags.push(error('dsl/param', `parameter "${p.name}" is declared twice`, p.span));
+    seen.add(p.name);
+    if (p.type && !BASE_TYPES.includes(p.type.base)) {
+      diags.push(error('dsl/type-name', `unknown type "${p.type.base}"`, p.type.span, didYouMean(p.type.base, BASE_TYPES) ?? `types: ${BASE_TYPES.join(', ')}`));
+    }
+  }
+  if (def.returns && !BASE_TYPES.includes(def.returns.base)) {
+    diags.push(error('dsl/type-name', `unknown type "${def.returns.base}"`, def.returns.span, didYouMean(def.returns.base, BASE_TYPES)));
+  }
+  const names = new Set<string>([...def.params.map((p) => p.name), ...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
+  boundNames(def.body, names);
+  const defaults = new Set<string>([...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
+  for (const p of def.params) if (p.default) expr(p.default, defaults);
+
+  function expr(e: Expr, known: ReadonlySet<string>): void {
+    switch (e.kind) {
+      case 'name':
+        if (!known.has(e.name)) diags.push(error('dsl/unknown-name', `unknown name "${e.name}"`, e.span, didYouMean(e.name, known)));
+        break;
+      case 'list': e.items.forEach((i) => expr(i, known)); break;
+      case 'unary': expr(e.arg, known); break;
+      case 'binary': expr(e.left, known); expr(e.right, known); break;
+      case 'cond': expr(e.then, known); expr(e.cond, known); expr(e.else, known); break;
+      case 'index':
+        expr(e.target, known);
+        for (const s of e.subs) {
+          if (s.kind === 'at') expr(s.index, known);
+          else { if (s.start) expr(s.start, known); if (s.end) expr(s.end, known); }
+        }
+        break;
+      case 'call':
+        if (!e.callee) diags.push(error('dsl/not-callable', 'only a name can be called', e.calleeSpan));
+        else if (!known.has(e.callee)) diags.push(error('dsl/unknown-name', `unknown block or function "${e.callee}"`, e.calleeSpan, didYouMean(e.callee, known)));
+        else if (e.scope && BUILTIN_BY_NAME.has(e.callee) && !def.params.some((p) => p.name === e.callee) && !m.blocks.has(e.callee)) {
+          diags.push(error('dsl/scope', `"as ${e.scope.parts.join('.')}" names the parameters of a block call; ${e.callee} is a builtin and declares none`, e.scope.span));
+        }
+        e.args.forEach((a) => expr(a.value, known));
+        break;
+      default: break;
+    }
+  }
+
+  function stmt(s: Stmt): void {
+    switch (s.kind) {
+      case 'assign':
+        s.targets.forEach((t) => { if (!t.name) diags.push(error('dsl/assign', 'only names can be assigned to', t.span)); });
+        expr(s.value, names);
+        break;
+      case 'param': expr(s.shape, names); expr(s.init, names); break;
+      case 'input':
+        if (def.kind !== 'model') diags.push(error('dsl/input', '`input` may only appear in a model', s.span));
+        expr(s.shape, names);
+        break;
+      case 'if': {
+        expr(s.cond, names);
+        s.then.stmts.forEach(stmt);
+        if (s.else) { if ('stmts' in s.else) s.else.stmts.forEach(stmt); else stmt(s.else); }
+        break;
+      }
+      case 'repeat': expr(s.count, names); s.body.stmts.forEach(stmt); break;
+      case 'return': s.values.forEach((v) => expr(v, names)); break;
+      case 'expr':
+        expr(s.expr, names);
+        diags.push(error('dsl/unused', 'the value of this expression is not used; assign it to a name or return it', s.span));
+        break;
+    }
+  }
+  def.body.stmts.forEach(stmt);
+  return diags;
+}

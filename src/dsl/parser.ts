@@ -1,0 +1,346 @@
+// The model language's parser (chevrotain, with error recovery so one run reports several errors).
+import { EmbeddedActionsParser, EOF, tokenLabel, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import type { Span } from '../diag/diagnostic.js';
+import * as T from './tokens.js';
+import { newTrivia, type Arg, type BaseType, type BinOp, type BlockDef, type Body, type Expr, type IfStmt, type ImportDecl, type ParamDef, type ScopeName, type Stmt, type Subscript, type TypeRef } from './ast.js';
+
+const label = (t: TokenType) => (t === EOF ? 'the end of the file' : tokenLabel(t));
+const shown = (t: IToken) => (t.tokenType === T.NewLine ? 'the end of the line' : t.image === '' ? 'the end of the file' : `"${t.image}"`);
+
+const EXPRESSION_RULES = ['expr', 'orExpr', 'andExpr', 'notExpr', 'cmpExpr', 'addExpr', 'mulExpr', 'unaryExpr', 'powExpr', 'postfix', 'primary', 'arg', 'subscript'];
+const RULE_WORDS: Record<string, string> = {
+  ...Object.fromEntries(EXPRESSION_RULES.map((r) => [r, 'an expression'])),
+  statement: 'a statement', assignOrExpr: 'a statement', fileRule: '"block", "model" or "import"', typeRef: 'a type', scopeName: 'a name',
+  returnStmt: 'a value to return', blockDef: '"block" or "model"',
+};
+
+/** Error messages that say what was expected, in the words of the language. */
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)} but found ${shown(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${shown(firstRedundant)}; expected a new line or the end of the file`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
+    const firsts = [...new Set(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => path[0]).filter((t): t is TokenType => !!t)).map(label))];
+    const what = RULE_WORDS[ruleName] ?? ruleName;
+    return `expected ${what}${firsts.length && firsts.length <= 6 ? ` (${firsts.join(', ')})` : ''} but found ${shown(actual[0]!)}`;
+  },
+  buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_WORDS[ruleName] ?? ruleName} but found ${shown(actual[0]!)}`,
+};
+
+const BASE_TYPES: readonly BaseType[] = ['tensor', 'int', 'float', 'bool', 'str', 'block'];
+
+export class VitParser extends EmbeddedActionsParser {
+  file = '';
+
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
+    this.performSelfAnalysis();
+  }
+
+  /** Span from a to b (either may be missing while chevrotain records the grammar or recovers). */
+  private span(a: IToken | Span | undefined, b?: IToken | Span): Span {
+    const s = (x: IToken | Span | undefined): Span => (x === undefined || x === null ? { file: this.file, line: 0, col: 0 } : 'image' in x ? { file: this.file, line: x.startLine ?? 0, col: x.startColumn ?? 0, endLine: x.endLine ?? 0, endCol: (x.endColumn ?? 0) + 1 } : x);
+    const sa = s(a), sb = s(b ?? a);
+    return { file: this.file, line: sa.line, col: sa.col, endLine: sb.endLine ?? sb.line, endCol: sb.endCol ?? sb.col };
+  }
+
+  private readonly sep = this.RULE('sep', () => { this.CONSUME(T.NewLine); });
+
+  public readonly fileRule = this.RULE('fileRule', (): { imports: ImportDecl[]; items: BlockDef[] } => {
+    const imports: ImportDecl[] = [];
+    const items: BlockDef[] = [];
+    this.MANY_SEP({
+      SEP: T.NewLine,
+      DEF: () => {
+        this.OR([
+          { ALT: () => { imports.push(this.SUBRULE(this.importDecl)); } },
+          { ALT: () => { items.push(this.SUBRULE(this.blockDef)); } },
+        ]);
+      },
+    });
+    return { imports, items };
+  });
+
+  private readonly importDecl = this.RULE('importDecl', (): ImportDecl => {
+    const kw = this.CONSUME(T.Import);
+    const s = this.CONSUME(T.String);
+    return { path: unquote(s.image), span: this.span(kw, s), trivia: newTrivia() };
+  });
+
+  private readonly blockDef = this.RULE('blockDef', (): BlockDef => {
+    const kw = this.OR([{ ALT: () => this.CONSUME(T.Block) }, { ALT: () => this.CONSUME(T.Model) }]);
+    const name = this.CONSUME(T.Ident);
+    this.CONSUME(T.LParen);
+    const params: ParamDef[] = [];
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => { params.push(this.SUBRULE(this.paramDef)); } });
+    this.CONSUME(T.RParen);
+    let returns: TypeRef | undefined;
+    this.OPTION(() => { this.CONSUME(T.Arrow); returns = this.SUBRULE(this.typeRef); });
+    const body = this.SUBRULE(this.body);
+    return { kind: kw.image === 'model' ? 'model' : 'block', name: name.image, nameSpan: this.span(name), params, returns, body, span: this.span(kw, body.span), trivia: newTrivia() };
+  });
+
+  private readonly paramDef = this.RULE('paramDef', (): ParamDef => {
+    const name = this.CONSUME(T.Ident);
+    let type: TypeRef | undefined;
+    let dflt: Expr | undefined;
+    this.OPTION(() => { this.CONSUME(T.Colon); type = this.SUBRULE(this.typeRef); });
+    this.OPTION1(() => { this.CONSUME(T.Assign); dflt = this.SUBRULE(this.expr); });
+    return { name: name.image, type, default: dflt, span: this.span(name, dflt?.span ?? type?.span ?? name) };
+  });
+
+  private readonly typeRef = this.RULE('typeRef', (): TypeRef => {
+    const t = this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.Block) }]);
+    let list = false, optional = false;
+    let last: IToken = t;
+    this.OPTION(() => { this.CONSUME(T.LBracket); last = this.CONSUME(T.RBracket); list = true; });
+    this.OPTION1(() => { last = this.CONSUME(T.Question); optional = true; });
+    return { base: t.image as BaseType, list, optional, span: this.span(t, last) };
+  });
+
+  private readonly body = this.RULE('body', (): Body => {
+    const open = this.CONSUME(T.LBrace);
+    const stmts: Stmt[] = [];
+    this.MANY_SEP({ SEP: T.NewLine, DEF: () => { stmts.push(this.SUBRULE(this.statement)); } });
+    const close = this.CONSUME(T.RBrace);
+    return { stmts: stmts.filter(Boolean), dangling: [], span: this.span(open, close) };
+  });
+
+  private readonly statement = this.RULE('statement', (): Stmt => this.OR([
+    { ALT: () => this.SUBRULE(this.paramStmt) },
+    { ALT: () => this.SUBRULE(this.inputStmt) },
+    { ALT: () => this.SUBRULE(this.ifStmt) },
+    { ALT: () => this.SUBRULE(this.repeatStmt) },
+    { ALT: () => this.SUBRULE(this.returnStmt) },
+    { ALT: () => this.SUBRULE(this.assignOrExpr) },
+  ]));
+
+  private readonly paramStmt = this.RULE('paramStmt', (): Stmt => {
+    const kw = this.CONSUME(T.Param);
+    const name = this.CONSUME(T.Ident);
+    this.CONSUME(T.Colon);
+    const shape = this.SUBRULE(this.expr);
+    this.CONSUME(T.Assign);
+    const init = this.SUBRULE1(this.expr);
+    return { kind: 'param', name: name.image, nameSpan: this.span(name), shape, init, span: this.span(kw, init?.span ?? name), trivia: newTrivia() };
+  });
+
+  private readonly inputStmt = this.RULE('inputStmt', (): Stmt => {
+    const kw = this.CONSUME(T.Input);
+    const name = this.CONSUME(T.Ident);
+    this.CONSUME(T.Colon);
+    const shape = this.SUBRULE(this.expr);
+    return { kind: 'input', name: name.image, nameSpan: this.span(name), shape, span: this.span(kw, shape?.span ?? name), trivia: newTrivia() };
+  });
+
+  private readonly ifStmt = this.RULE('ifStmt', (): IfStmt => {
+    const kw = this.CONSUME(T.If);
+    const cond = this.SUBRULE(this.expr);
+    const then = this.SUBRULE(this.body);
+    let els: Body | IfStmt | undefined;
+    this.OPTION(() => {
+      this.CONSUME(T.Else);
+      els = this.OR([{ ALT: () => this.SUBRULE1(this.ifStmt) }, { ALT: () => this.SUBRULE1(this.body) }]);
+    });
+    return { kind: 'if', cond, then, else: els, span: this.span(kw, (els ?? then)?.span ?? kw), trivia: newTrivia() };
+  });
+
+  private readonly repeatStmt = this.RULE('repeatStmt', (): Stmt => {
+    const kw = this.CONSUME(T.Repeat);
+    const count = this.SUBRULE(this.expr);
+    let scope: ScopeName | undefined;
+    this.OPTION(() => { this.CONSUME(T.As); scope = this.SUBRULE(this.scopeName); });
+    const body = this.SUBRULE(this.body);
+    return { kind: 'repeat', count, scope, body, span: this.span(kw, body?.span ?? kw), trivia: newTrivia() };
+  });
+
+  private readonly returnStmt = this.RULE('returnStmt', (): Stmt => {
+    const kw = this.CONSUME(T.Return);
+    const values: Expr[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => { values.push(this.SUBRULE(this.expr)); } });
+    return { kind: 'return', values, span: this.span(kw, values[values.length - 1]?.span ?? kw), trivia: newTrivia() };
+  });
+
+  private readonly assignOrExpr = this.RULE('assignOrExpr', (): Stmt => {
+    const lhs: Expr[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => { lhs.push(this.SUBRULE(this.expr)); } });
+    let value: Expr | undefined;
+    this.OPTION(() => { this.CONSUME(T.Assign); value = this.SUBRULE1(this.expr); });
+    const first = lhs[0]!;
+    if (value === undefined) return { kind: 'expr', expr: first, span: first?.span, trivia: newTrivia() };
+    return {
+      kind: 'assign',
+      // Non-name targets are reported by the checker; keep their spans.
+      targets: lhs.map((e) => ({ name: e?.kind === 'name' ? e.name : '', span: e?.span })),
+      value,
+      span: this.span(first?.span ?? value.span, value.span ?? first?.span),
+      trivia: newTrivia(),
+    };
+  });
+
+  private readonly scopeName = this.RULE('scopeName', (): ScopeName => {
+    const parts: IToken[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: T.Dot, DEF: () => { parts.push(this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.Number) }])); } });
+    return { parts: parts.map((p) => p.image), span: this.span(parts[0]!, parts[parts.length - 1]!) };
+  });
+
+  // ---- expressions, lowest precedence first ----
+
+  public readonly expr = this.RULE('expr', (): Expr => {
+    const then = this.SUBRULE(this.orExpr);
+    let result = then;
+    this.OPTION(() => {
+      this.CONSUME(T.If);
+      const cond = this.SUBRULE1(this.orExpr);
+      this.CONSUME(T.Else);
+      const els = this.SUBRULE(this.expr);
+      result = { kind: 'cond', then, cond, else: els, span: this.span(then.span, els.span) };
+    });
+    return result;
+  });
+
+  /** left (op right)*: `first` and `rest` parse the same rule (chevrotain needs distinct SUBRULE indices). */
+  private binaryChain(first: () => Expr, rest: () => Expr, ops: readonly TokenType[]): Expr {
+    let left = first();
+    this.MANY(() => {
+      const op = this.OR(ops.map((t) => ({ ALT: () => this.CONSUME(t) })));
+      const right = rest();
+      left = { kind: 'binary', op: op.image as BinOp, left, right, span: this.span(left.span, right.span) };
+    });
+    return left;
+  }
+
+  private readonly orExpr = this.RULE('orExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.andExpr), () => this.SUBRULE1(this.andExpr), [T.Or]));
+  private readonly andExpr = this.RULE('andExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.notExpr), () => this.SUBRULE1(this.notExpr), [T.And]));
+
+  private readonly notExpr = this.RULE('notExpr', (): Expr => this.OR([
+    { ALT: () => {
+      const kw = this.CONSUME(T.Not);
+      const arg = this.SUBRULE(this.notExpr);
+      return { kind: 'unary', op: 'not', arg, span: this.span(kw, arg.span) } as Expr;
+    } },
+    { ALT: () => this.SUBRULE(this.cmpExpr) },
+  ]));
+
+  private readonly cmpExpr = this.RULE('cmpExpr', (): Expr => {
+    const left = this.SUBRULE(this.addExpr);
+    let result = left;
+    this.OPTION(() => {
+      const op = this.OR([T.Eq, T.Ne, T.Le, T.Ge, T.Lt, T.Gt].map((t) => ({ ALT: () => this.CONSUME(t) })));
+      const right = this.SUBRULE1(this.addExpr);
+      result = { kind: 'binary', op: op.image as BinOp, left, right, span: this.span(left.span, right.span) };
+    });
+    return result;
+  });
+
+  private readonly addExpr = this.RULE('addExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.mulExpr), () => this.SUBRULE1(this.mulExpr), [T.Plus, T.Minus]));
+  private readonly mulExpr = this.RULE('mulExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.unaryExpr), () => this.SUBRULE1(this.unaryExpr), [T.Star, T.Slash, T.FloorDiv, T.At]));
+
+  private readonly unaryExpr = this.RULE('unaryExpr', (): Expr => this.OR([
+    { ALT: () => {
+      const m = this.CONSUME(T.Minus);
+      const arg = this.SUBRULE(this.unaryExpr);
+      return { kind: 'unary', op: '-', arg, span: this.span(m, arg.span) } as Expr;
+    } },
+    { ALT: () => this.SUBRULE(this.powExpr) },
+  ]));
+
+  private readonly powExpr = this.RULE('powExpr', (): Expr => {
+    const base = this.SUBRULE(this.postfix);
+    let result = base;
+    this.OPTION(() => {
+      this.CONSUME(T.Pow);
+      const exp = this.SUBRULE(this.unaryExpr);
+      result = { kind: 'binary', op: '**', left: base, right: exp, span: this.span(base.span, exp.span) };
+    });
+    return result;
+  });
+
+  private readonly postfix = this.RULE('postfix', (): Expr => {
+    let e = this.SUBRULE(this.primary);
+    // `call(...) as name` scopes the parameters a block call declares; after anything else,
+    // `as` belongs to the enclosing statement (repeat N as blocks).
+    const scopable = () => e?.kind === 'call' && !e.scope;
+    this.MANY({ GATE: () => this.LA(1).tokenType !== T.As || scopable(), DEF: () => {
+      this.OR([
+        { ALT: () => {
+          this.CONSUME(T.LParen);
+          const args: Arg[] = [];
+          this.MANY_SEP({ SEP: T.Comma, DEF: () => { args.push(this.SUBRULE(this.arg)); } });
+          const close = this.CONSUME(T.RParen);
+          e = { kind: 'call', callee: e?.kind === 'name' ? e.name : '', calleeSpan: e?.span, args, span: this.span(e?.span ?? close, close) };
+        } },
+        { ALT: () => {
+          this.CONSUME(T.LBracket);
+          const subs: Subscript[] = [];
+          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => { subs.push(this.SUBRULE(this.subscript)); } });
+          const close = this.CONSUME(T.RBracket);
+          e = { kind: 'index', target: e, subs, span: this.span(e?.span ?? close, close) };
+        } },
+        { ALT: () => {
+          this.CONSUME(T.As);
+          const scope = this.SUBRULE(this.scopeName);
+          if (e?.kind === 'call') e = { ...e, scope, span: this.span(e.span, scope.span) };
+        } },
+      ]);
+    } });
+    return e;
+  });
+
+  private readonly arg = this.RULE('arg', (): Arg => this.OR([
+    {
+      GATE: () => this.LA(1).tokenType === T.Ident && this.LA(2).tokenType === T.Assign,
+      ALT: () => {
+        const name = this.CONSUME(T.Ident);
+        this.CONSUME(T.Assign);
+        const value = this.SUBRULE(this.expr);
+        return { name: name.image, value, span: this.span(name, value?.span ?? name) };
+      },
+    },
+    { ALT: () => { const value = this.SUBRULE1(this.expr); return { value, span: value?.span }; } },
+  ]));
+
+  private readonly subscript = this.RULE('subscript', (): Subscript => {
+    let start: Expr | undefined;
+    let end: Expr | undefined;
+    let isSlice = false;
+    this.OPTION(() => { start = this.SUBRULE(this.expr); });
+    this.OPTION1(() => {
+      this.CONSUME(T.Colon);
+      isSlice = true;
+      this.OPTION2(() => { end = this.SUBRULE1(this.expr); });
+    });
+    return isSlice || !start ? { kind: 'slice', start, end } : { kind: 'at', index: start };
+  });
+
+  private readonly primary = this.RULE('primary', (): Expr => this.OR([
+    { ALT: () => { const t = this.CONSUME(T.Number); return { kind: 'num', value: Number(t.image), isInt: /^\d+$/.test(t.image), text: t.image, span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.String); return { kind: 'str', value: unquote(t.image), span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.True); return { kind: 'bool', value: true, span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.False); return { kind: 'bool', value: false, span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.None); return { kind: 'none', span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.Ident); return { kind: 'name', name: t.image, span: this.span(t) } as Expr; } },
+    { ALT: () => {
+      const open = this.CONSUME(T.LParen);
+      const inner = this.SUBRULE(this.expr);
+      const close = this.CONSUME(T.RParen);
+      return inner ? { ...inner, span: this.span(open, close) } : inner;
+    } },
+    { ALT: () => {
+      const open = this.CONSUME(T.LBracket);
+      const items: Expr[] = [];
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => { items.push(this.SUBRULE1(this.expr)); } });
+      const close = this.CONSUME(T.RBracket);
+      return { kind: 'list', items, span: this.span(open, close) } as Expr;
+    } },
+  ]));
+}
+
+export function unquote(s: string): string {
+  try {
+    return JSON.parse(s) as string;
+  } catch {
+    return s.slice(1, -1);
+  }
+}
+
+export { BASE_TYPES };
