@@ -24,15 +24,17 @@ export function buildGraph(spec: Spec): Graph {
   return buildModel(spec).graph;
 }
 
+export { buildModel };
+
 export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {
   const backend = getBackend(target);
   if (!backend.precisions.includes(options.precision)) {
     fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
   }
   const spec = loadSpec(specPath);
-  const built = buildGraph(spec);
-  const { graph, dump } = runPipeline(built, { nativeComposites: backend.nativeComposites }, dumpAfter);
-  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entry);
+  const built = buildModel(spec);
+  const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.nativeComposites }, dumpAfter);
+  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entry, built.sources);
   const emitted = await backend.emit({ spec, graph, options, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];

@@ -15,6 +15,8 @@ export interface Manifest {
   readonly format: 'vitc-build/1';
   readonly vitc: string;
   readonly spec: { readonly name: string; readonly sha256: string; readonly description: string };
+  /** Model-language files the model was built from. */
+  readonly sources: readonly { readonly name: string; readonly sha256: string }[];
   readonly target: string;
   readonly precision: Precision;
   readonly entry: string;
@@ -26,13 +28,14 @@ export interface Manifest {
   readonly files: readonly { readonly path: string; readonly sha256: string; readonly bytes: number }[];
 }
 
-export function makeManifest(spec: Spec, g: Graph, target: string, precision: Precision, entry: string): Manifest {
+export function makeManifest(spec: Spec, g: Graph, target: string, precision: Precision, entry: string, sources: Manifest['sources']): Manifest {
   const sig = (name: string, t: { dtype: string; shape: readonly Dim[] }): TensorSig => ({ name, dtype: t.dtype, shape: [...t.shape] });
   const outs = outputNodes(g);
   return {
     format: 'vitc-build/1',
     vitc: vitcVersion,
     spec: { name: spec.config.name, sha256: spec.hash, description: spec.config.description },
+    sources,
     target,
     precision,
     entry,

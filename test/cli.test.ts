@@ -1,0 +1,114 @@
+// The command line as users meet it: help, inspect figures, build, run, determinism, --dump-ir.
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { vitc, tempDir } from './helpers.js';
+import { COMMANDS } from '../src/cli/main.js';
+import { readNpy, writeNpy } from '../src/weights/npy.js';
+
+describe('help', () => {
+  it('lists every command', async () => {
+    const r = await vitc('--help');
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(`  ${c.name}`);
+  });
+  it.each(COMMANDS.map((c) => c.name))('vitc %s --help explains usage and options', async (name) => {
+    const r = await vitc(name, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^usage: vitc ${name} `));
+    expect(r.stdout).toContain('-h, --help');
+  });
+  it('rejects an unknown command with a suggestion', async () => {
+    const r = await vitc('biuld');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: unknown command "biuld" (did you mean "build"?)');
+  });
+});
+
+describe('inspect', () => {
+  it('reports ViT-B/16 figures: 86,567,656 parameters and 17.56 GMACs', async () => {
+    const r = await vitc('inspect', 'spec/vit-b16.yaml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('parameters:        86,567,656');
+    expect(r.stdout).toContain('GMACs per image:   17.56');
+    expect(r.stdout).toMatch(/\nblocks\.11 +\[B,197,768\] +7,087,872 +1454\.0\n/);
+  });
+  it.each([
+    ['vit-b32', 88224232, 4.41], ['vit-l16', 304326632, 61.55], ['vit-b16-in21k', 103186515, 17.58], ['vit-b32-in21k', 104843091, 4.43],
+    ['vit-l16-in21k', 326740307, 61.58], ['vit-l32-in21k', 328949075, 15.40], ['vit-h14-in21k', 660385363, 167.32],
+  ])('matches the architecture table for %s (--json)', async (name, params, gmacs) => {
+    const r = await vitc('inspect', `spec/${name}.yaml`, '--json');
+    const j = JSON.parse(r.stdout) as { parameters: number; gmacs_per_image: number; layers: unknown[] };
+    expect(j.parameters).toBe(params);
+    expect(j.gmacs_per_image).toBeCloseTo(gmacs, 2);
+  });
+});
+
+describe('build', () => {
+  it('is deterministic: the same spec gives byte-identical directories', async () => {
+    const dir = tempDir();
+    for (const o of ['a', 'b']) expect((await vitc('build', 'spec/tiny/tiny-distilled.yaml', '-o', join(dir, o))).code).toBe(0);
+    const files = readdirSync(join(dir, 'a')).sort();
+    expect(files).toEqual(['manifest.json', 'model.d.ts', 'model.mjs']);
+    for (const f of files) expect(readFileSync(join(dir, 'b', f))).toEqual(readFileSync(join(dir, 'a', f)));
+  });
+  it('writes a manifest with shapes, weights and the spec hash; no absolute paths', async () => {
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-prelogits.yaml', '-o', join(dir, 'out'));
+    const m = JSON.parse(readFileSync(join(dir, 'out', 'manifest.json'), 'utf8'));
+    expect(m.spec.name).toBe('tiny-prelogits');
+    expect(m.spec.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.inputs).toEqual([{ name: 'input', dtype: 'f32', shape: ['B', 3, 32, 32] }]);
+    expect(m.outputs).toEqual([{ name: 'logits', dtype: 'f32', shape: ['B', 21] }]);
+    expect(m.weights.map((w: { name: string }) => w.name)).toContain('pre_logits.fc.weight');
+    expect(m.sources.map((s: { name: string }) => s.name)).toEqual(['stdlib/nn.vit', 'stdlib/vit.vit']);
+    for (const f of readdirSync(join(dir, 'out'))) expect(readFileSync(join(dir, 'out', f), 'utf8')).not.toContain(process.cwd());
+  });
+  it('refuses to overwrite a directory that is not a build, and leaves no temporary files behind', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'precious'));
+    writeFileSync(join(dir, 'precious', 'notes.txt'), 'keep me');
+    const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'precious'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('refusing to replace');
+    expect(readdirSync(dir)).toEqual(['precious']);
+    const bad = await vitc('build', 'test/fixtures/bad/heads.yaml', '-o', join(dir, 'never'));
+    expect(bad.code).toBe(1);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+  it('--dump-ir prints the graph after a named pass, and rejects unknown passes', async () => {
+    const dir = tempDir();
+    const built = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'o'), '--dump-ir=build');
+    expect(built.stdout).toContain('= param "blocks.0.attn.qkv.weight"');
+    expect(built.stdout).toContain('= softmax(');
+    const fused = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'o'), '--dump-ir=fuse-attention');
+    expect(fused.stdout).toMatch(/= attention\(%\d+, %\d+, %\d+\) scale=0\.288675/);
+    expect(fused.stdout).not.toContain('= softmax(');
+    const bad = await vitc('build', 'spec/tiny/tiny-base.yaml', '--dump-ir=fuse-atention');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('error: unknown pass "fuse-atention" for --dump-ir (did you mean "fuse-attention"?)');
+  });
+});
+
+describe('run', () => {
+  it('runs a spec with random weights, says so, prints top-5 and writes logits', async () => {
+    const dir = tempDir();
+    const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--output', join(dir, 'y.npy'), '--batch', '2');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('no --weights given: using seeded random weights (seed 0)');
+    expect(r.stdout).toContain('image 1: top-5 of 10 classes');
+    expect(r.stdout).toMatch(/forward \d+ ms for batch 2/);
+    const y = readNpy('y.npy', new Uint8Array(readFileSync(join(dir, 'y.npy'))));
+    expect(y.shape).toEqual([2, 10]);
+  });
+  it('runs a build directory with weights and an input file', async () => {
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-gray.yaml', '-o', join(dir, 'b'));
+    await vitc('weights', 'spec/tiny/tiny-gray.yaml', '-o', join(dir, 'w.safetensors'), '--seed', '3');
+    writeFileSync(join(dir, 'x.npy'), writeNpy([1, 1, 24, 40], new Float32Array(24 * 40).fill(0.5)));
+    const r = await vitc('run', join(dir, 'b'), '--weights', join(dir, 'w.safetensors'), '--input', join(dir, 'x.npy'), '--top', '1');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('image 0: top-1 of 10 classes');
+  });
+});
