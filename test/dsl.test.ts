@@ -68,3 +68,18 @@ describe('vitc fmt', () => {
     expect(bad.stderr.split('\n')[0]).toBe('test/fixtures/dsl/syntax.vit:4:19: error: expected ")" but found "as"');
   });
 });
+
+describe('the worked example in docs/language.md', () => {
+  it('is the fixture gated.vit, and compiles with blocks.N.gate weights', async () => {
+    const doc = readFileSync('docs/language.md', 'utf8');
+    const code = /1\. Write `spec\/blocks\/gated\.vit` next to your spec:\n\n {3}```\n([\s\S]*?) {3}```/.exec(doc)![1]!.split('\n').map((l) => l.slice(3)).join('\n').trimEnd() + '\n';
+    expect(code).toBe(readFileSync(fx('gated.vit'), 'utf8'));
+    const r = await vitc('inspect', fx('gated.yaml'), '--json');
+    expect(r.code).toBe(0);
+    const dir = (await import('./helpers.js')).tempDir();
+    expect((await vitc('weights', fx('gated.yaml'), '-o', join(dir, 'w.safetensors'))).code).toBe(0);
+    const names = Object.keys((await import('../src/weights/safetensors.js')).parseSafetensors(new Uint8Array(readFileSync(join(dir, 'w.safetensors')))));
+    expect(names).toContain('blocks.1.gate');
+    expect(names).toContain('blocks.1.mlp.fc2.weight');
+  });
+});
