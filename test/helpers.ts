@@ -1,5 +1,6 @@
 // Run the CLI in-process and capture what it prints.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
@@ -17,6 +18,12 @@ export async function vitc(...argv: string[]): Promise<CliResult> {
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
+const created: string[] = [];
+afterAll(() => { for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temporary directory, removed after the test file. */
 export function tempDir(prefix = 'vitc-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  created.push(d);
+  return d;
 }

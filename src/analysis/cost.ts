@@ -1,5 +1,5 @@
 // Static costs of a graph: parameters, multiply-accumulates, activation memory, per layer.
-import { nodeIndex, usersOf, type Graph, type Node } from '../ir/graph.js';
+import { usersOf, type Graph, type Node } from '../ir/graph.js';
 import { opDecl } from '../ir/ops/index.js';
 import { bytesPerElement, numel, type Shape } from '../ir/types.js';
 
@@ -54,25 +54,31 @@ function layerOf(n: Node): string {
 }
 
 export function layerTable(g: Graph): LayerRow[] {
-  const rows = new Map<string, { output: Shape; params: number; macs: number; ops: number }>();
-  const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
-  const users = usersOf(g);
-  const byId = nodeIndex(g);
+  // Ops outside any module (token concat, pooling) belong to the layer before them.
+  const keyOf = new Map<number, string>();
   let prev = '';
   for (const n of g.nodes) {
     if (n.op === 'input') continue;
-    // Ops outside any module (token concat, pooling) belong to the layer before them.
     const own = layerOf(n);
     const key = own === '(top)' && prev ? prev : own;
+    keyOf.set(n.id, key);
     prev = key;
+  }
+  const rows = new Map<string, { output: Shape; params: number; macs: number; ops: number }>();
+  const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
+  const users = usersOf(g);
+  const outs = new Set(g.outputs.map((o) => o.id));
+  for (const n of g.nodes) {
+    const key = keyOf.get(n.id);
+    if (key === undefined) continue;
     const r = rows.get(key) ?? { output: n.type.shape, params: 0, macs: 0, ops: 0 };
     if (n.op === 'param') r.params += numel(n.type.shape);
     else if (n.op !== 'const') {
       r.macs += nodeMacs(n, n.args.map((a) => shapes.get(a)!));
       r.ops += 1;
-      // The layer's output: its last value used outside the layer (or a graph output).
-      if ((users.get(n.id) ?? []).some((u) => layerOf(byId.get(u)!) !== own) || g.outputs.some((o) => o.id === n.id)) r.output = n.type.shape;
     }
+    // The layer's output: its last value used by another layer (or a graph output).
+    if (n.op !== 'param' && n.op !== 'const' && ((users.get(n.id) ?? []).some((u) => keyOf.get(u) !== key) || outs.has(n.id))) r.output = n.type.shape;
     rows.set(key, r);
   }
   return [...rows].map(([layer, r]) => ({ layer, ...r }));
