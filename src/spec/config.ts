@@ -77,8 +77,9 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
   { config?: ModelConfig; diagnostics: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const fileLevel: Span = { file: leafFile, line: 0, col: 0 };
-  for (const k of REQUIRED) {
-    if (data[k] === undefined) diags.push(error('spec/missing-key', `missing required key "${k}"`, fileLevel, 'set it here or in a spec named by `extends`'));
+  const missing = REQUIRED.filter((k) => data[k] === undefined);
+  if (missing.length) {
+    diags.push(error('spec/missing-key', `missing required key${missing.length > 1 ? 's' : ''} ${missing.map((k) => `"${k}"`).join(', ')}`, fileLevel, 'set it here or in a spec named by `extends`'));
   }
   if (diags.length) return { diagnostics: diags };
   const num = (k: string, d: number) => (data[k] ?? d) as number;
