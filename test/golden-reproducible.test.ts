@@ -1,0 +1,30 @@
+// The committed fixtures are what the PyTorch reference produces: regenerate them into a temporary
+// directory and compare. Needs Debian's python3-torch (the README's test command installs it);
+// outside CI the test is skipped with a note when torch is missing.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers.js';
+import { compare, goldenNames } from './golden.js';
+import { readNpy } from '../src/weights/npy.js';
+
+const PY = '/usr/bin/python3';
+const hasTorch = spawnSync(PY, ['-c', 'import torch, yaml, numpy'], { encoding: 'utf8' }).status === 0;
+if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch; skipping the fixture reproduction test (apt-get install python3-torch)');
+
+describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
+  it('are reproduced by the PyTorch reference (weights and inputs byte for byte, logits to 1e-6)', () => {
+    const out = tempDir();
+    const r = spawnSync(PY, ['tools/golden/goldens.py', '--out', out], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const name of goldenNames()) {
+      for (const f of ['weights.safetensors', 'input.npy']) {
+        expect(readFileSync(join(out, name, f)).equals(readFileSync(join('test/golden', name, f))), `${name}/${f}`).toBe(true);
+      }
+      const load = (dir: string) => readNpy('logits.npy', new Uint8Array(readFileSync(join(dir, name, 'logits.npy')))).data;
+      expect(compare(load(out), load('test/golden')).rel, name).toBeLessThan(1e-6);
+    }
+  });
+});
