@@ -28,6 +28,9 @@ export { buildModel };
 
 export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {
   const backend = getBackend(target);
+  for (const [key, flag] of [['externalDataThreshold', '--external-data-threshold'], ['opset', '--opset']] as const) {
+    if (options[key] !== undefined && !backend.options.includes(key)) fail('cli/option', `${flag} does not apply to the ${target} target`);
+  }
   if (!backend.precisions.includes(options.precision)) {
     fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
   }

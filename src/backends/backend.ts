@@ -10,8 +10,10 @@ export interface BuildOptions {
   /** safetensors bytes to embed (targets that embed weights); seeded random weights otherwise. */
   readonly weights?: { readonly bytes: Uint8Array; readonly file: string };
   readonly seed: number;
-  /** ONNX: write weights as external data when the model would exceed this many bytes. */
+  /** ONNX: write weights as external data when they exceed this many bytes. */
   readonly externalDataThreshold?: number;
+  /** ONNX: the opset to target. */
+  readonly opset?: number;
 }
 
 export interface BuildContext {
@@ -51,6 +53,8 @@ export interface Backend {
   readonly nativeComposites: ReadonlySet<string>;
   /** Whether the build embeds weights (so `vitc run` must rebuild with the weights given). */
   readonly embedsWeights: boolean;
+  /** Build options (keys of BuildOptions beyond precision, weights and seed) that this target reads. */
+  readonly options: readonly ('externalDataThreshold' | 'opset')[];
   emit(ctx: BuildContext): Promise<OutputFile[]>;
   /** The runner behind `vitc run`: load a built directory for execution. */
   open(req: OpenRequest): Promise<Session>;

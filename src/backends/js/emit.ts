@@ -139,6 +139,7 @@ export const jsBackend: Backend = {
   entry: 'model.mjs',
   nativeComposites: new Set(['attention']),
   embedsWeights: false,
+  options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     return [
       { path: 'model.mjs', contents: emitModule(ctx) },

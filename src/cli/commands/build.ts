@@ -28,6 +28,9 @@ options:
   --precision P            fp32 (default) or fp16 where the target supports it
   --weights W.safetensors  weights to embed (targets that embed them); for js, checked against the model
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
+  --opset N                onnx: opset 17 (default; GELU as Erf) to 22 (from 20: one Gelu node)
+  --external-data-threshold BYTES
+                           onnx: store weights in model.onnx.data when they exceed BYTES (default 1.9e9)
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
   -h, --help               this help
 
@@ -42,6 +45,7 @@ example:
     seed: { type: 'string' },
     'dump-ir': { type: 'string' },
     'external-data-threshold': { type: 'string' },
+    opset: { type: 'string' },
   },
   async run(p: Parsed, io: Io) {
     const [file] = positionals('build', p, ['SPEC']);
@@ -58,6 +62,7 @@ example:
       weights,
       seed: intOption('build', p, 'seed', 0),
       externalDataThreshold: thresholdText === undefined ? undefined : intOption('build', p, 'external-data-threshold', 0),
+      opset: str(p, 'opset') === undefined ? undefined : intOption('build', p, 'opset', 0),
     }, dumpAfter);
     if (weights && !compiled.backend.embedsWeights) {
       const { unused } = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));

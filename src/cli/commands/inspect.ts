@@ -1,4 +1,6 @@
 import { loadSpec } from '../../spec/load.js';
+import { dumpOnnx } from '../../backends/onnx/dump.js';
+import { readFileOrFail } from '../../weights/safetensors.js';
 import { derived } from '../../spec/config.js';
 import { buildGraph } from '../../compile.js';
 import { verifyGraph } from '../../ir/verify.js';
@@ -13,10 +15,13 @@ export const inspect: Command = {
   name: 'inspect',
   summary: 'per-layer table, parameters, GMACs, activation memory',
   help: `usage: vitc inspect SPEC [--json]
+       vitc inspect MODEL.onnx
 
 Builds the spec's IR and reports, per layer (patch_embed, blocks.N, norm, head, ...), the output
 shape, parameter count and multiply-accumulates, then totals: parameters, GMACs per image (matmuls
 and convolutions; FLOPs = 2 x MACs), weight bytes, and the peak memory of live activations at batch 1.
+Given a .onnx file (from vitc build --target onnx), prints its graph as text: metadata, inputs,
+outputs, initializers, and every node with its attributes and output types.
 
 options:
   --json       print the same report as JSON
@@ -27,6 +32,10 @@ example:
   options: { json: { type: 'boolean' } },
   async run(p: Parsed, io: Io) {
     const [file] = positionals('inspect', p, ['SPEC']);
+    if (file!.endsWith('.onnx')) {
+      io.out(dumpOnnx(readFileOrFail(file!, 'model')).trimEnd());
+      return 0;
+    }
     const spec = loadSpec(file!);
     const g = buildGraph(spec);
     const problems = verifyGraph(g);
