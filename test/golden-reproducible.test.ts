@@ -16,7 +16,7 @@ if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no to
 describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
   it('are reproduced by the PyTorch reference (weights and inputs byte for byte, logits to 1e-6)', () => {
     const out = tempDir();
-    const r = spawnSync(PY, ['tools/golden/goldens.py', '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(PY, ['tools/golden/make_goldens.py', '--out', out], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     for (const name of goldenNames()) {
@@ -26,5 +26,10 @@ describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
       const load = (dir: string) => readNpy('logits.npy', new Uint8Array(readFileSync(join(dir, name, 'logits.npy')))).data;
       expect(compare(load(out), load('test/golden')).rel, name).toBeLessThan(1e-6);
     }
+  });
+  it('pass the reference\'s self-checks (parameter counts, sin-cos table, a numpy float64 forward, every tensor matters)', () => {
+    const r = spawnSync(PY, ['tools/golden/selfcheck.py'], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\n0 failures\n?$/);
   });
 });

@@ -1,0 +1,292 @@
+"""Self-checks of the PyTorch reference (fast, CPU, no files written outside a temp folder).
+
+    /usr/bin/python3 tools/golden/selfcheck.py
+
+1. Parameter counts of the full-size specs (built on the meta device) equal the published ones.
+2. State-dict names follow the options (no norm.* with fc_norm, no qkv bias without qkv_bias, ...).
+3. The sin-cos table equals MAE's construction (meshgrid(grid_w, grid_h); first half from grid[0]).
+4. safetensors: byte layout (header length, sorted keys, 8-byte padding, contiguous data) and round trip.
+5. Every committed fixture in test/golden/ is reproduced by a second, plain-numpy float64 forward
+   written separately below (no torch modules), to 1e-5 x max|logit|; and a 1% perturbation of
+   any single weight tensor moves the logits (every tensor is on a live path).
+6. Bad specs fail with a SpecError naming the key.
+"""
+import glob
+import json
+import math
+import os
+import struct
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+from spec import SpecError, load_spec  # noqa: E402
+from vit_ref import count_params, param_shapes, sincos_table  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PUBLISHED = {
+    'vit-b16': 86_567_656, 'vit-b32': 88_224_232, 'vit-l16': 304_326_632,
+    'vit-b16-in21k': 103_186_515, 'vit-b32-in21k': 104_843_091, 'vit-l16-in21k': 326_740_307,
+    'vit-l32-in21k': 328_949_075, 'vit-h14-in21k': 660_385_363,
+}
+failures = []
+
+
+def check(ok, what):
+    print('%s %s' % ('ok  ' if ok else 'FAIL', what))
+    if not ok:
+        failures.append(what)
+
+
+def param_counts():
+    for name, want in PUBLISHED.items():
+        got = count_params(load_spec(os.path.join(ROOT, 'spec', name + '.yaml')))
+        check(got == want, 'params %s: %s (published %s)' % (name, format(got, ','), format(want, ',')))
+    # DeiT-B distilled: ViT-B/16 + dist_token + one pos_embed row + head_dist
+    got = count_params(load_spec(os.path.join(ROOT, 'spec', 'deit-b16-distilled.yaml')))
+    want = 86_567_656 + 768 + 768 + 768 * 1000 + 1000
+    check(got == want, 'params deit-b16-distilled: %s (expected %s)' % (format(got, ','), format(want, ',')))
+
+
+def tiny(name):
+    return load_spec(os.path.join(ROOT, 'spec', 'tiny', name + '.yaml'))
+
+
+def key_rules():
+    keys = lambda n: set(param_shapes(tiny(n)))  # noqa: E731
+    base = keys('tiny-base')
+    check('norm.weight' in base and 'fc_norm.weight' not in base, 'tiny-base: final norm, no fc_norm')
+    gap = keys('tiny-gap')
+    check('fc_norm.weight' in gap and 'norm.weight' not in gap and 'cls_token' not in gap, 'tiny-gap: fc_norm, no norm, no cls_token')
+    check(param_shapes(tiny('tiny-gap'))['pos_embed'] == (1, 16, 48), 'tiny-gap: pos_embed [1, 16, 48]')
+    check('blocks.0.attn.qkv.bias' not in keys('tiny-noqkvbias'), 'tiny-noqkvbias: no qkv bias')
+    par = keys('tiny-parallel')
+    check('blocks.0.norm1.weight' in par and not any('norm2' in k for k in par), 'tiny-parallel: norm1 only')
+    check('pos_embed' not in keys('tiny-sincos'), 'tiny-sincos: no pos_embed weight')
+    check({'blocks.1.ls1.gamma', 'blocks.1.ls2.gamma'} <= keys('tiny-layerscale'), 'tiny-layerscale: ls1/ls2 gamma')
+    dist = param_shapes(tiny('tiny-distilled'))
+    check(dist['pos_embed'] == (1, 18, 48) and 'dist_token' in dist and 'head_dist.weight' in dist, 'tiny-distilled: dist_token, head_dist, 18 tokens')
+    pre = param_shapes(tiny('tiny-prelogits'))
+    check(pre['pre_logits.fc.weight'] == (40, 48) and pre['head.weight'] == (21, 40), 'tiny-prelogits: pre_logits.fc [40, 48], head [21, 40]')
+    check(param_shapes(tiny('tiny-mlp-ratio'))['blocks.0.mlp.fc1.weight'] == (129, 48), 'tiny-mlp-ratio: hidden 129')
+    gray = param_shapes(tiny('tiny-gray'))
+    check(gray['patch_embed.proj.weight'] == (48, 1, 8, 8) and gray['pos_embed'] == (1, 16, 48), 'tiny-gray: 1 channel, 3x5 patches')
+
+
+def mae_sincos(dim, gh, gw):
+    """MAE's get_2d_sincos_pos_embed, re-stated step by step (no class token)."""
+    grid_h = np.arange(gh, dtype=np.float64)
+    grid_w = np.arange(gw, dtype=np.float64)
+    grid = np.meshgrid(grid_w, grid_h)  # w goes first
+    grid = np.stack(grid, axis=0).reshape(2, 1, gh, gw)
+
+    def one_d(d, pos):
+        omega = np.arange(d // 2, dtype=np.float64) / (d / 2.0)
+        omega = 1.0 / 10000 ** omega
+        out = np.einsum('m,d->md', pos.reshape(-1), omega)
+        return np.concatenate([np.sin(out), np.cos(out)], axis=1)
+
+    return np.concatenate([one_d(dim // 2, grid[0]), one_d(dim // 2, grid[1])], axis=1)
+
+
+def sincos():
+    for dim, gh, gw in ((48, 4, 4), (64, 3, 5), (768, 14, 14)):
+        ours = sincos_table(dim, gh, gw, 1)[0].numpy()
+        ref = mae_sincos(dim, gh, gw).astype(np.float32)
+        check(np.all(ours[0] == 0) and np.array_equal(ours[1:], ref), 'sincos table %dx%d, D=%d equals MAE' % (gh, gw, dim))
+
+
+def safetensors():
+    g = torch.Generator().manual_seed(1)
+    t = {'b': torch.randn(3, 2, generator=g), 'a.x': torch.randn(5, generator=g), 'c': torch.randn(1, 1, 4, generator=g)}
+    with tempfile.TemporaryDirectory() as d:
+        p, q = os.path.join(d, 'a.safetensors'), os.path.join(d, 'b.safetensors')
+        write_safetensors(p, t)
+        write_safetensors(q, dict(reversed(list(t.items()))))
+        raw = open(p, 'rb').read()
+        (n,) = struct.unpack('<Q', raw[:8])
+        header = json.loads(raw[8:8 + n])
+        ok = (n % 8 == 0 and list(header) == sorted(t) and '__metadata__' not in header
+              and raw[8:8 + n].rstrip(b' ') == raw[8:8 + n].rstrip(b' ').strip()
+              and header['a.x']['data_offsets'] == [0, 20] and header['b']['data_offsets'] == [20, 44]
+              and header['c']['data_offsets'] == [44, 60] and len(raw) == 8 + n + 60
+              and all(v['dtype'] == 'F32' for v in header.values()))
+        check(ok, 'safetensors layout: sorted keys, padded header, contiguous data')
+        check(raw == open(q, 'rb').read(), 'safetensors bytes independent of dict order')
+        back = read_safetensors(p)
+        check(all(np.array_equal(back[k], t[k].numpy()) for k in t), 'safetensors round trip')
+
+
+# ---- a second forward, plain numpy float64, written separately from vit_ref.py ----
+
+def np_layernorm(x, w, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def np_act(x, kind):
+    if kind == 'gelu':
+        return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    if kind == 'gelu_tanh':
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    if kind == 'relu':
+        return np.maximum(x, 0)
+    return x / (1 + np.exp(-x))
+
+
+def np_forward(cfg, W, x):
+    W = {k: v.astype(np.float64) for k, v in W.items()}
+    x = x.astype(np.float64)
+    B, C, H, Wd = x.shape
+    P, D, nh = cfg['patch_size'], cfg['embed_dim'], cfg['num_heads']
+    gh, gw = H // P, Wd // P
+    eps = cfg['norm_eps']
+    lin = lambda v, n: v @ W[n + '.weight'].T + (W[n + '.bias'] if n + '.bias' in W else 0)  # noqa: E731
+    ln = lambda v, n: np_layernorm(v, W[n + '.weight'], W[n + '.bias'], eps)  # noqa: E731
+    # patches: [B, gh, gw, C*P*P] in (c, i, j) order, matching the conv weight [D, C, P, P]
+    patches = x.reshape(B, C, gh, P, gw, P).transpose(0, 2, 4, 1, 3, 5).reshape(B, gh * gw, C * P * P)
+    tok = patches @ W['patch_embed.proj.weight'].reshape(D, -1).T + W['patch_embed.proj.bias']
+    pre = []
+    if cfg['class_token']:
+        pre.append(np.broadcast_to(W['cls_token'], (B, 1, D)))
+    if cfg['distilled']:
+        pre.append(np.broadcast_to(W['dist_token'], (B, 1, D)))
+    tok = np.concatenate(pre + [tok], axis=1)
+    if cfg['pos_embed'] == 'learned':
+        tok = tok + W['pos_embed']
+    else:
+        table = mae_sincos(D, gh, gw).astype(np.float32).astype(np.float64)
+        tok = tok + np.concatenate([np.zeros((len(pre), D)), table])[None]
+    T, hd = tok.shape[1], D // nh
+    scale = cfg['qk_scale'] if cfg['qk_scale'] is not None else hd ** -0.5
+
+    def attn(v, i):
+        qkv = lin(v, 'blocks.%d.attn.qkv' % i).reshape(B, T, 3, nh, hd)
+        q, k, vv = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
+        s = (q * scale) @ k.transpose(0, 1, 3, 2)
+        s = np.exp(s - s.max(-1, keepdims=True))
+        s = s / s.sum(-1, keepdims=True)
+        o = (s @ vv).transpose(0, 2, 1, 3).reshape(B, T, D)
+        return lin(o, 'blocks.%d.attn.proj' % i)
+
+    def mlp(v, i):
+        return lin(np_act(lin(v, 'blocks.%d.mlp.fc1' % i), cfg['act_layer']), 'blocks.%d.mlp.fc2' % i)
+
+    kind = (cfg['block'] or '').split('#')[-1]
+    for i in range(cfg['depth']):
+        g1 = W.get('blocks.%d.ls1.gamma' % i, 1.0)
+        g2 = W.get('blocks.%d.ls2.gamma' % i, 1.0)
+        n1, n2 = 'blocks.%d.norm1' % i, 'blocks.%d.norm2' % i
+        if kind == 'parallel_block':
+            h = ln(tok, n1)
+            tok = tok + g1 * attn(h, i) + g2 * mlp(h, i)
+        elif kind == 'postnorm_block':
+            tok = ln(tok + g1 * attn(tok, i), n1)
+            tok = ln(tok + g2 * mlp(tok, i), n2)
+        else:
+            tok = tok + g1 * attn(ln(tok, n1), i)
+            tok = tok + g2 * mlp(ln(tok, n2), i)
+    if 'norm.weight' in W:
+        tok = ln(tok, 'norm')
+    npre = len(pre)
+    f = tok[:, 0] if cfg['global_pool'] == 'token' else tok[:, npre:].mean(1)
+    if 'fc_norm.weight' in W:
+        f = ln(f, 'fc_norm')
+    if 'pre_logits.fc.weight' in W:
+        f = np.tanh(lin(f, 'pre_logits.fc'))
+    y = lin(f, 'head')
+    if cfg['distilled']:
+        y = (y + lin(tok[:, 1], 'head_dist')) / 2
+    return y
+
+
+def fixtures():
+    specs = sorted(glob.glob(os.path.join(ROOT, 'spec', 'tiny', 'tiny-*.yaml')))
+    for sp in specs:
+        name = os.path.splitext(os.path.basename(sp))[0]
+        d = os.path.join(ROOT, 'test', 'golden', name)
+        if not os.path.isdir(d):
+            check(False, 'fixture %s exists' % name)
+            continue
+        cfg = load_spec(sp)
+        W = read_safetensors(os.path.join(d, 'weights.safetensors'))
+        check(set(W) == set(param_shapes(cfg)), 'fixture %s: weight names match the spec' % name)
+        x, y = np.load(os.path.join(d, 'input.npy')), np.load(os.path.join(d, 'logits.npy'))
+        ok_dtypes = x.dtype == np.float32 and y.dtype == np.float32 and x.shape[0] == 3
+        ref = np_forward(cfg, W, x)
+        rel = np.abs(ref - y).max() / np.abs(y).max()
+        check(ok_dtypes and ref.shape == y.shape and rel < 1e-5, 'fixture %s: numpy fp64 forward agrees (rel %.2e)' % (name, rel))
+
+
+def sensitivity():
+    """Every weight tensor of every fixture moves the logits (no dead code path, no trivial init)."""
+    from vit_ref import build_with_weights
+    for sp in sorted(glob.glob(os.path.join(ROOT, 'spec', 'tiny', 'tiny-*.yaml'))):
+        name = os.path.splitext(os.path.basename(sp))[0]
+        d = os.path.join(ROOT, 'test', 'golden', name)
+        if not os.path.isdir(d):
+            continue
+        cfg = load_spec(sp)
+        W = {k: v.copy() for k, v in read_safetensors(os.path.join(d, 'weights.safetensors')).items()}
+        x = torch.from_numpy(np.load(os.path.join(d, 'input.npy'))).double()
+        with torch.no_grad():
+            y0 = build_with_weights(cfg, W).double()(x)
+            dead = []
+            for k in sorted(W):
+                # a small relative change that a missing or mis-wired tensor would not notice
+                g = np.random.default_rng(0).standard_normal(W[k].shape).astype(np.float32)
+                moved = dict(W, **{k: W[k] * (1 + 0.01 * g)})
+                y = build_with_weights(cfg, moved).double()(x)
+                if float((y - y0).abs().max()) < 1e-6 * float(y0.abs().max()):
+                    dead.append(k)
+        check(not dead, 'fixture %s: all %d tensors affect the logits%s' % (name, len(W), ' (not: %s)' % dead if dead else ''))
+
+
+def bad_specs():
+    cases = [
+        ({'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 4}, 'img_size'),
+        ({'img_size': 30, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 4}, 'img_size'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 5}, 'num_heads'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 4, 'class_token': False}, 'global_pool'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 4, 'distilled': True, 'global_pool': 'avg'}, 'distilled'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 50, 'depth': 2, 'num_heads': 5, 'pos_embed': 'sincos'}, 'pos_embed'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 4, 'act_layer': 'tanh'}, 'act_layer'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': 2, 'num_heads': 4, 'depht': 3}, 'depht'),
+        ({'img_size': 32, 'patch_size': 8, 'num_classes': 10, 'embed_dim': 48, 'depth': True, 'num_heads': 4}, 'depth'),
+    ]
+    with tempfile.TemporaryDirectory() as d:
+        for i, (spec, key) in enumerate(cases):
+            p = os.path.join(d, 'bad%d.yaml' % i)
+            with open(p, 'w') as f:
+                yaml.safe_dump(spec, f)
+            try:
+                load_spec(p)
+                check(False, 'bad spec (%s) rejected' % key)
+            except SpecError as e:
+                check(key in str(e), 'bad spec rejected: %s' % e.args[0].split(': ', 1)[1])
+        a, b = os.path.join(d, 'a.yaml'), os.path.join(d, 'b.yaml')
+        open(a, 'w').write('extends: b.yaml\n')
+        open(b, 'w').write('extends: a.yaml\n')
+        try:
+            load_spec(a)
+            check(False, 'extends cycle rejected')
+        except SpecError as e:
+            check('cycle' in str(e), 'extends cycle rejected')
+
+
+if __name__ == '__main__':
+    param_counts()
+    key_rules()
+    sincos()
+    safetensors()
+    bad_specs()
+    fixtures()
+    sensitivity()
+    print('%d failure%s' % (len(failures), '' if len(failures) == 1 else 's'))
+    sys.exit(1 if failures else 0)

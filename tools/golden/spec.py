@@ -1,0 +1,212 @@
+"""Read a vitc model spec (YAML) into a plain config dict for the PyTorch reference.
+
+This is the reference's own reader: it shares no code with the compiler. It follows `extends`
+chains (deep merge, the extending file wins), applies the defaults, checks types and the
+combinations timm accepts, and raises SpecError with the file and key on anything wrong.
+
+    from spec import load_spec
+    cfg = load_spec('spec/vit-b16.yaml')
+"""
+import os
+
+import yaml
+
+
+class SpecError(ValueError):
+    pass
+
+
+REQUIRED = ('img_size', 'patch_size', 'num_classes', 'embed_dim', 'depth', 'num_heads')
+
+# key -> default (keys with no default are the required ones)
+DEFAULTS = {
+    'in_chans': 3,
+    'mlp_ratio': 4.0,
+    'qkv_bias': True,
+    'qk_scale': None,
+    'representation_size': None,
+    'distilled': False,
+    'norm_eps': 1e-6,
+    'act_layer': 'gelu',
+    'class_token': True,
+    'global_pool': 'token',
+    'fc_norm': None,
+    'pos_embed': 'learned',
+    'init_values': None,
+    'block': None,
+}
+
+# accepted and ignored (inference no-ops, or not about what the network computes)
+IGNORED = ('drop_rate', 'pos_drop_rate', 'proj_drop_rate', 'attn_drop_rate', 'drop_path_rate',
+           'preprocess', 'labels')
+
+META = ('extends', 'name', 'description')
+
+KNOWN = set(REQUIRED) | set(DEFAULTS) | set(IGNORED) | set(META)
+
+ACTS = ('gelu', 'gelu_tanh', 'relu', 'silu')
+POOLS = ('token', 'avg')
+POS_EMBEDS = ('learned', 'sincos')
+BLOCK_KINDS = {'parallel_block': 'parallel', 'postnorm_block': 'postnorm'}
+
+
+def deep_merge(base, over):
+    """`over` wins; mappings merge recursively; lists and scalars are replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read_yaml(path):
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise SpecError('%s: no such spec file' % path) from None
+    except yaml.YAMLError as e:
+        raise SpecError('%s: not valid YAML: %s' % (path, e)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError('%s: a spec must be a YAML mapping, found %s' % (path, type(data).__name__))
+    for k in data:
+        if not isinstance(k, str):
+            raise SpecError('%s: keys must be strings, found %r' % (path, k))
+        if k not in KNOWN:
+            raise SpecError('%s: unknown key %r' % (path, k))
+    return data
+
+
+def load_merged(path, _chain=()):
+    """The raw mapping of `path` after following `extends` (no defaults, no checks).
+    `name` and `description` are not inherited."""
+    real = os.path.realpath(path)
+    if real in _chain:
+        cycle = ' -> '.join(list(_chain) + [real])
+        raise SpecError('%s: extends cycle: %s' % (path, cycle))
+    data = _read_yaml(path)
+    ext = data.pop('extends', None)
+    if ext is None:
+        return data
+    if not isinstance(ext, str) or not ext:
+        raise SpecError('%s: extends must be a path string, found %r' % (path, ext))
+    base = load_merged(os.path.join(os.path.dirname(path), ext), _chain + (real,))
+    base.pop('name', None)
+    base.pop('description', None)
+    return deep_merge(base, data)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def load_spec(path):
+    """The full, checked config of the spec file `path`."""
+    raw = load_merged(path)
+    where = path
+
+    def fail(key, msg):
+        raise SpecError('%s: %s: %s' % (where, key, msg))
+
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise SpecError('%s: missing required key%s %s (after extends)' % (
+            where, 's' if len(missing) > 1 else '', ', '.join(missing)))
+
+    cfg = dict(DEFAULTS)
+    for k, v in raw.items():
+        if k in IGNORED or k == 'description':
+            continue
+        cfg[k] = v
+    stem = os.path.splitext(os.path.basename(path))[0]
+    cfg['name'] = raw.get('name', stem)
+    if not isinstance(cfg['name'], str) or not cfg['name']:
+        fail('name', 'must be a non-empty string')
+
+    # ---- types and ranges
+    img = cfg['img_size']
+    if _is_int(img):
+        img = [img, img]
+    elif isinstance(img, list) and len(img) == 2 and all(_is_int(s) for s in img):
+        img = list(img)
+    else:
+        fail('img_size', 'must be an integer or [height, width], found %r' % (img,))
+    if min(img) < 1:
+        fail('img_size', 'must be positive, found %r' % (img,))
+    cfg['img_size'] = img
+
+    for k in ('patch_size', 'in_chans', 'num_classes', 'embed_dim', 'depth', 'num_heads'):
+        if not _is_int(cfg[k]) or cfg[k] < 1:
+            fail(k, 'must be a positive integer, found %r' % (cfg[k],))
+    if cfg['representation_size'] is not None and (not _is_int(cfg['representation_size']) or cfg['representation_size'] < 1):
+        fail('representation_size', 'must be a positive integer or null, found %r' % (cfg['representation_size'],))
+    if not _is_num(cfg['mlp_ratio']) or cfg['mlp_ratio'] <= 0:
+        fail('mlp_ratio', 'must be a positive number, found %r' % (cfg['mlp_ratio'],))
+    if cfg['qk_scale'] is not None and (not _is_num(cfg['qk_scale']) or cfg['qk_scale'] <= 0):
+        fail('qk_scale', 'must be a positive number or null, found %r' % (cfg['qk_scale'],))
+    if not _is_num(cfg['norm_eps']) or cfg['norm_eps'] <= 0:
+        fail('norm_eps', 'must be a positive number, found %r' % (cfg['norm_eps'],))
+    if cfg['init_values'] is not None and not _is_num(cfg['init_values']):
+        fail('init_values', 'must be a number or null, found %r' % (cfg['init_values'],))
+    for k in ('qkv_bias', 'distilled', 'class_token'):
+        if not isinstance(cfg[k], bool):
+            fail(k, 'must be true or false, found %r' % (cfg[k],))
+    if cfg['fc_norm'] is not None and not isinstance(cfg['fc_norm'], bool):
+        fail('fc_norm', 'must be true, false or null, found %r' % (cfg['fc_norm'],))
+    if cfg['act_layer'] not in ACTS:
+        fail('act_layer', 'must be one of %s, found %r' % (', '.join(ACTS), cfg['act_layer']))
+    if cfg['global_pool'] not in POOLS:
+        fail('global_pool', 'must be one of %s, found %r' % (', '.join(POOLS), cfg['global_pool']))
+    if cfg['pos_embed'] not in POS_EMBEDS:
+        fail('pos_embed', 'must be one of %s, found %r' % (', '.join(POS_EMBEDS), cfg['pos_embed']))
+    if cfg['block'] is not None and not isinstance(cfg['block'], str):
+        fail('block', 'must be a string "FILE#BLOCK" or null, found %r' % (cfg['block'],))
+
+    # ---- combinations
+    d, p = cfg['embed_dim'], cfg['patch_size']
+    if d % cfg['num_heads']:
+        fail('num_heads', '%d heads do not divide embed_dim %d' % (cfg['num_heads'], d))
+    for axis, s in zip(('height', 'width'), img):
+        if s % p:
+            fail('img_size', 'image %s %d is not a multiple of patch_size %d' % (axis, s, p))
+    if cfg['pos_embed'] == 'sincos' and d % 4:
+        fail('pos_embed', 'sincos needs embed_dim divisible by 4, found %d' % d)
+    if cfg['global_pool'] == 'token' and not cfg['class_token']:
+        fail('global_pool', '"token" pooling needs class_token: true (use global_pool: avg)')
+    if cfg['distilled']:
+        if not cfg['class_token']:
+            fail('distilled', 'a distilled model needs class_token: true')
+        if cfg['global_pool'] != 'token':
+            fail('distilled', 'a distilled model pools its class and distillation tokens; global_pool must be "token"')
+    if cfg['fc_norm'] is None:
+        cfg['fc_norm'] = cfg['global_pool'] == 'avg'
+    if cfg['distilled'] and cfg['fc_norm']:
+        fail('fc_norm', 'a distilled model has no fc_norm (timm\'s DeiT head reads the normed tokens)')
+
+    # ---- derived
+    cfg['mlp_hidden'] = int(d * cfg['mlp_ratio'])  # Python float semantics: int(48 * 2.7) == 129
+    if cfg['mlp_hidden'] < 1:
+        fail('mlp_ratio', 'int(embed_dim * mlp_ratio) is %d' % cfg['mlp_hidden'])
+    cfg['head_dim'] = d // cfg['num_heads']
+    cfg['scale'] = float(cfg['qk_scale']) if cfg['qk_scale'] is not None else cfg['head_dim'] ** -0.5
+    cfg['grid'] = [img[0] // p, img[1] // p]
+    cfg['num_prefix_tokens'] = int(cfg['class_token']) + int(cfg['distilled'])
+    cfg['num_tokens'] = cfg['num_prefix_tokens'] + cfg['grid'][0] * cfg['grid'][1]
+    block_name = cfg['block'].split('#')[-1] if cfg['block'] else ''
+    cfg['block_kind'] = BLOCK_KINDS.get(block_name, 'prenorm')
+    return cfg
+
+
+if __name__ == '__main__':
+    import json
+    import sys
+    for p in sys.argv[1:]:
+        print(json.dumps(load_spec(p), indent=1, sort_keys=True))
