@@ -166,8 +166,9 @@ export const BUILTINS: readonly Builtin[] = [
       const c = s[2] as number;
       if (parts < 1 || heads < 1 || c % (parts * heads) !== 0) fail('dsl/split-heads', `split_heads: ${c} channels do not split into ${parts} x ${heads} heads`, ctx.span);
       const d = c / (parts * heads);
-      const r = ctx.b.reshape(x, [s[0]!, s[1]!, parts, heads, d]);
-      const out = Array.from({ length: parts }, (_, i) => tensorV(ctx.b.op('transpose', [ctx.b.op('select', [r], { axis: 2, index: i })], { perm: [0, 2, 1, 3] })));
+      // [B, T, parts, heads, d] -> [parts, B, heads, T, d], then one contiguous block per part.
+      const r = ctx.b.op('transpose', [ctx.b.reshape(x, [s[0]!, s[1]!, parts, heads, d])], { perm: [2, 0, 3, 1, 4] });
+      const out = Array.from({ length: parts }, (_, i) => tensorV(ctx.b.op('select', [r], { axis: 0, index: i })));
       return parts === 1 ? out[0]! : { kind: 'tuple', items: out };
     } },
   { name: 'merge_heads', doc: '[B, heads, T, d] -> [B, T, heads*d].', params: [p('x', 'tensor')],
