@@ -1,5 +1,5 @@
 // The compiler driver: spec -> IR -> passes -> backend files -> build directory.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { loadSpec, type Spec } from './spec/load.js';
 import { buildModel } from './models/bind.js';
@@ -24,7 +24,6 @@ export function buildGraph(spec: Spec): Graph {
   return buildModel(spec).graph;
 }
 
-export { buildModel };
 
 export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {
   const backend = getBackend(target);
@@ -42,6 +41,20 @@ export async function compile(specPath: string, target: string, options: BuildOp
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];
   return { spec, backend, graph, manifest, files, dump };
+}
+
+/** writeFileSync, in chunks (one write call takes at most 2 GiB; ViT-H/14's weights are 2.6 GB). */
+function writeContents(path: string, contents: string | Uint8Array): void {
+  if (typeof contents === 'string' || contents.length < 1 << 30) {
+    writeFileSync(path, contents);
+    return;
+  }
+  const fd = openSync(path, 'w');
+  try {
+    for (let at = 0; at < contents.length;) at += writeSync(fd, contents, at, Math.min(1 << 30, contents.length - at));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -66,7 +79,7 @@ export function writeBuildDir(outDir: string, files: readonly OutputFile[]): voi
   try {
     for (const f of files) {
       mkdirSync(dirname(join(tmp, f.path)), { recursive: true });
-      writeFileSync(join(tmp, f.path), f.contents);
+      writeContents(join(tmp, f.path), f.contents);
     }
     if (existsSync(target)) {
       const old = `${tmp}-old`;

@@ -10,7 +10,6 @@ import type { Manifest } from './backends/manifest.js';
 import { DiagnosticError, error, fail, fileSpan } from './diag/diagnostic.js';
 import { randomWeights } from './weights/random.js';
 import { checkWeights, writeSafetensors } from './weights/safetensors.js';
-import type { Init } from './ir/ops/index.js';
 
 export interface Prepared {
   readonly dir: string;
@@ -49,21 +48,9 @@ export async function prepare(specOrDir: string, target: string | undefined, opt
   return { dir, manifest: compiled.manifest, backend: compiled.backend, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 
-/** Parse "normal(0.02)" etc. from a manifest back into an Init. */
-function parseInit(s: string): Init {
-  const m = /^(\w+)\(([^)]*)\)$/.exec(s);
-  const args = (m?.[2] ?? '').split(',').map(Number);
-  switch (m?.[1]) {
-    case 'normal': return { kind: 'normal', std: args[0]! };
-    case 'uniform': return { kind: 'uniform', low: args[0]!, high: args[1]! };
-    case 'constant': return { kind: 'constant', value: args[0]! };
-    default: throw new Error(`unknown init ${s}`);
-  }
-}
-
 /** Seeded random weights for a build, as safetensors bytes. */
 export function randomWeightsFor(manifest: Manifest, seed: number): Uint8Array {
-  return writeSafetensors(randomWeights(manifest.weights.map((w) => ({ name: w.name, shape: w.shape, init: parseInit(w.init) })), seed));
+  return writeSafetensors(randomWeights(manifest.weights, seed));
 }
 
 /** Validate user weights against a build (missing names, shapes); returns unused tensor names. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { vitc, tempDir } from './helpers.js';
 import { COMMANDS } from '../src/cli/main.js';
 import { readNpy, writeNpy } from '../src/weights/npy.js';
@@ -87,6 +88,24 @@ describe('build', () => {
     const bad = await vitc('build', 'spec/tiny/tiny-base.yaml', '--dump-ir=fuse-atention');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('error: unknown pass "fuse-atention" for --dump-ir (did you mean "fuse-attention"?)');
+  });
+});
+
+describe('the generated JS module', () => {
+  it('loads weights from a path or bytes and runs any batch size; its .d.ts describes the API', async () => {
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-prelogits.yaml', '-o', join(dir, 'b'));
+    const mod = await import(pathToFileURL(join(dir, 'b', 'model.mjs')).href);
+    const w = 'test/golden/tiny-prelogits/weights.safetensors';
+    const fromPath = await mod.load(w);
+    const fromBytes = await mod.load(new Uint8Array(readFileSync(w)));
+    const x = new Float32Array(2 * 3 * 32 * 32).map((_, i) => Math.cos(i));
+    const y = fromPath.forward(x, 2);
+    expect(y).toHaveLength(2 * 21);
+    expect(fromBytes.forward(x, 2)).toEqual(y);
+    expect(() => fromPath.forward(x, 3)).toThrow('forward: input has 6144 values; expected 9216 for shape [3, 3, 32, 32]');
+    expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string): Promise<Model>;');
+    await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });
 });
 

@@ -1,7 +1,7 @@
 // manifest.json: what every build directory says about itself (design note 5).
 import { createHash } from 'node:crypto';
 import { inputs, outputNodes, params, type Graph } from '../ir/graph.js';
-import { fmtInit } from '../ir/ops/source.js';
+import type { Init } from '../ir/ops/index.js';
 import type { Dim } from '../ir/types.js';
 import type { Spec } from '../spec/load.js';
 import { vitcVersion } from '../paths.js';
@@ -9,7 +9,8 @@ import { countParams, countMacs } from '../analysis/cost.js';
 import type { Precision } from './backend.js';
 
 export interface TensorSig { readonly name: string; readonly dtype: string; readonly shape: readonly Dim[] }
-export interface WeightSig { readonly name: string; readonly shape: readonly number[]; readonly init: string }
+/** A weight the build expects; `init` is how seeded random weights fill it. */
+export interface WeightSig { readonly name: string; readonly shape: readonly number[]; readonly init: Init }
 
 export interface Manifest {
   readonly format: 'vitc-build/1';
@@ -41,11 +42,19 @@ export function makeManifest(spec: Spec, g: Graph, target: string, precision: Pr
     entry,
     inputs: inputs(g).map((n) => sig(n.attrs.name, n.type)),
     outputs: g.outputs.map((o, i) => sig(o.name, outs[i]!.type)),
-    weights: params(g).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: fmtInit(p.attrs.init) })),
+    weights: params(g).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: p.attrs.init })),
     stats: { parameters: countParams(g), macs_per_image: countMacs(g) },
     preprocess: spec.config.preprocess,
     files: [],
   };
+}
+
+/** sha256 of any size (crypto's update takes at most 2 GiB at a time). */
+function sha256(bytes: Uint8Array): string {
+  const h = createHash('sha256');
+  const CHUNK = 1 << 30;
+  for (let i = 0; i < bytes.length; i += CHUNK) h.update(bytes.subarray(i, Math.min(bytes.length, i + CHUNK)));
+  return h.digest('hex');
 }
 
 export function withFiles(m: Manifest, files: readonly { path: string; contents: string | Uint8Array }[]): Manifest {
@@ -53,7 +62,7 @@ export function withFiles(m: Manifest, files: readonly { path: string; contents:
     ...m,
     files: files.map((f) => {
       const bytes = typeof f.contents === 'string' ? Buffer.from(f.contents, 'utf8') : f.contents;
-      return { path: f.path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+      return { path: f.path, sha256: sha256(bytes), bytes: bytes.length };
     }),
   };
 }

@@ -1,6 +1,6 @@
 // safetensors files in vitc: writing (random weights, tests) and reading with diagnostics.
 // Parsing itself is the runtime's (shared with generated modules), so there is one reader.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DiagnosticError, error, fileSpan } from '../diag/diagnostic.js';
 import { bindWeights, parseSafetensors, tensorToFloat32, type StTensor } from '../backends/js/runtime/safetensors.js';
 
@@ -36,20 +36,40 @@ export function writeSafetensors(tensors: readonly NamedTensor[]): Uint8Array {
   return out;
 }
 
+/** Read a whole file of any size (readFileSync stops at 2 GiB; ViT-H/14's weights are 2.6 GB). */
+export function readLargeFile(file: string): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 1 << 30) return new Uint8Array(readFileSync(fd));
+    const out = new Uint8Array(size);
+    for (let at = 0; at < size;) {
+      const n = readSync(fd, out, at, Math.min(1 << 30, size - at), at);
+      if (n === 0) throw new Error(`unexpected end of file at byte ${at}`);
+      at += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readFileOrFail(file: string, what: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(file));
+    return readLargeFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DiagnosticError([error('io/unreadable', `cannot read ${what}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, fileSpan(file))]);
   }
 }
 
-/** Check a weights file against the expected [name, shape] list; problems are `file: message` diagnostics. */
-export function checkWeights(file: string, bytes: Uint8Array, expected: ReadonlyArray<readonly [string, readonly number[]]>): { unused: string[] } {
+/**
+ * Bind a weights file to the expected [name, shape] list: the values in that order (as float32) and
+ * the names of unused tensors. Problems are `file: message` diagnostics.
+ */
+export function checkWeights(file: string, bytes: Uint8Array, expected: ReadonlyArray<readonly [string, readonly number[]]>): { values: Float32Array[]; unused: string[] } {
   try {
-    const { unused } = bindWeights(parseSafetensors(bytes), expected);
-    return { unused };
+    return bindWeights(parseSafetensors(bytes), expected);
   } catch (e) {
     throw new DiagnosticError([error('weights/mismatch', (e as Error).message, fileSpan(file))]);
   }
