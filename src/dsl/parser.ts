@@ -62,7 +62,7 @@ export class VitParser extends EmbeddedActionsParser {
 
   private readonly importDecl = this.RULE('importDecl', (): ImportDecl => {
     const kw = this.CONSUME(T.Import);
-    const s = this.CONSUME(T.String);
+    const s = this.CONSUME(T.StringLit);
     return { path: unquote(s.image), span: this.span(kw, s), trivia: newTrivia() };
   });
 
@@ -179,7 +179,7 @@ export class VitParser extends EmbeddedActionsParser {
 
   private readonly scopeName = this.RULE('scopeName', (): ScopeName => {
     const parts: IToken[] = [];
-    this.AT_LEAST_ONE_SEP({ SEP: T.Dot, DEF: () => { parts.push(this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.Number) }])); } });
+    this.AT_LEAST_ONE_SEP({ SEP: T.Dot, DEF: () => { parts.push(this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.NumberLit) }])); } });
     return { parts: parts.map((p) => p.image), span: this.span(parts[0]!, parts[parts.length - 1]!) };
   });
 
@@ -313,8 +313,8 @@ export class VitParser extends EmbeddedActionsParser {
   });
 
   private readonly primary = this.RULE('primary', (): Expr => this.OR([
-    { ALT: () => { const t = this.CONSUME(T.Number); return { kind: 'num', value: Number(t.image), isInt: /^\d+$/.test(t.image), text: t.image, span: this.span(t) } as Expr; } },
-    { ALT: () => { const t = this.CONSUME(T.String); return { kind: 'str', value: unquote(t.image), span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.NumberLit); return { kind: 'num', value: Number(t.image), isInt: /^\d+$/.test(t.image), text: t.image, span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.StringLit); return { kind: 'str', value: unquote(t.image), span: this.span(t) } as Expr; } },
     { ALT: () => { const t = this.CONSUME(T.True); return { kind: 'bool', value: true, span: this.span(t) } as Expr; } },
     { ALT: () => { const t = this.CONSUME(T.False); return { kind: 'bool', value: false, span: this.span(t) } as Expr; } },
     { ALT: () => { const t = this.CONSUME(T.None); return { kind: 'none', span: this.span(t) } as Expr; } },

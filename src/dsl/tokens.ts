@@ -21,8 +21,8 @@ export const And = kw('and');
 export const Or = kw('or');
 export const Not = kw('not');
 
-export const Number = createToken({ name: 'Number', pattern: /(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?/, label: 'a number' });
-export const String = createToken({ name: 'String', pattern: /"(?:[^"\\\n]|\\.)*"/, label: 'a string' });
+export const NumberLit = createToken({ name: 'Number', pattern: /(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?/, label: 'a number' });
+export const StringLit = createToken({ name: 'String', pattern: /"(?:[^"\\\n]|\\.)*"/, label: 'a string' });
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n\r]*/, group: 'comments' });
 export const NewLine = createToken({ name: 'NewLine', pattern: /\r?\n|\r/, label: 'a new line', line_breaks: true });
 export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/, label: '";"' });
@@ -58,7 +58,7 @@ export const Question = punct('Question', '?');
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment, NewLine, Semicolon,
   Block, Model, Param, Input, If, Else, Repeat, As, Return, Import, True, False, None, And, Or, Not,
-  Ident, Number, String,
+  Ident, NumberLit, StringLit,
   Arrow, Pow, FloorDiv, Eq, Ne, Le, Ge, Lt, Gt, Assign, Plus, Minus, Star, Slash, At,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon, Dot, Question,
 ];

@@ -61,7 +61,8 @@ function safeRealpath(p: string): string {
   try { return realpathSync(p); } catch { return resolve(p); }
 }
 
-function canonicalJson(v: unknown): string {
+/** JSON with sorted keys: the same data always gives the same text. */
+export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;

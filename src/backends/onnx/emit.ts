@@ -5,6 +5,7 @@ import { nodeIndex, params, type Graph, type NodeOf } from '../../ir/graph.js';
 import type { OpName } from '../../ir/ops/index.js';
 import { BATCH, staticNumel, type Dim } from '../../ir/types.js';
 import { vitcVersion } from '../../paths.js';
+import { canonicalJson } from '../../spec/load.js';
 import { fail } from '../../diag/diagnostic.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { randomWeights } from '../../weights/random.js';
@@ -36,12 +37,6 @@ function weightValues(ctx: BuildContext, g: Graph): Map<string, Float32Array> {
 function rawOf(data: Float32Array, elem: ElemType): Uint8Array {
   const typed = elem === DT.FLOAT16 ? toHalf(data) : data;
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v);
 }
 
 export function buildOnnxGraph(ctx: BuildContext): { graph: P.IGraphProto; weightNames: Set<string> } {
