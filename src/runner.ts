@@ -55,7 +55,7 @@ export function randomWeightsFor(manifest: Manifest, seed: number): Uint8Array {
 
 /** Validate user weights against a build (missing names, shapes); returns unused tensor names. */
 export function validateWeights(manifest: Manifest, file: string, bytes: Uint8Array): string[] {
-  return checkWeights(file, bytes, manifest.weights.map((w) => [w.name, w.shape] as const)).unused;
+  return checkWeights(file, bytes, manifest.weights.map((w) => [w.name, w.shape] as const));
 }
 
 /**

@@ -2,9 +2,9 @@
 // Parsing itself is the runtime's (shared with generated modules), so there is one reader.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DiagnosticError, error, fileSpan } from '../diag/diagnostic.js';
-import { bindWeights, parseSafetensors, tensorToFloat32, type StTensor } from '../backends/js/runtime/safetensors.js';
+import { bindWeights, checkTensors, parseSafetensors, tensorToFloat32, type StTensor } from '../backends/js/runtime/safetensors.js';
 
-export { bindWeights, parseSafetensors, tensorToFloat32, type StTensor };
+export { parseSafetensors, tensorToFloat32, type StTensor };
 
 export interface NamedTensor {
   readonly name: string;
@@ -63,14 +63,23 @@ export function readFileOrFail(file: string, what: string): Uint8Array {
   }
 }
 
-/**
- * Bind a weights file to the expected [name, shape] list: the values in that order (as float32) and
- * the names of unused tensors. Problems are `file: message` diagnostics.
- */
-export function checkWeights(file: string, bytes: Uint8Array, expected: ReadonlyArray<readonly [string, readonly number[]]>): { values: Float32Array[]; unused: string[] } {
+type Expected = ReadonlyArray<readonly [string, readonly number[]]>;
+
+/** A problem with a weights file as a `file: message` diagnostic. */
+function asDiagnostic<T>(file: string, fn: () => T): T {
   try {
-    return bindWeights(parseSafetensors(bytes), expected);
+    return fn();
   } catch (e) {
     throw new DiagnosticError([error('weights/mismatch', (e as Error).message, fileSpan(file))]);
   }
+}
+
+/** Check a weights file against the expected [name, shape] list (no data converted); returns unused names. */
+export function checkWeights(file: string, bytes: Uint8Array, expected: Expected): string[] {
+  return asDiagnostic(file, () => checkTensors(parseSafetensors(bytes), expected));
+}
+
+/** The expected weights as float32 values, in order (after the same checks). */
+export function bindWeightsOrFail(file: string, bytes: Uint8Array, expected: Expected): Float32Array[] {
+  return asDiagnostic(file, () => bindWeights(parseSafetensors(bytes), expected).values);
 }

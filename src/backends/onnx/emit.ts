@@ -7,7 +7,7 @@ import { BATCH, staticNumel, type Dim } from '../../ir/types.js';
 import { vitcVersion } from '../../paths.js';
 import { canonicalJson } from '../../spec/load.js';
 import { fail } from '../../diag/diagnostic.js';
-import { checkWeights } from '../../weights/safetensors.js';
+import { bindWeightsOrFail } from '../../weights/safetensors.js';
 import { randomWeights } from '../../weights/random.js';
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import { toHalf } from './fp16.js';
@@ -28,7 +28,7 @@ function weightValues(ctx: BuildContext, g: Graph): Map<string, Float32Array> {
   const expected = ps.map((p) => [p.attrs.name, p.attrs.shape as number[]] as const);
   const w = ctx.options.weights;
   if (w) {
-    const { values } = checkWeights(w.file, w.bytes, expected);
+    const values = bindWeightsOrFail(w.file, w.bytes, expected);
     return new Map(expected.map(([name], i) => [name, values[i]!]));
   }
   return new Map(randomWeights(ps.map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: p.attrs.init })), ctx.options.seed).map((t) => [t.name, t.data]));

@@ -65,7 +65,7 @@ example:
       opset: str(p, 'opset') === undefined ? undefined : intOption('build', p, 'opset', 0),
     }, dumpAfter);
     if (weights && !compiled.backend.embedsWeights) {
-      const { unused } = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
+      const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
       io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time`)));
     }
     for (const n of compiled.spec.notes) io.err(formatDiagnostic(n));

@@ -69,25 +69,28 @@ export function tensorToFloat32(t) {
 }
 
 /**
- * Bind the expected parameters [[name, shape], ...] to tensors of a parsed file as Float32Arrays.
- * Missing tensors and shape mismatches are errors; extra tensors are returned in `unused`.
+ * Check a parsed file against the expected parameters [[name, shape], ...] without converting any
+ * data: a missing tensor or a wrong shape is an Error; returns the names of unused tensors.
  */
-export function bindWeights(tensors, expected) {
-  const values = [];
+export function checkTensors(tensors, expected) {
   const problems = [];
   for (const [name, shape] of expected) {
     const t = tensors[name];
-    if (!t) { problems.push(`missing tensor "${name}" (expected shape [${shape.join(',')}])`); continue; }
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    if (!t) problems.push(`missing tensor "${name}" (expected shape [${shape.join(',')}])`);
+    else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       problems.push(`tensor "${name}" has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
-      continue;
     }
-    values.push(tensorToFloat32(t));
   }
   if (problems.length) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     throw new Error(problems[0] + more);
   }
   const want = new Set(expected.map((e) => e[0]));
-  return { values, unused: Object.keys(tensors).filter((n) => !want.has(n)).sort() };
+  return Object.keys(tensors).filter((n) => !want.has(n)).sort();
+}
+
+/** Bind the expected parameters to a parsed file's tensors as Float32Arrays (checked first). */
+export function bindWeights(tensors, expected) {
+  const unused = checkTensors(tensors, expected);
+  return { values: expected.map(([name]) => tensorToFloat32(tensors[name])), unused };
 }
