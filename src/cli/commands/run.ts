@@ -89,7 +89,8 @@ examples:
         weights = userWeights;
       } else {
         info.push(`${m.spec.name}: no --weights given: using seeded random weights (seed ${seed}); the classes below say nothing about real images`);
-        weights = randomWeightsFor(m, seed);
+        // Targets that embed weights were built with these same seeded weights.
+        weights = prepared.backend.embedsWeights ? new Uint8Array() : randomWeightsFor(m, seed);
       }
       for (const line of info) io.err(line);
       const t0 = performance.now();
