@@ -1,62 +1,92 @@
-// Benchmark (not a test): ViT-B/16 in onnxruntime-node, vitc's ONNX model versus the PyTorch
-// reference's own torch.onnx.export of the same weights, same session options, batch 1 and 8.
-// Warm-up, then interleaved runs; medians and their ratio. Run with `npm run bench:onnx`.
+// Benchmark, not a test: ViT-B/16 in onnxruntime-node, vitc's model.onnx against the PyTorch
+// reference's own torch.onnx.export of the same weights, batch 1 and 8, the same session options
+// as `vitc run` (2 intra-op threads). Each model gets warm-up runs, then RUNS rounds of one timed
+// run each, interleaved in rotating order with an idle gap before every run (so no session's
+// spinning worker threads steal cores from the next); medians side by side with their ratio.
+// A third row runs vitc's model with its value_info removed (onnxruntime then infers the shapes
+// itself): the graph alone, without the shape annotations the target writes for other tools.
+// Also checks that the models agree on the output. `npm run bench:onnx` (RUNS=, GAP_MS= to tune).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 
+const { onnx } = onnxProto;
 const RUNS = Number(process.env.RUNS ?? 12);
-const SPEC = process.env.SPEC ?? 'spec/vit-b16.yaml';
-const work = 'bench/.work';
-mkdirSync(work, { recursive: true });
+const WARMUP = 2;
+const GAP_MS = Number(process.env.GAP_MS ?? 100);
+const SPEC = 'spec/vit-b16.yaml';
+const WORK = 'bench/.work';
+const PY = '/usr/bin/python3';
+mkdirSync(WORK, { recursive: true });
+
 const vitc = (...args) => execFileSync(process.execPath, ['bin/vitc.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-
-const weights = join(work, 'vit-b16.safetensors');
-if (!existsSync(weights)) vitc('weights', SPEC, '-o', weights, '--seed', '1');
-vitc('build', SPEC, '--target', 'onnx', '--weights', weights, '-o', join(work, 'vitc-onnx'));
-const refPath = join(work, 'reference.onnx');
-if (!existsSync(refPath)) {
-  execFileSync('/usr/bin/python3', ['tools/golden/export_onnx.py', '--spec', SPEC, '--weights', weights, '-o', refPath], { stdio: 'inherit' });
+const weights = join(WORK, 'vit-b16.safetensors');
+const reference = join(WORK, 'vit-b16.torch.onnx');
+const built = join(WORK, 'vit-b16.vitc-onnx');
+if (!existsSync(weights)) vitc('weights', SPEC, '-o', weights);
+vitc('build', SPEC, '--target', 'onnx', '--weights', weights, '-o', built);
+if (!existsSync(reference) || statSync(reference).mtimeMs < statSync(weights).mtimeMs) {
+  console.log('exporting the PyTorch reference with torch.onnx.export ...');
+  execFileSync(PY, ['tools/golden/export_onnx.py', '--spec', SPEC, '--weights', weights, '-o', reference], { stdio: 'inherit' });
 }
 
+const ours = join(built, 'model.onnx');
+const stripped = onnx.ModelProto.decode(readFileSync(ours));
+stripped.graph.valueInfo = [];
 const options = { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
-const models = {
-  vitc: { path: join(work, 'vitc-onnx', 'model.onnx') },
-  'torch.onnx.export': { path: refPath },
-};
-for (const m of Object.values(models)) {
-  m.session = await ort.InferenceSession.create(m.path, options);
-  m.bytes = statSync(m.path).size;
-  m.nodes = null;
-}
+const models = [
+  { name: 'vitc', source: ours },
+  { name: 'torch.onnx.export', source: reference },
+  { name: 'vitc without value_info', source: onnx.ModelProto.encode(stripped).finish() },
+];
+for (const m of models) m.session = await ort.InferenceSession.create(m.source, options);
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
-function input(batch) {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function image(batch) {
   const x = new Float32Array(batch * 3 * 224 * 224);
-  let s = 1;
-  for (let i = 0; i < x.length; i++) { s = (s * 16807) % 2147483647; x[i] = s / 2147483647 * 2 - 1; }
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.0137) * 0.9 + 0.1 * Math.cos(i * 0.71);
   return new ort.Tensor('float32', x, [batch, 3, 224, 224]);
 }
 async function run(m, x) {
+  await sleep(GAP_MS);
   const t0 = performance.now();
   const out = await m.session.run({ [m.session.inputNames[0]]: x });
   return { ms: performance.now() - t0, y: out[m.session.outputNames[0]].data };
 }
 
-console.log(`ViT-B/16 in onnxruntime-node ${ort.env.versions.node}, ${options.intraOpNumThreads} intra-op threads, median of ${RUNS} interleaved runs after 2 warm-ups`);
-console.log(`model files: vitc ${(models.vitc.bytes / 1e6).toFixed(1)} MB, torch.onnx.export ${(models['torch.onnx.export'].bytes / 1e6).toFixed(1)} MB`);
+console.log(`ViT-B/16, onnxruntime-node ${ort.env.versions.common}, CPU ${cpus()[0]?.model ?? '?'} (${cpus().length} cores), ${options.intraOpNumThreads} intra-op threads`);
+console.log(`files: vitc ${(statSync(ours).size / 1e6).toFixed(1)} MB, torch.onnx.export ${(statSync(reference).size / 1e6).toFixed(1)} MB; ${WARMUP} warm-ups, then the median of ${RUNS} interleaved runs each, ${GAP_MS} ms apart`);
+let failed = false;
 for (const batch of [1, 8]) {
-  const x = input(batch);
-  const times = { vitc: [], 'torch.onnx.export': [] };
-  let outs = {};
-  for (let i = 0; i < 2; i++) for (const [name, m] of Object.entries(models)) outs[name] = (await run(m, x)).y;
-  let maxRef = 0, maxErr = 0;
-  for (let i = 0; i < outs.vitc.length; i++) { maxRef = Math.max(maxRef, Math.abs(outs['torch.onnx.export'][i])); maxErr = Math.max(maxErr, Math.abs(outs.vitc[i] - outs['torch.onnx.export'][i])); }
+  const x = image(batch);
+  const times = new Map(models.map((m) => [m.name, []]));
+  const outs = new Map();
+  for (let i = 0; i < WARMUP; i++) for (const m of models) outs.set(m.name, (await run(m, x)).y);
   for (let r = 0; r < RUNS; r++) {
-    const order = r % 2 ? ['torch.onnx.export', 'vitc'] : ['vitc', 'torch.onnx.export'];
-    for (const name of order) times[name].push((await run(models[name], x)).ms);
+    for (let k = 0; k < models.length; k++) {
+      const m = models[(r + k) % models.length];
+      times.get(m.name).push((await run(m, x)).ms);
+    }
   }
-  const a = median(times.vitc), b = median(times['torch.onnx.export']);
-  console.log(`batch ${batch}: vitc ${a.toFixed(0)} ms (${(a / batch).toFixed(0)} ms/image), torch.onnx.export ${b.toFixed(0)} ms (${(b / batch).toFixed(0)} ms/image), ratio vitc/torch ${(a / b).toFixed(3)}; outputs agree to ${(maxErr / maxRef).toExponential(1)} x max|logit|`);
+  const ref = outs.get('torch.onnx.export');
+  const maxRef = ref.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+  const torchMs = median(times.get('torch.onnx.export'));
+  console.log(`\nbatch ${batch}:`);
+  for (const m of models) {
+    const ms = median(times.get(m.name));
+    const y = outs.get(m.name);
+    let err = 0;
+    for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(y[i] - ref[i]));
+    if (err > 1e-4 * maxRef) failed = true;
+    console.log(`  ${m.name.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / batch).toFixed(1).padStart(6)} ms/image  ratio to torch ${(ms / torchMs).toFixed(3)}  (min ${Math.min(...times.get(m.name)).toFixed(1)})  max|Δlogit| ${(err / maxRef).toExponential(1)} x max|logit|`);
+  }
+}
+for (const m of models) await m.session.release();
+if (failed) {
+  console.error('error: the models disagree by more than 1e-4 x max|logit|');
+  process.exit(1);
 }

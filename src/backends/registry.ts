@@ -3,7 +3,7 @@ import { fail } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js/emit.js';
-import { onnxBackend } from './onnx/emit.js';
+import { onnxBackend } from './onnx/index.js';
 
 export const BACKENDS: Readonly<Record<string, Backend>> = {
   js: jsBackend,

@@ -1,14 +1,17 @@
-// A readable, deterministic text form of an ONNX model (for review and snapshot tests):
-// `vitc inspect model.onnx` prints it.
-import { DT, onnx, type P } from './graph.js';
+// A readable, deterministic text form of an ONNX model, one line per item, for review and snapshot
+// diffs (`vitc inspect model.onnx` prints it). Weights show type, shape and size; small int64 and
+// scalar constants show their values.
+import { DT, onnx, type P } from './proto.js';
 
-const ELEM: Record<number, string> = { [DT.FLOAT]: 'float32', [DT.FLOAT16]: 'float16', [DT.INT64]: 'int64', [DT.DOUBLE]: 'float64', [DT.INT32]: 'int32' };
+const ELEM: Readonly<Record<number, string>> = {
+  [DT.FLOAT]: 'float32', [DT.FLOAT16]: 'float16', [DT.DOUBLE]: 'float64', [DT.INT64]: 'int64', [DT.INT32]: 'int32', [DT.BOOL]: 'bool',
+};
+const elemName = (e: number | null | undefined) => ELEM[e ?? 0] ?? `elem${e}`;
 
 function typeText(t: P.ITypeProto | null | undefined): string {
   const tt = t?.tensorType;
   if (!tt) return '?';
-  const dims = (tt.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : String(d.dimValue)));
-  return `${ELEM[tt.elemType ?? 0] ?? `type${tt.elemType}`}[${dims.join(',')}]`;
+  return `${elemName(tt.elemType)}[${(tt.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? '?')).join(',')}]`;
 }
 
 function attrText(a: P.IAttributeProto): string {
@@ -18,42 +21,47 @@ function attrText(a: P.IAttributeProto): string {
     case T.FLOAT: return `${a.name}=${a.f}`;
     case T.STRING: return `${a.name}="${Buffer.from(a.s ?? []).toString('utf8')}"`;
     case T.INTS: return `${a.name}=[${(a.ints ?? []).join(',')}]`;
-    default: return `${a.name}=<${a.type}>`;
+    case T.FLOATS: return `${a.name}=[${(a.floats ?? []).join(',')}]`;
+    default: return `${a.name}=<attribute type ${a.type}>`;
   }
 }
 
-function tensorSummary(t: P.ITensorProto): string {
-  const shape = `${ELEM[t.dataType ?? 0] ?? t.dataType}[${(t.dims ?? []).join(',')}]`;
+function tensorText(t: P.ITensorProto): string {
+  const type = `${elemName(t.dataType)}[${(t.dims ?? []).join(',')}]`;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    const kv = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
-    return `${shape} external ${kv.location}@${kv.offset}+${kv.length}`;
+    const kv = new Map((t.externalData ?? []).map((e) => [e.key, e.value]));
+    return `${type} external ${kv.get('location')} offset ${kv.get('offset')} length ${kv.get('length')}`;
   }
-  const raw = t.rawData ?? new Uint8Array();
-  if (t.dataType === DT.INT64 && raw.length <= 64) {
-    const b = Buffer.from(raw);
-    return `${shape} = [${Array.from({ length: raw.length / 8 }, (_, i) => b.readBigInt64LE(8 * i)).join(',')}]`;
-  }
-  if (t.dataType === DT.FLOAT && raw.length === 4) return `${shape} = ${Buffer.from(raw).readFloatLE(0)}`;
-  return `${shape} (${raw.length} bytes)`;
+  const raw = Buffer.from(t.rawData ?? []);
+  if (t.dataType === DT.INT64 && raw.length <= 64) return `${type} = [${Array.from({ length: raw.length / 8 }, (_, i) => raw.readBigInt64LE(8 * i)).join(',')}]`;
+  if (t.dataType === DT.FLOAT && raw.length === 4) return `${type} = ${raw.readFloatLE(0)}`;
+  if (t.dataType === DT.FLOAT16 && raw.length === 2) return `${type} = half 0x${raw.readUInt16LE(0).toString(16).padStart(4, '0')}`;
+  return `${type} ${raw.length} bytes`;
 }
 
 export function dumpOnnx(bytes: Uint8Array): string {
   const m = onnx.ModelProto.decode(bytes);
   const g = m.graph!;
-  const [inputs, outputs, inits, nodes] = [g.input ?? [], g.output ?? [], g.initializer ?? [], g.node ?? []];
   const types = new Map<string, string>();
-  for (const v of [...inputs, ...outputs, ...(g.valueInfo ?? [])]) types.set(v.name!, typeText(v.type));
-  const meta = (v: string) => { const one = v.replace(/\n/g, '; '); return one.length > 120 ? `${one.slice(0, 117)}...` : one; };
-  const lines = [
-    `model ir_version=${m.irVersion} opset=${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'}:${o.version}`).join(',')} producer="${m.producerName} ${m.producerVersion}" graph="${g.name}"`,
-    ...(m.metadataProps ?? []).map((p) => `metadata ${p.key} = ${meta(p.value ?? '')}`),
-    ...inputs.map((v) => `input ${v.name}: ${typeText(v.type)}`),
-    ...outputs.map((v) => `output ${v.name}: ${typeText(v.type)}`),
-    ...inits.map((t) => `initializer ${t.name}: ${tensorSummary(t)}`),
-    ...nodes.map((n) => {
-      const attrs = n.attribute ?? [];
-      return `node ${n.name}: ${n.opType}(${(n.input ?? []).join(', ')})${attrs.length ? ' ' + attrs.map(attrText).join(' ') : ''} -> ${(n.output ?? []).map((o) => `${o}: ${types.get(o) ?? '?'}`).join(', ')}`;
-    }),
-  ];
-  return lines.join('\n') + '\n';
+  for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) types.set(v.name!, typeText(v.type));
+  const oneLine = (s: string) => { const t = s.replace(/\n/g, '; '); return t.length > 100 ? `${t.slice(0, 97)}...` : t; };
+  const counts = new Map<string, number>();
+  for (const n of g.node ?? []) counts.set(n.opType!, (counts.get(n.opType!) ?? 0) + 1);
+  const nodeLine = (n: P.INodeProto) => {
+    const outs = (n.output ?? []).map((o) => `${o}: ${types.get(o) ?? '?'}`).join(', ');
+    const attrs = (n.attribute ?? []).map(attrText);
+    const named = n.output?.length === 1 && n.output[0] === `${n.name}_out` ? '' : `  # ${n.name}`;
+    return `  ${outs} = ${n.opType}(${(n.input ?? []).join(', ')})${attrs.length ? ` {${attrs.join(', ')}}` : ''}${named}`;
+  };
+  return [
+    `model "${g.name}": producer ${m.producerName} ${m.producerVersion}, ir_version ${m.irVersion}, opset ${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}`,
+    ...(m.metadataProps ?? []).map((p) => `metadata ${p.key} = ${oneLine(p.value ?? '')}`),
+    ...(g.input ?? []).map((v) => `input ${v.name}: ${typeText(v.type)}`),
+    ...(g.output ?? []).map((v) => `output ${v.name}: ${typeText(v.type)}`),
+    `initializers (${g.initializer?.length ?? 0}):`,
+    ...(g.initializer ?? []).map((t) => `  ${t.name}: ${tensorText(t)}`),
+    `nodes (${g.node?.length ?? 0}: ${[...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, k]) => `${op} ${k}`).join(', ')}):`,
+    ...(g.node ?? []).map(nodeLine),
+    '',
+  ].join('\n');
 }

@@ -1,38 +1,39 @@
-// IEEE half precision: float32 -> float16 bits with round-to-nearest-even, and back.
+// float32 -> IEEE 754 half precision, rounding to nearest with ties to even (what numpy's
+// astype(float16) and ONNX Runtime's Cast do). Node 20 has no Float16Array.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-export function toHalfBits(v: number): number {
+/** The float16 bit pattern nearest to `v` (after rounding `v` to float32). */
+export function halfBits(v: number): number {
   f32[0] = v;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / nan
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow -> inf
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow -> 0
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
+  const abs = x & 0x7fffffff;
+  if (abs >= 0x7f800000) return sign | (abs > 0x7f800000 ? 0x7e00 : 0x7c00); // NaN stays NaN, inf stays inf
+  if (abs >= 0x477ff000) return sign | 0x7c00; // >= 65520 rounds past the largest half (65504)
+  if (abs <= 0x33000000) return sign; // <= 2^-25 rounds to zero (2^-25 itself ties to the even 0)
+  const exp = abs >>> 23;
+  if (exp < 113) {
+    // A half subnormal: the value is mant * 2^(exp-150), in units of 2^-24 that is mant >> (126 - exp).
+    const mant = (abs & 0x7fffff) | 0x800000;
+    const shift = 126 - exp;
+    let h = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1))) m++;
-    return sign | m;
+    const half = 1 << (shift - 1);
+    if (rest > half || (rest === half && h & 1)) h++; // may carry into the smallest normal: still right
+    return sign | h;
   }
-  const rest = mant & 0x1fff;
-  mant >>>= 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (mant & 1))) {
-    mant++;
-    if (mant === 0x400) { mant = 0; e++; if (e >= 0x1f) return sign | 0x7c00; }
-  }
-  return sign | (e << 10) | mant;
+  // Normal: rebias the exponent (127 -> 15) and keep 10 of the 23 mantissa bits; a carry out of the
+  // mantissa correctly bumps the exponent.
+  let h = ((exp - 112) << 10) | ((abs >>> 13) & 0x3ff);
+  const rest = abs & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return sign | h;
 }
 
 export function toHalf(data: Float32Array): Uint16Array {
   const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = toHalfBits(data[i]!);
+  for (let i = 0; i < data.length; i++) out[i] = halfBits(data[i]!);
   return out;
 }

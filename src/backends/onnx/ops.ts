@@ -1,98 +1,160 @@
-// The ONNX target's op table: how each IR op becomes ONNX nodes (opset 20). Every entry gets the
-// IR node, its operands as ONNX values, and a context that creates typed nodes in the node's scope.
+// The ONNX target's op table: how each IR op becomes ONNX nodes. The table is typed over the whole
+// op catalog, so a new IR op does not compile until it has an entry here.
+//
+// Token matrices: a Linear is `Gemm(x, W, b, transB=1)`, which keeps the weight in its state-dict
+// layout [out, in] and adds the bias, but Gemm is 2-D. So an activation [batch, T, D] may be held
+// as the matrix [batch*T, D] ("rows") instead of its IR shape ("full"): Gemm, LayerNormalization
+// (axis -1) and elementwise ops compute on either, and a Reshape is written only where a value moves
+// between the two (views.ts). An encoder's residual stream becomes a matrix once, at the first
+// block, and stays one to the final norm; only the head split and merge around attention reshape.
 import type { NodeOf } from '../../ir/graph.js';
 import type { OpName } from '../../ir/ops/index.js';
-import { BATCH, type Dim } from '../../ir/types.js';
-import { DT, type AttrValue, type ElemType, type OnnxDim, type OnnxGraph, type OnnxValue } from './graph.js';
+import type { Shape } from '../../ir/types.js';
+import { DT, float, type Attrs, type ElemType, type OnnxDim, type Value } from './proto.js';
 
-export interface EmitCtx {
-  readonly g: OnnxGraph;
-  readonly scope: string;
-  /** Element type of the computation (FLOAT, or FLOAT16 with --precision fp16). */
+/** How a value is held: in its IR shape, or as a [rows, last dim] matrix. */
+export type View = 'full' | 'rows';
+
+/** What lowering one IR node gives: a value in a view, or a reshape or transpose left for its users to write. */
+export type Lowered =
+  | { readonly value: Value; readonly view: View }
+  | { readonly reshapeOf: Value }
+  | { readonly transposeOf: Value; readonly perm: readonly number[] };
+
+export interface OpCtx {
   readonly elem: ElemType;
-  /** The IR node's output shape. */
-  readonly out: readonly Dim[];
   readonly opset: number;
-  /** A node of the compute type; its shape defaults to the IR node's output shape. */
-  emit(opType: string, inputs: readonly OnnxValue[], attrs?: Record<string, AttrValue>, shape?: readonly OnnxDim[], elem?: ElemType): OnnxValue;
+  /** Operand i in its IR shape. */
+  full(i: number): Value;
+  /** Operand i as a [rows, last] matrix (the same value when its rank is at most 2). */
+  rows(i: number): Value;
+  /** Operand i in whichever form it is already written (a reshape needs no particular view). */
+  held(i: number): Value;
+  /** Operand i's transpose when it has not been written yet (its users may fold it into theirs). */
+  pendingTranspose(i: number): { readonly from: Value; readonly perm: readonly number[] } | undefined;
+  /**
+   * The view a row-wise op (the same computation on every row of the last axis) should run in:
+   * rows when an operand already is a matrix, or when the result is headed for a Gemm.
+   */
+  rowwise(): View;
+  /** The node's output dims in a view. */
+  dims(view?: View): readonly OnnxDim[];
+  /** A node in the IR node's scope; its output has the IR output's full dims unless given. */
+  node(opType: string, inputs: readonly Value[], attrs?: Attrs, dims?: readonly OnnxDim[], elem?: ElemType): Value;
   /** A scalar constant of the compute type. */
-  scalar(v: number): OnnxValue;
-  /** int64 [rank] shape tensor for `shape`, with the runtime batch size where it has B. */
-  shapeTensor(shape: readonly Dim[]): OnnxValue;
+  scalar(v: number): Value;
+  /** A 1-D int64 constant, or a scalar index. */
+  ints(values: readonly number[], scalar?: boolean): Value;
+  /** A float tensor constant of the compute type. */
+  tensor(label: string, dims: readonly number[], data: Float32Array): Value;
+  /** An int64 shape tensor for `shape`, reading the batch size from the input where it has one. */
+  shapeOf(shape: Shape): Value;
 }
 
-type Emit<K extends OpName> = (n: NodeOf<K>, a: readonly OnnxValue[], c: EmitCtx) => OnnxValue;
-type Table = { readonly [K in OpName]: Emit<K> | 'source' | 'composite' };
+type Lower<K extends OpName> = (n: NodeOf<K>, c: OpCtx) => Lowered;
 
-/** Reshape target: B becomes 0 (copy the input's dim) when the input has B at the same index, else -1. */
-function reshapeDims(from: readonly OnnxDim[], to: readonly Dim[]): number[] {
-  return to.map((d, i) => (d === BATCH ? (from[i] === BATCH ? 0 : -1) : d));
-}
+/** Ops that compute row by row over the last axis (the entries below that use rowwise or formula). */
+export const ROW_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'add', 'sub', 'mul', 'div', 'relu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'neg', 'silu', 'gelu', 'gelu_tanh', 'layernorm',
+]);
+type Table = { readonly [K in OpName]: Lower<K> | 'source' | 'composite' };
 
-const simple = <K extends OpName>(opType: string, attrs?: (n: NodeOf<K>) => Record<string, AttrValue>): Emit<K> =>
-  (n, a, c) => c.emit(opType, a, attrs ? attrs(n) : {});
+const at = (view: View, value: Value): Lowered => ({ value, view });
+const full = (value: Value): Lowered => at('full', value);
 
-export const ONNX_OPS: Table = {
-  input: 'source', param: 'source', const: 'source', attention: 'composite',
-  linear: (_n, [x, w, b], c) => {
-    const xs = x!.shape;
-    const k = xs[xs.length - 1]!;
-    const nOut = w!.shape[0]!;
-    const gemm = (v: OnnxValue, shape: readonly OnnxDim[]) => c.emit('Gemm', b ? [v, w!, b] : [v, w!], { transB: 1 }, shape);
-    if (xs.length === 2) return gemm(x!, c.out);
-    // Gemm is 2-D: view [..., K] as [rows, K], then restore the leading dims (no data is moved).
-    const lead = xs.slice(0, -1);
-    const staticRows = lead.reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1);
-    const rows: OnnxDim = lead.includes(BATCH) ? (staticRows === 1 ? BATCH : `batch*${staticRows}`) : staticRows;
-    const flat = c.emit('Reshape', [x!, c.g.int64([typeof rows === 'number' ? rows : -1, k as number])], {}, [rows, k]);
-    const y = gemm(flat, [rows, nOut]);
-    return c.emit('Reshape', [y, c.g.int64(c.out.map((d) => (d === BATCH ? -1 : d)))]);
-  },
-  matmul: simple('MatMul'),
-  conv2d: (n, a, c) => {
-    const w = a[1]!.shape as number[];
-    return c.emit('Conv', a, { kernel_shape: [w[2]!, w[3]!], strides: [...n.attrs.stride], pads: [...n.attrs.pad] });
-  },
-  add: simple('Add'), sub: simple('Sub'), mul: simple('Mul'), div: simple('Div'),
-  // Gelu is an operator from opset 20; before that, the erf (or tanh) formula, as torch.onnx.export writes it.
-  gelu: (_n, [x], c) => {
-    if (c.opset >= 20) return c.emit('Gelu', [x!], { approximate: 'none' });
-    const erf = c.emit('Erf', [c.emit('Div', [x!, c.scalar(Math.SQRT2)])]);
-    return c.emit('Mul', [c.emit('Mul', [x!, c.emit('Add', [erf, c.scalar(1)])]), c.scalar(0.5)]);
-  },
-  gelu_tanh: (_n, [x], c) => {
-    if (c.opset >= 20) return c.emit('Gelu', [x!], { approximate: 'tanh' });
-    const cube = c.emit('Mul', [c.emit('Mul', [x!, x!]), x!]);
-    const inner = c.emit('Mul', [c.emit('Add', [x!, c.emit('Mul', [cube, c.scalar(0.044715)])]), c.scalar(Math.sqrt(2 / Math.PI))]);
-    return c.emit('Mul', [c.emit('Mul', [x!, c.scalar(0.5)]), c.emit('Add', [c.emit('Tanh', [inner]), c.scalar(1)])]);
-  },
-  relu: simple('Relu'), sigmoid: simple('Sigmoid'), tanh: simple('Tanh'), exp: simple('Exp'), log: simple('Log'), sqrt: simple('Sqrt'), neg: simple('Neg'),
-  silu: (_n, [x], c) => c.emit('Mul', [x!, c.emit('Sigmoid', [x!])]),
-  layernorm: (n, [x, w, b], c) => {
-    const d = x!.shape[x!.shape.length - 1] as number;
-    const scale = w ?? c.g.float('layernorm_unit_scale', [d], unitScale(d, c.elem), c.elem);
-    // stash_type 1: mean and variance are computed in float32 even for float16 inputs.
-    return c.emit('LayerNormalization', b ? [x!, scale, b] : [x!, scale], { axis: -1, epsilon: { float: n.attrs.eps }, stash_type: 1 });
-  },
-  softmax: (n, [x], c) => {
-    if (c.elem === DT.FLOAT) return c.emit('Softmax', [x!], { axis: n.attrs.axis });
-    // float16: softmax in float32 (max, exp-sum statistics), then back.
-    const up = c.emit('Cast', [x!], { to: DT.FLOAT }, c.out, DT.FLOAT);
-    const s = c.emit('Softmax', [up], { axis: n.attrs.axis }, c.out, DT.FLOAT);
-    return c.emit('Cast', [s], { to: c.elem });
-  },
-  reshape: (n, [x], c) => c.emit('Reshape', [x!, c.g.int64(reshapeDims(x!.shape, n.attrs.shape))]),
-  transpose: simple('Transpose', (n) => ({ perm: [...n.attrs.perm] })),
-  concat: simple('Concat', (n) => ({ axis: n.attrs.axis })),
-  slice: (n, [x], c) => c.emit('Slice', [x!, c.g.int64([n.attrs.start]), c.g.int64([n.attrs.end]), c.g.int64([n.attrs.axis])]),
-  select: (n, [x], c) => c.emit('Gather', [x!, c.g.int64([n.attrs.index], true)], { axis: n.attrs.axis }),
-  expand: (n, [x], c) => c.emit('Expand', [x!, c.shapeTensor(n.attrs.shape)]),
-  // ReduceMean takes its axes as an input from opset 18, as an attribute before.
-  mean: (n, [x], c) => (c.opset >= 18
-    ? c.emit('ReduceMean', [x!, c.g.int64([...n.attrs.axes])], { keepdims: n.attrs.keepdim ? 1 : 0 })
-    : c.emit('ReduceMean', [x!], { axes: [...n.attrs.axes], keepdims: n.attrs.keepdim ? 1 : 0 })),
+/** A row-wise op over all operands, computed in whichever view they are held. */
+const rowwise = <K extends OpName>(opType: string, attrs: (n: NodeOf<K>) => Attrs = () => ({})): Lower<K> => (n, c) => {
+  const view = c.rowwise();
+  const args = n.args.map((_, i) => (view === 'rows' ? c.rows(i) : c.full(i)));
+  return at(view, c.node(opType, args, attrs(n), c.dims(view)));
 };
 
-function unitScale(d: number, elem: ElemType): Uint8Array {
-  return elem === DT.FLOAT16 ? new Uint8Array(new Uint16Array(d).fill(0x3c00).buffer) : new Uint8Array(new Float32Array(d).fill(1).buffer);
-}
+/** An op on operands in their IR shapes. */
+const plain = <K extends OpName>(opType: string, attrs: (n: NodeOf<K>) => Attrs = () => ({})): Lower<K> => (n, c) =>
+  full(c.node(opType, n.args.map((_, i) => c.full(i)), attrs(n)));
+
+/** An elementwise formula of one operand, computed in the operand's view. */
+const formula = <K extends OpName>(f: (x: Value, c: OpCtx, dims: readonly OnnxDim[]) => Value): Lower<K> => (_n, c) => {
+  const view = c.rowwise();
+  return at(view, f(view === 'rows' ? c.rows(0) : c.full(0), c, c.dims(view)));
+};
+
+export const ONNX_OPS: Table = {
+  input: 'source', param: 'source', const: 'source',
+  // Lowered by the pass pipeline before emission (nativeComposites is empty): MatMul, Softmax, MatMul.
+  attention: 'composite',
+
+  linear: (n, c) => {
+    const inputs = n.args.map((_, i) => (i === 0 ? c.rows(0) : c.full(i)));
+    return at('rows', c.node('Gemm', inputs, { transB: 1 }, c.dims('rows')));
+  },
+  matmul: plain('MatMul'),
+  conv2d: (n, c) => {
+    const w = c.full(1).dims as number[];
+    return full(c.node('Conv', n.args.map((_, i) => c.full(i)), { kernel_shape: [w[2]!, w[3]!], strides: [...n.attrs.stride], pads: [...n.attrs.pad] }));
+  },
+
+  add: rowwise('Add'), sub: rowwise('Sub'), mul: rowwise('Mul'), div: rowwise('Div'),
+  relu: rowwise('Relu'), sigmoid: rowwise('Sigmoid'), tanh: rowwise('Tanh'), exp: rowwise('Exp'),
+  log: rowwise('Log'), sqrt: rowwise('Sqrt'), neg: rowwise('Neg'),
+  silu: formula((x, c, d) => c.node('Mul', [x, c.node('Sigmoid', [x], {}, d)], {}, d)),
+  // Exact GELU. Gelu is an operator from opset 20; before that, the erf formula in the form
+  // torch.onnx.export writes, which onnxruntime fuses back into one Gelu kernel.
+  gelu: formula((x, c, d) => {
+    if (c.opset >= 20) return c.node('Gelu', [x], { approximate: 'none' }, d);
+    const erf = c.node('Erf', [c.node('Div', [x, c.scalar(Math.SQRT2)], {}, d)], {}, d);
+    return c.node('Mul', [c.node('Mul', [x, c.node('Add', [erf, c.scalar(1)], {}, d)], {}, d), c.scalar(0.5)], {}, d);
+  }),
+  gelu_tanh: formula((x, c, d) => {
+    if (c.opset >= 20) return c.node('Gelu', [x], { approximate: 'tanh' }, d);
+    const cube = c.node('Mul', [c.node('Mul', [x, x], {}, d), x], {}, d);
+    const inner = c.node('Mul', [c.node('Add', [x, c.node('Mul', [cube, c.scalar(0.044715)], {}, d)], {}, d), c.scalar(Math.sqrt(2 / Math.PI))], {}, d);
+    const half = c.node('Mul', [x, c.scalar(0.5)], {}, d);
+    return c.node('Mul', [half, c.node('Add', [c.node('Tanh', [inner], {}, d), c.scalar(1)], {}, d)], {}, d);
+  }),
+
+  // stash_type=1: the mean and variance are float32 also for float16 inputs.
+  layernorm: (n, c) => {
+    const view = c.rowwise();
+    const x = view === 'rows' ? c.rows(0) : c.full(0);
+    const d = x.dims[x.dims.length - 1] as number;
+    const scale = n.args.length > 1 ? c.full(1) : c.tensor('layernorm_ones', [d], new Float32Array(d).fill(1));
+    const inputs = n.args.length > 2 ? [x, scale, c.full(2)] : [x, scale];
+    return at(view, c.node('LayerNormalization', inputs, { axis: -1, epsilon: float(n.attrs.eps), stash_type: 1 }, c.dims(view)));
+  },
+  // float16: the softmax (its max and sum of exponentials) runs in float32 between two Casts.
+  softmax: (n, c) => {
+    if (c.elem === DT.FLOAT) return full(c.node('Softmax', [c.full(0)], { axis: n.attrs.axis }));
+    const up = c.node('Cast', [c.full(0)], { to: DT.FLOAT }, undefined, DT.FLOAT);
+    const s = c.node('Softmax', [up], { axis: n.attrs.axis }, undefined, DT.FLOAT);
+    return full(c.node('Cast', [s], { to: c.elem }));
+  },
+
+  // Written lazily, straight from the operand to whichever view its users need.
+  reshape: (_n, c) => ({ reshapeOf: c.held(0) }),
+  // Written lazily too: transposes of transposes compose, and a select of a transposed value gathers
+  // from the source first. So attention's q/k/v split, a 5-D [2,0,3,1,4] transpose and three selects
+  // in the IR, becomes one Gather and one 4-D Transpose each (onnxruntime moves a single axis much
+  // faster than it permutes five), and k's transpose for q k^T merges into its own.
+  transpose: (n, c) => {
+    const p = c.pendingTranspose(0);
+    return p ? { transposeOf: p.from, perm: n.attrs.perm.map((a) => p.perm[a]!) } : { transposeOf: c.full(0), perm: [...n.attrs.perm] };
+  },
+  select: (n, c) => {
+    const index = c.ints([n.attrs.index], true);
+    const p = c.pendingTranspose(0);
+    if (!p) return full(c.node('Gather', [c.full(0), index], { axis: n.attrs.axis }));
+    const axis = p.perm[n.attrs.axis]!;
+    const gathered = c.node('Gather', [p.from, index], { axis }, p.from.dims.filter((_, i) => i !== axis));
+    return { transposeOf: gathered, perm: p.perm.filter((_, i) => i !== n.attrs.axis).map((a) => (a > axis ? a - 1 : a)) };
+  },
+  concat: plain('Concat', (n) => ({ axis: n.attrs.axis })),
+  slice: (n, c) => full(c.node('Slice', [c.full(0), c.ints([n.attrs.start]), c.ints([n.attrs.end]), c.ints([n.attrs.axis])])),
+  expand: (n, c) => full(c.node('Expand', [c.full(0), c.shapeOf(n.attrs.shape)])),
+  // ReduceMean takes its axes as an input from opset 18, as an attribute before.
+  mean: (n, c) => {
+    const keepdims = n.attrs.keepdim ? 1 : 0;
+    if (c.opset >= 18) return full(c.node('ReduceMean', [c.full(0), c.ints([...n.attrs.axes])], { keepdims }));
+    return full(c.node('ReduceMean', [c.full(0)], { axes: [...n.attrs.axes], keepdims }));
+  },
+};

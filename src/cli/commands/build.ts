@@ -30,7 +30,7 @@ options:
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
   --opset N                onnx: opset 17 (default; GELU as Erf) to 22 (from 20: one Gelu node)
   --external-data-threshold BYTES
-                           onnx: store weights in model.onnx.data when they exceed BYTES (default 1.9e9)
+                           onnx: move tensors to model.onnx.data when model.onnx would exceed BYTES (default 1.9e9)
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
   -h, --help               this help
 
