@@ -2,7 +2,7 @@
 // Parsing itself is the runtime's (shared with generated modules), so there is one reader.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DiagnosticError, error, fileSpan } from '../diag/diagnostic.js';
-import { bindWeights, checkTensors, parseSafetensors, tensorToFloat32, type StTensor } from '../backends/js/runtime/safetensors.js';
+import { bindWeights, checkTensors, parseSafetensors, tensorToFloat32, type StTensor } from '../runtime/safetensors.js';
 
 export { parseSafetensors, tensorToFloat32, type StTensor };
 

@@ -5,7 +5,7 @@ import { params, type Graph } from '../../ir/graph.js';
 import type { BuildOptions } from '../backend.js';
 import { checkWeights, parseSafetensors, tensorToFloat32 } from '../../weights/safetensors.js';
 import { randomTensor } from '../../weights/random.js';
-import { toHalf } from './fp16.js';
+import { toHalf } from '../../runtime/dtype.js';
 import { DT, type ElemType } from './proto.js';
 
 /** float32 values -> little-endian bytes of `elem` (FLOAT: a view, no copy; FLOAT16: rounded to nearest even). */

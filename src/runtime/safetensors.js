@@ -1,4 +1,6 @@
 // safetensors reading, shared by vitc and by every generated JS module (inlined there verbatim).
+import { halfToFloat, bf16ToFloat } from './dtype.js';
+
 // Format: u64 little-endian header size N, N bytes of JSON {name: {dtype, shape, data_offsets}}, data.
 
 const ST_DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2 };
@@ -36,15 +38,6 @@ export function parseSafetensors(bytes) {
   return tensors;
 }
 
-function halfToFloat(h) {
-  const s = (h & 0x8000) ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 5.960464477539063e-8;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * Math.pow(2, e - 15);
-}
-
 /** A tensor's values as a fresh Float32Array, whatever its stored dtype. */
 export function tensorToFloat32(t) {
   const b = t.bytes;
@@ -58,11 +51,7 @@ export function tensorToFloat32(t) {
       break;
     case 'F64': for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true); break;
     case 'F16': for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true)); break;
-    case 'BF16': {
-      const u32 = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
-      break;
-    }
+    case 'BF16': for (let i = 0; i < n; i++) out[i] = bf16ToFloat(dv.getUint16(2 * i, true)); break;
     default: throw new Error(`unsupported dtype ${t.dtype}`);
   }
   return out;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
-import { halfBits, toHalf } from './fp16.js';
-import { DT, onnx } from './proto.js';
+import { halfBits, toHalf } from './dtype.js';
+import { DT, onnx } from '../backends/onnx/proto.js';
 
 /** float32 values from their bit patterns. */
 const fromBits = (bits: number[]) => new Float32Array(new Uint32Array(bits).buffer);
@@ -40,5 +40,22 @@ describe('float32 -> float16', () => {
     const ours = toHalf(x);
     const diffs = [...ours.keys()].filter((i) => ours[i] !== y[i]).map((i) => `${x[i]}: ${ours[i]!.toString(16)} vs ${y[i]!.toString(16)}`);
     expect(diffs).toEqual([]);
+  });
+});
+
+describe('float32 <-> bfloat16', () => {
+  it('rounds to nearest, ties to even, keeps inf and NaN, and reads back exactly', async () => {
+    const { bf16Bits, bf16ToFloat, halfToFloat } = await import('./dtype.js');
+    const cases: [number, number][] = [
+      [0, 0x0000], [-0, 0x8000], [1, 0x3f80], [-2, 0xc000], [Infinity, 0x7f80], [-Infinity, 0xff80],
+      // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to the even 1; 1 + 3*2^-8 ties up to 1 + 2^-6.
+      [1 + 2 ** -8, 0x3f80], [1 + 3 * 2 ** -8, 0x3f82], [1 + 2 ** -8 + 2 ** -20, 0x3f81],
+      [3.4028234663852886e38, 0x7f80], // rounds past the largest bfloat16 to inf
+    ];
+    for (const [v, bits] of cases) expect(bf16Bits(v).toString(16), String(v)).toBe(bits.toString(16));
+    expect(Number.isNaN(bf16ToFloat(bf16Bits(NaN)))).toBe(true);
+    for (const v of [1.5, -0.375, 3.0e38, 1e-38]) expect(Math.abs(bf16ToFloat(bf16Bits(v)) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -9);
+    expect(bf16ToFloat(0x3f81)).toBe(1 + 2 ** -7);
+    expect(halfToFloat(0x3c01)).toBe(1 + 2 ** -10);
   });
 });
