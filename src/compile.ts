@@ -1,11 +1,11 @@
 // The compiler driver: spec -> IR -> passes -> backend files -> build directory.
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { loadSpec, type Spec } from './spec/load.js';
 import { buildModel } from './models/bind.js';
 import { runPipeline } from './passes/pipeline.js';
 import type { Graph } from './ir/graph.js';
-import { getBackend } from './backends/registry.js';
+import { getBackend, parseTargetOptions } from './backends/registry.js';
 import type { Backend, BuildOptions, OutputFile } from './backends/backend.js';
 import { makeManifest, manifestJson, withFiles, type Manifest } from './backends/manifest.js';
 import { fail } from './diag/diagnostic.js';
@@ -27,17 +27,15 @@ export function buildGraph(spec: Spec): Graph {
 
 export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {
   const backend = getBackend(target);
-  for (const [key, flag] of [['externalDataThreshold', '--external-data-threshold'], ['opset', '--opset']] as const) {
-    if (options[key] !== undefined && !backend.options.includes(key)) fail('cli/option', `${flag} does not apply to the ${target} target`);
-  }
+  const targetOptions = parseTargetOptions(backend, options.targetArgs ?? {});
   if (!backend.precisions.includes(options.precision)) {
     fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
   }
   const spec = loadSpec(specPath);
   const built = buildModel(spec);
-  const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.nativeComposites }, dumpAfter);
+  const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites }, dumpAfter);
   const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entry, built.sources);
-  const emitted = await backend.emit({ spec, graph, options, manifest: manifest0 });
+  const emitted = await backend.emit({ spec, graph, options, targetOptions, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];
   return { spec, backend, graph, manifest, files, dump };
@@ -58,20 +56,42 @@ function writeContents(path: string, contents: string | Uint8Array): void {
 }
 
 /**
+ * Why `dir` may not be replaced by a build, or undefined when it may: it must not exist, be an empty
+ * directory, or be a vitc build (its manifest.json says `"format": "vitc-build/1"`) holding nothing
+ * but the files its manifest lists. Anything else is the user's, and a build never deletes it.
+ */
+export function whyNotReplaceable(dir: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (!st.isDirectory()) return 'it exists and is not a directory';
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return undefined;
+  let listed: Set<string>;
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown; files?: { path?: unknown }[] };
+    if (m === null || typeof m !== 'object' || m.format !== 'vitc-build/1' || !Array.isArray(m.files)) throw new Error('not a vitc manifest');
+    listed = new Set(m.files.map((f) => String(f?.path).split('/')[0]!));
+  } catch {
+    return 'it is not empty and not a vitc build directory';
+  }
+  const foreign = entries.filter((e) => e !== 'manifest.json' && !listed.has(e));
+  return foreign.length ? `it is a vitc build but also holds ${foreign.slice(0, 3).map((f) => JSON.stringify(f)).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which vitc did not write` : undefined;
+}
+
+/**
  * Write files into `outDir` atomically: everything goes to a temporary sibling directory that is
  * renamed into place, so a failed build never leaves a half-written directory. An existing
- * directory is replaced only if it is empty or a previous vitc build (has manifest.json).
+ * directory is replaced only when whyNotReplaceable() allows it.
  */
 export function writeBuildDir(outDir: string, files: readonly OutputFile[]): void {
+  if (outDir.trim() === '') fail('io/out-dir', 'the output directory is empty', undefined, 'give -o a directory name, e.g. -o out/model');
   const target = resolve(outDir);
-  if (existsSync(target)) {
-    const st = statSync(target);
-    if (!st.isDirectory()) fail('io/out-dir', `${outDir} exists and is not a directory`);
-    const entries = readdirSync(target);
-    if (entries.length > 0 && !entries.includes('manifest.json')) {
-      fail('io/out-dir', `refusing to replace ${outDir}: it is not empty and not a vitc build directory (no manifest.json)`);
-    }
-  }
+  const why = whyNotReplaceable(target);
+  if (why) fail('io/out-dir', `refusing to write the build to ${outDir}: ${why}`, undefined, 'choose a new or empty directory, or remove it first');
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.vitc-tmp-${basename(target)}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });

@@ -71,11 +71,35 @@ describe('build', () => {
     writeFileSync(join(dir, 'precious', 'notes.txt'), 'keep me');
     const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'precious'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('refusing to replace');
+    expect(r.stderr).toContain('refusing to write the build to');
     expect(readdirSync(dir)).toEqual(['precious']);
     const bad = await vitc('build', 'test/fixtures/bad/heads.yaml', '-o', join(dir, 'never'));
     expect(bad.code).toBe(1);
     expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+  it('never replaces a foreign directory that merely holds a manifest.json, nor a build with extra files, nor -o ""', async () => {
+    const dir = tempDir();
+    const proj = join(dir, 'proj');
+    mkdirSync(proj);
+    writeFileSync(join(proj, 'manifest.json'), '{"name":"app"}');
+    writeFileSync(join(proj, 'notes.txt'), 'keep');
+    const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', proj);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: refusing to write the build to ${proj}: it is not empty and not a vitc build directory (choose a new or empty directory, or remove it first)`);
+    expect(readdirSync(proj).sort()).toEqual(['manifest.json', 'notes.txt']);
+    expect(readFileSync(join(proj, 'notes.txt'), 'utf8')).toBe('keep');
+    const empty = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', '');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toBe('error: the output directory is empty (give -o a directory name, e.g. -o out/model)');
+    // A real build is replaced by a rebuild, but not once the user has put a file of their own in it.
+    const build = join(dir, 'build');
+    expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', build)).code).toBe(0);
+    expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', build)).code).toBe(0);
+    writeFileSync(join(build, 'mine.txt'), 'mine');
+    const extra = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', build);
+    expect(extra.code).toBe(1);
+    expect(extra.stderr).toContain('it is a vitc build but also holds "mine.txt", which vitc did not write');
+    expect(readFileSync(join(build, 'mine.txt'), 'utf8')).toBe('mine');
   });
   it('--dump-ir prints the graph after a named pass, and rejects unknown passes', async () => {
     const dir = tempDir();

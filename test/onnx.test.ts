@@ -1,5 +1,4 @@
-// The ONNX target, end to end: every golden fixture through onnxruntime-node on the path
-// `vitc run --target onnx` takes (prepare + openSession), fp16 within a measured bound, one file
+// The ONNX target, end to end (its goldens are rows of test/golden.test.ts): one file
 // for any batch size, external data, byte-identical rebuilds, the graph's structure, the text
 // dump against a reviewed snapshot, and one-line errors.
 import { describe, expect, it } from 'vitest';
@@ -15,12 +14,7 @@ import { dumpOnnx } from '../src/backends/onnx/dump.js';
 
 /** fp32: the bound every target meets (max|err| <= 1e-4 * max|ref|). */
 const FP32_TOLERANCE = 1e-4;
-/**
- * fp16 (fp16 weights and activations; LayerNorm statistics and softmax in fp32): the worst fixture
- * measured 1.5e-3 x max|ref| (tiny-mlp-ratio; the others 4.9e-4 to 1.2e-3) in onnxruntime 1.30 on
- * CPU. The bound leaves about 3x margin.
- */
-const FP16_TOLERANCE = 5e-3;
+
 
 /** Build the fixture's spec for onnx with its weights and run batches of its input. */
 async function runGolden(g: Golden, options: Partial<BuildOptions>, batches: readonly number[] = [g.input.shape[0]!]): Promise<Float32Array[]> {
@@ -46,16 +40,6 @@ async function build(spec: string, ...extra: string[]): Promise<{ dir: string; m
 }
 
 const int64s = (t: P.ITensorProto) => { const b = Buffer.from(t.rawData!); return Array.from({ length: b.length / 8 }, (_, i) => Number(b.readBigInt64LE(8 * i))); };
-
-describe.each(goldenNames())('onnx target matches PyTorch: %s', (name) => {
-  it(`fp32 within ${FP32_TOLERANCE} and fp16 within ${FP16_TOLERANCE} of max|ref|`, async () => {
-    const g = loadGolden(name);
-    const [y32] = await runGolden(g, {});
-    expect(compare(y32!, g.logits.data).rel).toBeLessThanOrEqual(FP32_TOLERANCE);
-    const [y16] = await runGolden(g, { precision: 'fp16' });
-    expect(compare(y16!, g.logits.data).rel).toBeLessThanOrEqual(FP16_TOLERANCE);
-  });
-});
 
 describe('onnx target', () => {
   it('runs batch 1 and 3 from one file (symbolic batch)', async () => {
@@ -270,9 +254,9 @@ describe('onnx errors', () => {
   it('rejects an opset it does not write, and onnx options on other targets', async () => {
     const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '--opset', '16');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: --opset must be one of 17, 18, 19, 20, 21, 22; got 16');
+    expect(r.stderr).toBe('error: --opset must be one of 17, 18, 19, 20, 21, 22; got "16"');
     const js = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'js', '--external-data-threshold', '1000');
     expect(js.code).toBe(1);
-    expect(js.stderr).toBe('error: --external-data-threshold does not apply to the js target');
+    expect(js.stderr).toBe('error: --external-data-threshold does not apply to the js target (it is an option of onnx)');
   });
 });

@@ -3,23 +3,41 @@ import type { Graph } from '../ir/graph.js';
 import type { Spec } from '../spec/load.js';
 import type { Manifest } from './manifest.js';
 
-export type Precision = 'fp32' | 'fp16';
+/** Every precision a target may offer. fp32 is every target's default (and exact); the others are opt-in. */
+export const PRECISIONS = ['fp32', 'tf32', 'fp16', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/**
+ * An option of one target (`--opset 20` for onnx): declared by the backend, parsed by it, and refused
+ * with a clear message when given for another target.
+ */
+export interface TargetOption {
+  /** The flag without dashes: `opset` for `--opset`. */
+  readonly flag: string;
+  /** 'string' options take a value (`--opset 20`); 'boolean' ones do not (`--page`). */
+  readonly type: 'string' | 'boolean';
+  /** The value's placeholder in --help (`N`, `BYTES`); unused for booleans. */
+  readonly value?: string;
+  readonly help: string;
+  /** The typed value from the command-line text; reports a bad value with fail() (exit 1). */
+  parse(raw: string | true): unknown;
+}
 
 export interface BuildOptions {
   readonly precision: Precision;
   /** safetensors bytes to embed (targets that embed weights); seeded random weights otherwise. */
   readonly weights?: { readonly bytes: Uint8Array; readonly file: string };
   readonly seed: number;
-  /** ONNX: write weights as external data when they exceed this many bytes. */
-  readonly externalDataThreshold?: number;
-  /** ONNX: the opset to target. */
-  readonly opset?: number;
+  /** Target options as given on the command line, by flag (`{ opset: '20' }`); compile() checks and parses them. */
+  readonly targetArgs?: Readonly<Record<string, string | true>>;
 }
 
 export interface BuildContext {
   readonly spec: Spec;
   readonly graph: Graph;
   readonly options: BuildOptions;
+  /** The target's own options, parsed by its TargetOption declarations (absent flags are absent). */
+  readonly targetOptions: Readonly<Record<string, unknown>>;
   readonly manifest: Manifest;
 }
 
@@ -35,6 +53,8 @@ export interface OpenRequest {
   readonly weights: Uint8Array;
   /** Intra-op threads for runtimes that have them. */
   readonly threads?: number;
+  /** Where the runner reports what it chose (a GPU or the emulation, a fallback), one line each. */
+  readonly info?: (line: string) => void;
 }
 
 /** A loaded model, ready to run batches. */
@@ -43,18 +63,29 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export interface Backend {
-  readonly name: string;
-  readonly description: string;
-  readonly precisions: readonly Precision[];
-  /** The main file of a build directory (manifest.entry). */
-  readonly entry: string;
+/** What a target can do, declared once so that drivers and tests ask instead of special-casing names. */
+export interface Capabilities {
   /** Composite ops this target has kernels for; the rest are decomposed before emit. */
   readonly nativeComposites: ReadonlySet<string>;
   /** Whether the build embeds weights (so `vitc run` must rebuild with the weights given). */
   readonly embedsWeights: boolean;
-  /** Build options (keys of BuildOptions beyond precision, weights and seed) that this target reads. */
-  readonly options: readonly ('externalDataThreshold' | 'opset')[];
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly description: string;
+  /**
+   * Which level the target renders: 'graph' (the pass pipeline's IR, as ONNX does, whose runtime fuses
+   * and plans memory itself) or 'kernels' (the planned KernelProgram, as code-generating targets do).
+   */
+  readonly consumes: 'graph' | 'kernels';
+  /** Precisions the target builds, the first being its default. */
+  readonly precisions: readonly Precision[];
+  readonly capabilities: Capabilities;
+  /** The main file of a build directory (manifest.entry). */
+  readonly entry: string;
+  /** The target's own command-line options. */
+  readonly options: readonly TargetOption[];
   emit(ctx: BuildContext): Promise<OutputFile[]>;
   /** The runner behind `vitc run`: load a built directory for execution. */
   open(req: OpenRequest): Promise<Session>;

@@ -1,17 +1,53 @@
-// `--target` looks a backend up here.
+// `--target` looks a backend up here; target options are collected and checked here too.
 import { fail } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
-import type { Backend } from './backend.js';
+import type { Backend, TargetOption } from './backend.js';
 import { jsBackend } from './js/emit.js';
 import { onnxBackend } from './onnx/index.js';
 
-export const BACKENDS: Readonly<Record<string, Backend>> = {
-  js: jsBackend,
-  onnx: onnxBackend,
-};
+const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend].map((b) => [b.name, b]));
+
+/** Every backend, in --help order. */
+export const BACKENDS: readonly Backend[] = [...TABLE.values()];
 
 export function getBackend(name: string): Backend {
-  const b = BACKENDS[name];
-  if (!b) fail('cli/target', `unknown target "${name}"`, undefined, didYouMean(name, Object.keys(BACKENDS)) ?? `targets: ${Object.keys(BACKENDS).join(', ')}`);
+  const b = TABLE.get(name);
+  if (!b) fail('cli/target', `unknown target "${name}"`, undefined, didYouMean(name, [...TABLE.keys()]) ?? `targets: ${[...TABLE.keys()].join(', ')}`);
   return b;
+}
+
+/** Every target option of every backend, by flag, with the targets that declare it (for the CLI parser and help). */
+export function allTargetOptions(): ReadonlyMap<string, { readonly option: TargetOption; readonly targets: readonly string[] }> {
+  const out = new Map<string, { option: TargetOption; targets: string[] }>();
+  for (const b of BACKENDS) for (const o of b.options) {
+    const seen = out.get(o.flag);
+    if (seen && seen.option.type !== o.type) throw new Error(`target option --${o.flag} is declared as ${seen.option.type} and ${o.type}`);
+    if (seen) seen.targets.push(b.name);
+    else out.set(o.flag, { option: o, targets: [b.name] });
+  }
+  return out;
+}
+
+/** The target-options section of a command's --help. */
+export function targetOptionsHelp(): string {
+  return [...allTargetOptions()].map(([flag, { option, targets }]) => {
+    const head = `  --${flag}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`;
+    const text = `${targets.join(', ')}: ${option.help}`;
+    return head.length < 27 ? `${head.padEnd(27)}${text}` : `${head}\n${' '.repeat(27)}${text}`;
+  }).join('\n');
+}
+
+/** Parse the target options given for `backend`; one given for another target is an error that names its target. */
+export function parseTargetOptions(backend: Backend, args: Readonly<Record<string, string | true>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const all = allTargetOptions();
+  for (const flag of Object.keys(args).sort()) {
+    const own = backend.options.find((o) => o.flag === flag);
+    if (!own) {
+      const of = all.get(flag)?.targets;
+      fail('cli/option', `--${flag} does not apply to the ${backend.name} target${of ? ` (it is an option of ${of.join(', ')})` : ''}`);
+    }
+    out[flag] = own.parse(args[flag]!);
+  }
+  return out;
 }

@@ -9,11 +9,13 @@ import { packageRoot } from '../../paths.js';
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import { JS_OPS, countExpr, shapeExpr, type JsArg } from './ops.js';
 
-const RUNTIME_FILES = ['safetensors.js', 'kernels.js'];
+/** Runtime files inlined into model.mjs, in dependency order (paths under src/). */
+const RUNTIME_FILES = ['runtime/dtype.js', 'runtime/safetensors.js', 'backends/js/runtime/kernels.js'];
 
-/** Runtime source, inlined: `export` keywords dropped so the module exports only the model API. */
+/** Runtime source, inlined: imports between the files and `export` keywords dropped, so the module exports only the model API. */
 function runtimeSource(): string {
-  return RUNTIME_FILES.map((f) => readFileSync(join(packageRoot, 'src', 'backends', 'js', 'runtime', f), 'utf8')
+  return RUNTIME_FILES.map((f) => readFileSync(join(packageRoot, 'src', f), 'utf8')
+    .replace(/^import .* from '\.\/[\w.-]+\.js';\n/gm, '')
     .replace(/^export /gm, '')
     .trimEnd()).join('\n\n');
 }
@@ -152,10 +154,10 @@ function emitDts(ctx: BuildContext): string {
 export const jsBackend: Backend = {
   name: 'js',
   description: 'a standalone ES module (model.mjs + model.d.ts) with plain-JS kernels; runs in Node and browsers',
+  consumes: 'graph',
   precisions: ['fp32'],
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false },
   entry: 'model.mjs',
-  nativeComposites: new Set(['attention']),
-  embedsWeights: false,
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     return [

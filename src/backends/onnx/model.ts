@@ -2,7 +2,6 @@
 // (the spec that was compiled), plus model.onnx.data when the weights are too big to embed.
 import { vitcVersion } from '../../paths.js';
 import { canonicalJson } from '../../spec/load.js';
-import { fail } from '../../diag/diagnostic.js';
 import type { BuildContext, OutputFile } from '../backend.js';
 import { lowerGraph } from './emit.js';
 import { DEFAULT_EXTERNAL_THRESHOLD, estimatedSize, externalize } from './external.js';
@@ -16,9 +15,8 @@ export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
 
 export function buildModel(ctx: BuildContext): P.IModelProto {
-  const opset = ctx.options.opset ?? DEFAULT_OPSET;
-  const irVersion = IR_VERSION_OF_OPSET[opset];
-  if (irVersion === undefined) fail('cli/opset', `--opset must be one of ${Object.keys(IR_VERSION_OF_OPSET).join(', ')}; got ${opset}`);
+  const opset = (ctx.targetOptions.opset as number | undefined) ?? DEFAULT_OPSET;
+  const irVersion = IR_VERSION_OF_OPSET[opset]!;
   const elem = ctx.options.precision === 'fp16' ? DT.FLOAT16 : DT.FLOAT;
   const encode = encoder(elem);
   const weight = weightBytes(ctx.graph, ctx.options, encode);
@@ -45,7 +43,7 @@ export function buildModel(ctx: BuildContext): P.IModelProto {
 /** model.onnx, and model.onnx.data when the model would pass the external-data threshold. */
 export function modelFiles(ctx: BuildContext): OutputFile[] {
   const model = buildModel(ctx);
-  const threshold = ctx.options.externalDataThreshold ?? DEFAULT_EXTERNAL_THRESHOLD;
+  const threshold = (ctx.targetOptions['external-data-threshold'] as number | undefined) ?? DEFAULT_EXTERNAL_THRESHOLD;
   const files: OutputFile[] = [];
   if (estimatedSize(model) > threshold) files.push({ path: DATA_FILE, contents: externalize(model.graph!.initializer!, DATA_FILE) });
   files.unshift({ path: MODEL_FILE, contents: onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish() });

@@ -1,13 +1,11 @@
 import { compile, writeBuildDir } from '../../compile.js';
-import { BACKENDS } from '../../backends/registry.js';
+import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
 import { formatDiagnostic, note } from '../../diag/diagnostic.js';
 import { checkWeights, readFileOrFail } from '../../weights/safetensors.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { checkDumpName, fmtBytes, fmtGmacs, fmtInt } from './shared.js';
-import type { Precision } from '../../backends/backend.js';
-import { fail } from '../../diag/diagnostic.js';
+import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
 
 export const buildCmd: Command = {
   name: 'build',
@@ -20,17 +18,15 @@ weight names and shapes). The same spec and options give byte-identical files. T
 written to a temporary sibling first and renamed into place, so a failed build leaves nothing behind.
 
 targets:
-${Object.values(BACKENDS).map((b) => `  ${b.name.padEnd(6)} ${b.description}`).join('\n')}
+${BACKENDS.map((b) => `  ${b.name.padEnd(6)} ${b.description} (precision: ${b.precisions.join(', ')})`).join('\n')}
 
 options:
   -t, --target TARGET      target (default js)
   -o, --out DIR            output directory (default out/<spec name>-<target>)
-  --precision P            fp32 (default) or fp16 where the target supports it
+  --precision P            fp32 (default, exact on every target), tf32, fp16 or bf16 where the target has it
   --weights W.safetensors  weights to embed (targets that embed them); for js, checked against the model
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
-  --opset N                onnx: opset 17 (default; GELU as Erf) to 22 (from 20: one Gelu node)
-  --external-data-threshold BYTES
-                           onnx: move tensors to model.onnx.data when model.onnx would exceed BYTES (default 1.9e9)
+${targetOptionsHelp()}
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
   -h, --help               this help
 
@@ -44,27 +40,23 @@ example:
     weights: { type: 'string' },
     seed: { type: 'string' },
     'dump-ir': { type: 'string' },
-    'external-data-threshold': { type: 'string' },
-    opset: { type: 'string' },
+    ...targetOptionSpecs(),
   },
   async run(p: Parsed, io: Io) {
     const [file] = positionals('build', p, ['SPEC']);
     const target = str(p, 'target') ?? 'js';
-    const precision = (str(p, 'precision') ?? 'fp32') as Precision;
-    if (precision !== 'fp32' && precision !== 'fp16') fail('cli/precision', `--precision must be fp32 or fp16; got "${precision}"`);
+    const precision = precisionOption(p);
     const dumpAfter = str(p, 'dump-ir');
     if (dumpAfter !== undefined) checkDumpName(dumpAfter);
     const weightsFile = str(p, 'weights');
     const weights = weightsFile ? { bytes: readFileOrFail(weightsFile, 'weights'), file: weightsFile } : undefined;
-    const thresholdText = str(p, 'external-data-threshold');
     const compiled = await compile(file!, target, {
       precision,
       weights,
       seed: intOption('build', p, 'seed', 0),
-      externalDataThreshold: thresholdText === undefined ? undefined : intOption('build', p, 'external-data-threshold', 0),
-      opset: str(p, 'opset') === undefined ? undefined : intOption('build', p, 'opset', 0),
+      targetArgs: targetArgs(p),
     }, dumpAfter);
-    if (weights && !compiled.backend.embedsWeights) {
+    if (weights && !compiled.backend.capabilities.embedsWeights) {
       const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
       io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time`)));
     }

@@ -1,13 +1,13 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BACKENDS } from '../../backends/registry.js';
+import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
+import { precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
 import { prepare, randomWeightsFor, sampleInput, validateWeights, openSession, isBuildDir } from '../../runner.js';
 import { readNpy, writeNpy } from '../../weights/npy.js';
 import { readFileOrFail } from '../../weights/safetensors.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import type { Precision } from '../../backends/backend.js';
 import { loadSpec } from '../../spec/load.js';
 
 export const runCmd: Command = {
@@ -16,7 +16,7 @@ export const runCmd: Command = {
   help: `usage: vitc run SPEC|BUILD_DIR [--weights W.safetensors] [--input X.npy] [--output Y.npy] [options]
 
 Builds SPEC for the target into a temporary directory (or uses BUILD_DIR from vitc build) and runs it
-with that target's runner: ${Object.values(BACKENDS).map((b) => b.name).join(', ')}. Prints the top classes of each image and the time taken.
+with that target's runner: ${BACKENDS.map((b) => b.name).join(', ')}. Prints the top classes of each image and the time taken.
 
   --weights W   safetensors with timm state-dict names; every expected tensor must be present with
                 its shape. Without it, seeded random weights are used (and the run says so).
@@ -26,11 +26,12 @@ with that target's runner: ${Object.values(BACKENDS).map((b) => b.name).join(', 
 
 options:
   -t, --target TARGET   target (default js; with BUILD_DIR, the directory's target)
-  --precision P         fp32 (default) or fp16 where the target supports it
+  --precision P         fp32 (default), tf32, fp16 or bf16 where the target has it
   --seed N              seed of the random weights (default 0)
   --batch N             batch size of the synthetic input (default 1)
   --top K               classes to print per image (default 5; 0 prints none)
   --threads N           intra-op threads for runtimes that have them (default 2)
+${targetOptionsHelp().replace(/^  /gm, '  ')}
   -h, --help            this help
 
 examples:
@@ -46,23 +47,23 @@ examples:
     batch: { type: 'string' },
     top: { type: 'string' },
     threads: { type: 'string' },
+    ...targetOptionSpecs(),
   },
   async run(p: Parsed, io: Io) {
     const [what] = positionals('run', p, ['SPEC|BUILD_DIR']);
     const seed = intOption('run', p, 'seed', 0);
     const top = intOption('run', p, 'top', 5);
     const threads = intOption('run', p, 'threads', 2, 1);
-    const precision = (str(p, 'precision') ?? 'fp32') as Precision;
-    if (precision !== 'fp32' && precision !== 'fp16') fail('cli/precision', `--precision must be fp32 or fp16; got "${precision}"`);
+    const precision = precisionOption(p);
     const weightsFile = str(p, 'weights');
     const userWeights = weightsFile ? readFileOrFail(weightsFile, 'weights') : undefined;
     const dirGiven = isBuildDir(what!);
-    const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: userWeights ? { bytes: userWeights, file: weightsFile! } : undefined });
+    const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: userWeights ? { bytes: userWeights, file: weightsFile! } : undefined, targetArgs: targetArgs(p) });
     try {
       const m = prepared.manifest;
       // Everything is validated before anything is printed, so an error is the only line.
       const info: string[] = [];
-      if (dirGiven && userWeights && prepared.backend.embedsWeights) {
+      if (dirGiven && userWeights && prepared.backend.capabilities.embedsWeights) {
         fail('run/weights', `${what} embeds its weights; rebuild it with vitc build --weights ${weightsFile}`);
       }
       const inShape = m.inputs[0]!.shape;
@@ -90,7 +91,7 @@ examples:
       } else {
         info.push(`${m.spec.name}: no --weights given: using seeded random weights (seed ${seed}); the classes below say nothing about real images`);
         // Targets that embed weights were built with these same seeded weights.
-        weights = prepared.backend.embedsWeights ? new Uint8Array() : randomWeightsFor(m, seed);
+        weights = prepared.backend.capabilities.embedsWeights ? new Uint8Array() : randomWeightsFor(m, seed);
       }
       for (const line of info) io.err(line);
       const t0 = performance.now();

@@ -2,6 +2,31 @@
 import { fail } from '../../diag/diagnostic.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
 import { didYouMean } from '../../util/suggest.js';
+import { allTargetOptions } from '../../backends/registry.js';
+import { PRECISIONS, type Precision } from '../../backends/backend.js';
+import { str, type OptionSpec, type Parsed } from '../args.js';
+
+/** parseArgs specs for every target's own options (each command that builds accepts them all; compile() checks the target). */
+export function targetOptionSpecs(): Record<string, OptionSpec> {
+  return Object.fromEntries([...allTargetOptions()].map(([flag, { option }]) => [flag, { type: option.type }]));
+}
+
+/** The target options given on the command line, as raw text by flag. */
+export function targetArgs(p: Parsed): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const flag of allTargetOptions().keys()) {
+    const v = p.values[flag];
+    if (typeof v === 'string' || v === true) out[flag] = v;
+  }
+  return out;
+}
+
+/** --precision, checked against the precisions any target has (compile() checks the chosen target). */
+export function precisionOption(p: Parsed): Precision {
+  const v = str(p, 'precision') ?? 'fp32';
+  if (!(PRECISIONS as readonly string[]).includes(v)) fail('cli/precision', `--precision must be one of ${PRECISIONS.join(', ')}; got "${v}"`, undefined, didYouMean(v, PRECISIONS));
+  return v as Precision;
+}
 
 export function checkDumpName(name: string): void {
   if (!DUMP_POINTS.includes(name)) {
