@@ -2,6 +2,7 @@
 // cost, attribute formatting and, for composite ops, its decomposition into primitives.
 import type { Shape, TensorType } from './types.js';
 import type { GraphBuilder, Value } from './builder.js';
+import type { Strided } from './strided.js';
 
 export type OpKind =
   /** Graph sources: inputs, parameters, constants. */
@@ -10,6 +11,15 @@ export type OpKind =
   | 'primitive'
   /** Created by fusion passes; every one has a decomposition into primitives. */
   | 'composite';
+
+/**
+ * How an op fuses (TVM's classes): the kernel layer decides fusion from these, never from model
+ * shapes. elementwise: one output element from the same element of one input; broadcast: the same
+ * with numpy broadcasting of several inputs; injective: a pure data movement (a view when possible);
+ * reduction: reduces along axes; out-elementwise-fusable: a contraction whose output can absorb an
+ * elementwise epilogue (GEMM, convolution); opaque: none of these (its own kernel).
+ */
+export type FusionClass = 'source' | 'elementwise' | 'broadcast' | 'injective' | 'reduction' | 'out-elementwise-fusable' | 'opaque';
 
 export interface OpDecl<A extends object> {
   readonly name: string;
@@ -26,6 +36,14 @@ export interface OpDecl<A extends object> {
   formatAttrs?(attrs: A): string;
   /** Composite ops only: the same computation in primitives. */
   decompose?(b: GraphBuilder, args: readonly Value[], attrs: A): Value;
+  readonly fusion: FusionClass;
+  /**
+   * Injective ops: the output as a strided layout of the input's (no data moves), or undefined when
+   * no strided layout expresses it (then the kernel layer copies).
+   */
+  view?(x: Strided, attrs: A, inShape: Shape, outShape: Shape): Strided | undefined;
+  /** Invertible injective ops: the input's layout that makes the output land on `out` (write-through). */
+  inverseView?(out: Strided, attrs: A, inShape: Shape, outShape: Shape): Strided | undefined;
 }
 
 export function defineOp<A extends object>(decl: OpDecl<A>): OpDecl<A> {

@@ -6,7 +6,7 @@ import { fmtShape, shapeCheck, tensor } from '../types.js';
 export interface AttentionAttrs { readonly scale: number }
 
 export const attention: OpDecl<AttentionAttrs> = defineOp<AttentionAttrs>({
-  name: 'attention', kind: 'composite', arity: 3,
+  name: 'attention', kind: 'composite', arity: 3, fusion: 'opaque',
   doc: 'Scaled dot-product attention softmax(q k^T * scale) v over [..., T, d] operands.',
   infer: ([q, k, v]) => {
     const r = q!.shape.length;

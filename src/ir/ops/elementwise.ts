@@ -5,12 +5,12 @@ import { broadcastShapes, fmtType, shapeCheck, tensor } from '../types.js';
 type NoAttrs = Record<string, never>;
 
 function unary(name: string, doc: string): OpDecl<NoAttrs> {
-  return defineOp<NoAttrs>({ name, kind: 'primitive', arity: 1, doc, infer: ([x]) => x! });
+  return defineOp<NoAttrs>({ name, kind: 'primitive', arity: 1, fusion: 'elementwise', doc, infer: ([x]) => x! });
 }
 
 function binary(name: string, doc: string): OpDecl<NoAttrs> {
   return defineOp<NoAttrs>({
-    name, kind: 'primitive', arity: 2, doc,
+    name, kind: 'primitive', arity: 2, fusion: 'broadcast', doc,
     infer: ([a, b]) => {
       shapeCheck(a!.dtype === b!.dtype, () => `${name} operands have different dtypes: ${fmtType(a!)} and ${fmtType(b!)}`);
       return tensor(broadcastShapes(a!.shape, b!.shape), a!.dtype);

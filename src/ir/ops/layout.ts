@@ -1,11 +1,14 @@
 // Data movement: reshape, transpose, concat, token slicing, selecting one index, broadcasting.
 import { defineOp, formatPlainAttrs } from '../op.js';
+import { broadcastTo, inversePerm, permute, reshapeTo, selectAxis, shapeOf, sliceAxis } from '../strided.js';
 import { BATCH, broadcastShapes, fmtShape, normAxis, sameShape, shapeCheck, staticNumel, tensor, type Dim, type Shape } from '../types.js';
 
 const countBatch = (s: Shape) => s.filter((d) => d === BATCH).length;
 
 export const reshape = defineOp<{ readonly shape: Shape }>({
-  name: 'reshape', kind: 'primitive', arity: 1,
+  name: 'reshape', kind: 'primitive', arity: 1, fusion: 'injective',
+  view: (x, a) => reshapeTo(x, shapeOf(a.shape)),
+  inverseView: (out, _a, inShape) => reshapeTo(out, shapeOf(inShape)),
   doc: 'Same elements, new shape (row-major); the batch dim B stays a dim of its own.',
   infer: ([x], a) => {
     shapeCheck(countBatch(a.shape) === countBatch(x!.shape), () => `reshape ${fmtShape(x!.shape)} -> ${fmtShape(a.shape)} must keep the batch dim B`);
@@ -17,7 +20,9 @@ export const reshape = defineOp<{ readonly shape: Shape }>({
 });
 
 export const transpose = defineOp<{ readonly perm: readonly number[] }>({
-  name: 'transpose', kind: 'primitive', arity: 1,
+  name: 'transpose', kind: 'primitive', arity: 1, fusion: 'injective',
+  view: (x, a) => permute(x, a.perm),
+  inverseView: (out, a) => permute(out, inversePerm(a.perm)),
   doc: 'Permute dims: out.shape[i] = x.shape[perm[i]].',
   infer: ([x], a) => {
     const r = x!.shape.length;
@@ -29,7 +34,7 @@ export const transpose = defineOp<{ readonly perm: readonly number[] }>({
 });
 
 export const concat = defineOp<{ readonly axis: number }>({
-  name: 'concat', kind: 'primitive', arity: [1, 64],
+  name: 'concat', kind: 'primitive', arity: [1, 64], fusion: 'injective',
   doc: 'Concatenate along an axis; other dims must agree.',
   infer: (xs, a) => {
     const first = xs[0]!;
@@ -48,7 +53,8 @@ export const concat = defineOp<{ readonly axis: number }>({
 });
 
 export const slice = defineOp<{ readonly axis: number; readonly start: number; readonly end: number }>({
-  name: 'slice', kind: 'primitive', arity: 1,
+  name: 'slice', kind: 'primitive', arity: 1, fusion: 'injective',
+  view: (x, a) => sliceAxis(x, a.axis < 0 ? a.axis + x.shape.length : a.axis, a.start, a.end),
   doc: 'x[..., start:end, ...] along one static axis (token slicing).',
   infer: ([x], a) => {
     const axis = normAxis(a.axis, x!.shape.length);
@@ -61,7 +67,8 @@ export const slice = defineOp<{ readonly axis: number; readonly start: number; r
 });
 
 export const select = defineOp<{ readonly axis: number; readonly index: number }>({
-  name: 'select', kind: 'primitive', arity: 1,
+  name: 'select', kind: 'primitive', arity: 1, fusion: 'injective',
+  view: (x, a) => selectAxis(x, a.axis < 0 ? a.axis + x.shape.length : a.axis, a.index),
   doc: 'x[..., index, ...]: one index along a static axis, which is removed (e.g. the class token).',
   infer: ([x], a) => {
     const axis = normAxis(a.axis, x!.shape.length);
@@ -74,7 +81,8 @@ export const select = defineOp<{ readonly axis: number; readonly index: number }
 });
 
 export const expand = defineOp<{ readonly shape: Shape }>({
-  name: 'expand', kind: 'primitive', arity: 1,
+  name: 'expand', kind: 'primitive', arity: 1, fusion: 'injective',
+  view: (x, a) => broadcastTo(x, shapeOf(a.shape)),
   doc: 'Broadcast to a shape (numpy rules), e.g. the class token [1,1,D] to [B,1,D].',
   infer: ([x], a) => {
     let out: Dim[] = [];
@@ -86,7 +94,7 @@ export const expand = defineOp<{ readonly shape: Shape }>({
 });
 
 export const mean = defineOp<{ readonly axes: readonly number[]; readonly keepdim: boolean }>({
-  name: 'mean', kind: 'primitive', arity: 1,
+  name: 'mean', kind: 'primitive', arity: 1, fusion: 'reduction',
   doc: 'Mean over static axes (normalized, ascending), keeping them as size 1 or dropping them.',
   infer: ([x], a) => {
     shapeCheck(a.axes.length > 0 && a.axes.every((ax, i) => ax >= 0 && ax < x!.shape.length && (i === 0 || ax > a.axes[i - 1]!)),

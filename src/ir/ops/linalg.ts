@@ -3,7 +3,7 @@ import { defineOp, formatPlainAttrs } from '../op.js';
 import { BATCH, broadcastShapes, fmtShape, fmtType, numel, shapeCheck, tensor, type Dim } from '../types.js';
 
 export const linear = defineOp<Record<string, never>>({
-  name: 'linear', kind: 'primitive', arity: [2, 3],
+  name: 'linear', kind: 'primitive', arity: [2, 3], fusion: 'out-elementwise-fusable',
   doc: 'y = x W^T + b over the last dim; W is [out, in] as in PyTorch, b is optional.',
   infer: ([x, w, b]) => {
     shapeCheck(w!.shape.length === 2 && !w!.shape.includes(BATCH), () => `linear weight must be [out, in]; got ${fmtType(w!)}`);
@@ -17,7 +17,7 @@ export const linear = defineOp<Record<string, never>>({
 });
 
 export const matmul = defineOp<Record<string, never>>({
-  name: 'matmul', kind: 'primitive', arity: 2,
+  name: 'matmul', kind: 'primitive', arity: 2, fusion: 'out-elementwise-fusable',
   doc: 'Batched matrix product a[..., M, K] @ b[..., K, N]; leading dims broadcast.',
   infer: ([a, b]) => {
     shapeCheck(a!.shape.length >= 2 && b!.shape.length >= 2, () => `matmul needs operands of rank >= 2; got ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)}`);
@@ -37,7 +37,7 @@ export interface Conv2dAttrs {
 }
 
 export const conv2d = defineOp<Conv2dAttrs>({
-  name: 'conv2d', kind: 'primitive', arity: [2, 3],
+  name: 'conv2d', kind: 'primitive', arity: [2, 3], fusion: 'out-elementwise-fusable',
   doc: 'NCHW 2-D convolution with weight [O, C, kh, kw], optional bias [O], stride and explicit padding.',
   infer: ([x, w, b], a) => {
     shapeCheck(x!.shape.length === 4, () => `conv2d expects input [N, C, H, W]; got ${fmtShape(x!.shape)}`);

@@ -3,7 +3,7 @@ import { defineOp, formatPlainAttrs } from '../op.js';
 import { fmtShape, normAxis, shapeCheck } from '../types.js';
 
 export const layernorm = defineOp<{ readonly eps: number }>({
-  name: 'layernorm', kind: 'primitive', arity: [1, 3],
+  name: 'layernorm', kind: 'primitive', arity: [1, 3], fusion: 'reduction',
   doc: 'LayerNorm over the last dim: (x - mean) / sqrt(var + eps) * weight + bias (biased variance).',
   infer: ([x, w, b]) => {
     const d = x!.shape[x!.shape.length - 1];
@@ -16,7 +16,7 @@ export const layernorm = defineOp<{ readonly eps: number }>({
 });
 
 export const softmax = defineOp<{ readonly axis: number }>({
-  name: 'softmax', kind: 'primitive', arity: 1,
+  name: 'softmax', kind: 'primitive', arity: 1, fusion: 'reduction',
   doc: 'Softmax along a (non-negative, normalized) axis.',
   infer: ([x], a) => {
     normAxis(a.axis, x!.shape.length);

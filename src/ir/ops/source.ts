@@ -17,21 +17,21 @@ export function fmtInit(i: Init): string {
 }
 
 export const input = defineOp<{ readonly name: string; readonly shape: Shape; readonly dtype: DType }>({
-  name: 'input', kind: 'source', arity: 0,
+  name: 'input', kind: 'source', arity: 0, fusion: 'source',
   doc: 'A model input (NCHW image batch); its first dim is the symbolic batch B.',
   infer: (_args, a) => tensor(a.shape, a.dtype),
   formatAttrs: (a) => `"${a.name}"`,
 });
 
 export const param = defineOp<{ readonly name: string; readonly shape: Shape; readonly init: Init }>({
-  name: 'param', kind: 'source', arity: 0,
+  name: 'param', kind: 'source', arity: 0, fusion: 'source',
   doc: 'A weight, named by its state-dict key (timm names), bound from the weights file by name.',
   infer: (_args, a) => tensor(a.shape),
   formatAttrs: (a) => `"${a.name}" init=${fmtInit(a.init)}`,
 });
 
 export const constant = defineOp<{ readonly label: string; readonly shape: Shape; readonly data: readonly number[] }>({
-  name: 'const', kind: 'source', arity: 0,
+  name: 'const', kind: 'source', arity: 0, fusion: 'source',
   doc: 'A constant tensor computed at build time (scalars, fixed position tables).',
   infer: (_args, a) => tensor(a.shape),
   formatAttrs: (a) => a.data.length === 1 ? fmtNum(a.data[0]!) : `"${a.label}" ${fmtShape(a.shape)}`,
