@@ -5,7 +5,8 @@ import { loadSpec, type Spec } from './spec/load.js';
 import { buildModel } from './models/bind.js';
 import { runPipeline } from './passes/pipeline.js';
 import type { Graph } from './ir/graph.js';
-import { getBackend, parseTargetOptions } from './backends/registry.js';
+import { BACKENDS, getBackend, parseTargetOptions } from './backends/registry.js';
+import { buildKernelProgram, printKernels, type KernelProgram } from './kernel/index.js';
 import type { Backend, BuildOptions, OutputFile } from './backends/backend.js';
 import { makeManifest, manifestJson, withFiles, type Manifest } from './backends/manifest.js';
 import { fail } from './diag/diagnostic.js';
@@ -14,6 +15,7 @@ export interface Compiled {
   readonly spec: Spec;
   readonly backend: Backend;
   readonly graph: Graph;
+  readonly kernels?: KernelProgram;
   readonly manifest: Manifest;
   readonly files: readonly OutputFile[];
   readonly dump?: string;
@@ -25,7 +27,7 @@ export function buildGraph(spec: Spec): Graph {
 }
 
 
-export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string): Promise<Compiled> {
+export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string, dumpKernels = false): Promise<Compiled> {
   const backend = getBackend(target);
   const targetOptions = parseTargetOptions(backend, options.targetArgs ?? {});
   if (!backend.precisions.includes(options.precision)) {
@@ -34,11 +36,15 @@ export async function compile(specPath: string, target: string, options: BuildOp
   const spec = loadSpec(specPath);
   const built = buildModel(spec);
   const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites }, dumpAfter);
+  const kernels = backend.consumes === 'kernels'
+    ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })
+    : undefined;
+  if (dumpKernels && !kernels) fail('cli/dump-kernels', `--dump-kernels: the ${target} target renders the graph, not a KernelProgram`, undefined, `targets with kernels: ${BACKENDS.filter((b) => b.consumes === 'kernels').map((b) => b.name).join(', ')}`);
   const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entry, built.sources);
-  const emitted = await backend.emit({ spec, graph, options, targetOptions, manifest: manifest0 });
+  const emitted = await backend.emit({ spec, graph, kernels, options, targetOptions, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];
-  return { spec, backend, graph, manifest, files, dump };
+  return { spec, backend, graph, kernels, manifest, files, dump: dumpKernels && kernels ? (dump ?? '') + printKernels(kernels) : dump };
 }
 
 /** writeFileSync, in chunks (one write call takes at most 2 GiB; ViT-H/14's weights are 2.6 GB). */

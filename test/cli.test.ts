@@ -124,10 +124,11 @@ describe('the generated JS module', () => {
     const fromPath = await mod.load(w);
     const fromBytes = await mod.load(new Uint8Array(readFileSync(w)));
     const x = new Float32Array(2 * 3 * 32 * 32).map((_, i) => Math.cos(i));
-    const y = fromPath.forward(x, 2);
+    const y = await fromPath.forward(x, 2);
     expect(y).toHaveLength(2 * 21);
-    expect(fromBytes.forward(x, 2)).toEqual(y);
-    expect(() => fromPath.forward(x, 3)).toThrow('forward: input has 6144 values; expected 9216 for shape [3, 3, 32, 32]');
+    expect(await fromBytes.forward(x, 2)).toEqual(y);
+    await expect(fromPath.forward(x, 3)).rejects.toThrow('forward: input has 6144 values; expected 9216 for shape [3, 3, 32, 32]');
+    expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('forward(input: Float32Array, batch: number): Promise<Float32Array>;');
     expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string): Promise<Model>;');
     await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });

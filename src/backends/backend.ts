@@ -1,5 +1,6 @@
 // The interface every target implements, and what a build hands to it.
 import type { Graph } from '../ir/graph.js';
+import type { KernelProgram } from '../kernel/types.js';
 import type { Spec } from '../spec/load.js';
 import type { Manifest } from './manifest.js';
 
@@ -35,6 +36,8 @@ export interface BuildOptions {
 export interface BuildContext {
   readonly spec: Spec;
   readonly graph: Graph;
+  /** The planned program, for targets that consume 'kernels'. */
+  readonly kernels?: KernelProgram;
   readonly options: BuildOptions;
   /** The target's own options, parsed by its TargetOption declarations (absent flags are absent). */
   readonly targetOptions: Readonly<Record<string, unknown>>;
@@ -69,6 +72,8 @@ export interface Capabilities {
   readonly nativeComposites: ReadonlySet<string>;
   /** Whether the build embeds weights (so `vitc run` must rebuild with the weights given). */
   readonly embedsWeights: boolean;
+  /** Targets that consume 'kernels': compute a LayerNorm inside the GEMMs it feeds rather than as a kernel of its own. */
+  readonly lnPrologue?: boolean;
 }
 
 export interface Backend {

@@ -28,6 +28,7 @@ options:
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
 ${targetOptionsHelp()}
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
+  --dump-kernels           also print the planned KernelProgram (targets that render kernels)
   -h, --help               this help
 
 example:
@@ -40,6 +41,7 @@ example:
     weights: { type: 'string' },
     seed: { type: 'string' },
     'dump-ir': { type: 'string' },
+    'dump-kernels': { type: 'boolean' },
     ...targetOptionSpecs(),
   },
   async run(p: Parsed, io: Io) {
@@ -55,7 +57,7 @@ example:
       weights,
       seed: intOption('build', p, 'seed', 0),
       targetArgs: targetArgs(p),
-    }, dumpAfter);
+    }, dumpAfter, p.values['dump-kernels'] === true);
     if (weights && !compiled.backend.capabilities.embedsWeights) {
       const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
       io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time`)));

@@ -6,7 +6,7 @@
 const numelOf = (shape) => shape.reduce((a, b) => a * b, 1);
 
 /** y[M,N] (+)= a[M,K] · b[N,K]^T (+ bias[N]), reading a at aOff and b at bOff, writing y at yOff. */
-function gemmNT(a, aOff, M, K, b, bOff, N, y, yOff, bias) {
+export function gemmNT(a, aOff, M, K, b, bOff, N, y, yOff, bias) {
   const JB = 64;
   const M4 = M - (M % 4), N4 = N - (N % 4);
   for (let j0 = 0; j0 < N; j0 += JB) {
