@@ -1,4 +1,5 @@
 // Diagnostics are data: every user-facing error in vitc is a Diagnostic with a span, formatted in one place.
+import { escapeText, truncate } from './quote.js';
 
 /** A position in a source file (1-based line and column), optionally with an end. */
 export interface Span {
@@ -54,12 +55,18 @@ export function formatSpan(span: Span): string {
   return span.line > 0 ? `${span.file}:${span.line}:${span.col}` : span.file;
 }
 
-/** One line: `file:line:col: error: message (hint)`. */
+/** The longest message or hint printed; user text is quoted short (diag/quote.ts), this only backs that up. */
+const MAX_PART = 1000;
+
+/** One line: `file:line:col: error: message (hint)`. Line breaks in the text become spaces, other unsafe characters escapes. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.span ? `${formatSpan(d.span)}: ` : '';
-  const hint = d.hint ? ` (${d.hint})` : '';
-  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
-  return `${where}${d.severity}: ${oneLine(d.message)}${oneLine(hint)}`;
+  const where = d.span ? `${escapeText(formatSpan(d.span))}: ` : '';
+  const oneLine = (s: string) => {
+    const { text, cut } = truncate(escapeText(s.replace(/\s*\n\s*/g, ' ')), MAX_PART);
+    return cut ? `${text}...` : text;
+  };
+  const hint = d.hint ? ` (${oneLine(d.hint)})` : '';
+  return `${where}${d.severity}: ${oneLine(d.message)}${hint}`;
 }
 
 /** Order diagnostics by file, line, column so output is deterministic. */
