@@ -2,8 +2,10 @@
 // attached to the statements around them (for the formatter).
 import type { IToken } from 'chevrotain';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { quote } from '../diag/quote.js';
 import { lexer, significantTokens } from './tokens.js';
 import { VitParser } from './parser.js';
+import { checkNesting } from './nesting.js';
 import { BLANK_LINE, type Body, type FileAst, type Stmt, type Trivia } from './ast.js';
 
 let parser: VitParser | undefined;
@@ -15,17 +17,35 @@ export interface ParseResult {
 
 export function parseVit(file: string, text: string): ParseResult {
   const lexed = lexer.tokenize(text);
-  const diagnostics: Diagnostic[] = lexed.errors.map((e) => error('dsl/lex', `unexpected character "${text.substr(e.offset, e.length).slice(0, 1)}"`, { file, line: e.line ?? 0, col: e.column ?? 0 }));
-  parser ??= new VitParser();
-  parser.file = file;
-  parser.input = significantTokens(lexed.tokens);
-  const { imports, items } = parser.fileRule();
-  for (const e of parser.errors) {
+  const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
+    const c = String.fromCodePoint(text.codePointAt(e.offset) ?? 0xfffd);
+    return error('dsl/lex', `unexpected character ${quote(c)}`, { file, line: e.line ?? 0, col: e.column ?? 0 }, /\p{L}/u.test(c) ? 'names are ASCII letters, digits and _' : undefined);
+  });
+  const empty: FileAst = { file, imports: [], items: [], dangling: [] };
+  // Parse errors after a bad character are mostly its echoes: report the characters alone.
+  if (diagnostics.length) return { ast: empty, diagnostics };
+  const tokens = significantTokens(lexed.tokens);
+  const tooDeep = checkNesting(file, tokens);
+  if (tooDeep) return { ast: empty, diagnostics: [tooDeep] };
+  const p = (parser ??= new VitParser());
+  p.file = file;
+  p.input = tokens;
+  let parsed: ReturnType<VitParser['fileRule']>;
+  try {
+    parsed = p.fileRule();
+  } catch (e) {
+    // Recovery values keep the actions safe; should one still fail after a syntax error was
+    // recorded, that error is what the user needs to see. Its state unknown, the parser is replaced.
+    parser = undefined;
+    if (p.errors.length === 0 && diagnostics.length === 0) throw e;
+    parsed = { imports: [], items: [] };
+  }
+  for (const e of p.errors) {
     const t = e.token;
     const at = Number.isFinite(t.startLine) ? { line: t.startLine!, col: t.startColumn! } : lastPosition(lexed.tokens, text);
     diagnostics.push(error('dsl/syntax', e.message, { file, ...at }));
   }
-  const ast: FileAst = { file, imports: imports.filter(Boolean), items: items.filter(Boolean), dangling: [] };
+  const ast: FileAst = { file, imports: parsed.imports.filter(Boolean), items: parsed.items.filter(Boolean), dangling: [] };
   if (diagnostics.length === 0) attachTrivia(ast, lexed.groups.comments ?? [], text);
   return { ast, diagnostics: dedupe(diagnostics) };
 }

@@ -43,6 +43,21 @@ export class VitParser extends EmbeddedActionsParser {
     return { file: this.file, line: sa.line, col: sa.col, endLine: sb.endLine ?? sb.line, endCol: sb.endCol ?? sb.col };
   }
 
+  // Recovery: when chevrotain gives up on a rule, the rule returns its recovery value and the actions
+  // of the rules around it go on with that value. Every rule therefore returns a well-formed
+  // placeholder, never undefined; the tree is discarded anyway, since a syntax error was reported.
+  private nowhere(): Span {
+    return { file: this.file, line: 0, col: 0 };
+  }
+  private noExpr(): Expr {
+    return { kind: 'none', span: this.nowhere() };
+  }
+  private emptyBody(): Body {
+    return { stmts: [], dangling: [], span: this.nowhere() };
+  }
+  private readonly exprRecovery = { recoveryValueFunc: (): Expr => this.noExpr() };
+  private readonly stmtRecovery = { recoveryValueFunc: (): Stmt => ({ kind: 'expr', expr: this.noExpr(), span: this.nowhere(), trivia: newTrivia() }) };
+
   private readonly sep = this.RULE('sep', () => { this.CONSUME(T.NewLine); });
 
   public readonly fileRule = this.RULE('fileRule', (): { imports: ImportDecl[]; items: BlockDef[] } => {
@@ -58,13 +73,13 @@ export class VitParser extends EmbeddedActionsParser {
       },
     });
     return { imports, items };
-  });
+  }, { recoveryValueFunc: () => ({ imports: [], items: [] }) });
 
   private readonly importDecl = this.RULE('importDecl', (): ImportDecl => {
     const kw = this.CONSUME(T.Import);
     const s = this.CONSUME(T.StringLit);
-    return { path: unquote(s.image), span: this.span(kw, s), trivia: newTrivia() };
-  });
+    return { path: unquote(s.image ?? '""'), span: this.span(kw, s), trivia: newTrivia() };
+  }, { recoveryValueFunc: (): ImportDecl => ({ path: '', span: this.nowhere(), trivia: newTrivia() }) });
 
   private readonly blockDef = this.RULE('blockDef', (): BlockDef => {
     const kw = this.OR([{ ALT: () => this.CONSUME(T.Block) }, { ALT: () => this.CONSUME(T.Model) }]);
@@ -76,8 +91,8 @@ export class VitParser extends EmbeddedActionsParser {
     let returns: TypeRef | undefined;
     this.OPTION(() => { this.CONSUME(T.Arrow); returns = this.SUBRULE(this.typeRef); });
     const body = this.SUBRULE(this.body);
-    return { kind: kw.image === 'model' ? 'model' : 'block', name: name.image, nameSpan: this.span(name), params, returns, body, span: this.span(kw, body.span), trivia: newTrivia() };
-  });
+    return { kind: kw?.image === 'model' ? 'model' : 'block', name: name?.image ?? '', nameSpan: this.span(name), params, returns, body, span: this.span(kw, body?.span), trivia: newTrivia() };
+  }, { recoveryValueFunc: (): BlockDef => ({ kind: 'block', name: '', nameSpan: this.nowhere(), params: [], body: this.emptyBody(), span: this.nowhere(), trivia: newTrivia() }) });
 
   private readonly paramDef = this.RULE('paramDef', (): ParamDef => {
     const name = this.CONSUME(T.Ident);
@@ -85,8 +100,8 @@ export class VitParser extends EmbeddedActionsParser {
     let dflt: Expr | undefined;
     this.OPTION(() => { this.CONSUME(T.Colon); type = this.SUBRULE(this.typeRef); });
     this.OPTION1(() => { this.CONSUME(T.Assign); dflt = this.SUBRULE(this.expr); });
-    return { name: name.image, type, default: dflt, span: this.span(name, dflt?.span ?? type?.span ?? name) };
-  });
+    return { name: name?.image ?? '', type, default: dflt, span: this.span(name, dflt?.span ?? type?.span ?? name) };
+  }, { recoveryValueFunc: (): ParamDef => ({ name: '', span: this.nowhere() }) });
 
   private readonly typeRef = this.RULE('typeRef', (): TypeRef => {
     const t = this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.Block) }]);
@@ -94,8 +109,8 @@ export class VitParser extends EmbeddedActionsParser {
     let last: IToken = t;
     this.OPTION(() => { this.CONSUME(T.LBracket); last = this.CONSUME(T.RBracket); list = true; });
     this.OPTION1(() => { last = this.CONSUME(T.Question); optional = true; });
-    return { base: t.image as BaseType, list, optional, span: this.span(t, last) };
-  });
+    return { base: (t?.image ?? 'tensor') as BaseType, list, optional, span: this.span(t, last) };
+  }, { recoveryValueFunc: (): TypeRef => ({ base: 'tensor', list: false, optional: false, span: this.nowhere() }) });
 
   private readonly body = this.RULE('body', (): Body => {
     const open = this.CONSUME(T.LBrace);
@@ -103,7 +118,7 @@ export class VitParser extends EmbeddedActionsParser {
     this.MANY_SEP({ SEP: T.NewLine, DEF: () => { stmts.push(this.SUBRULE(this.statement)); } });
     const close = this.CONSUME(T.RBrace);
     return { stmts: stmts.filter(Boolean), dangling: [], span: this.span(open, close) };
-  });
+  }, { recoveryValueFunc: (): Body => this.emptyBody() });
 
   private readonly statement = this.RULE('statement', (): Stmt => this.OR([
     { ALT: () => this.SUBRULE(this.paramStmt) },
@@ -112,7 +127,7 @@ export class VitParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.repeatStmt) },
     { ALT: () => this.SUBRULE(this.returnStmt) },
     { ALT: () => this.SUBRULE(this.assignOrExpr) },
-  ]));
+  ]), this.stmtRecovery);
 
   private readonly paramStmt = this.RULE('paramStmt', (): Stmt => {
     const kw = this.CONSUME(T.Param);
@@ -121,28 +136,45 @@ export class VitParser extends EmbeddedActionsParser {
     const shape = this.SUBRULE(this.expr);
     this.CONSUME(T.Assign);
     const init = this.SUBRULE1(this.expr);
-    return { kind: 'param', name: name.image, nameSpan: this.span(name), shape, init, span: this.span(kw, init?.span ?? name), trivia: newTrivia() };
-  });
+    return { kind: 'param', name: name?.image ?? '', nameSpan: this.span(name), shape, init, span: this.span(kw, init?.span ?? name), trivia: newTrivia() };
+  }, this.stmtRecovery);
 
   private readonly inputStmt = this.RULE('inputStmt', (): Stmt => {
     const kw = this.CONSUME(T.Input);
     const name = this.CONSUME(T.Ident);
     this.CONSUME(T.Colon);
     const shape = this.SUBRULE(this.expr);
-    return { kind: 'input', name: name.image, nameSpan: this.span(name), shape, span: this.span(kw, shape?.span ?? name), trivia: newTrivia() };
-  });
+    return { kind: 'input', name: name?.image ?? '', nameSpan: this.span(name), shape, span: this.span(kw, shape?.span ?? name), trivia: newTrivia() };
+  }, this.stmtRecovery);
 
+  /** if c { } else if c { } ... else { }: the else-if chain is read in a loop (no recursion per link). */
   private readonly ifStmt = this.RULE('ifStmt', (): IfStmt => {
+    const links: { kw: IToken; cond: Expr; then: Body }[] = [];
     const kw = this.CONSUME(T.If);
     const cond = this.SUBRULE(this.expr);
     const then = this.SUBRULE(this.body);
-    let els: Body | IfStmt | undefined;
-    this.OPTION(() => {
+    links.push({ kw, cond, then });
+    let last: Body | undefined;
+    // After a final `else { }` the chain is over.
+    this.MANY({ GATE: () => last === undefined, DEF: () => {
       this.CONSUME(T.Else);
-      els = this.OR([{ ALT: () => this.SUBRULE1(this.ifStmt) }, { ALT: () => this.SUBRULE1(this.body) }]);
-    });
-    return { kind: 'if', cond, then, else: els, span: this.span(kw, (els ?? then)?.span ?? kw), trivia: newTrivia() };
-  });
+      this.OR([
+        { ALT: () => {
+          const k = this.CONSUME1(T.If);
+          const c = this.SUBRULE1(this.expr);
+          const b = this.SUBRULE1(this.body);
+          links.push({ kw: k, cond: c, then: b });
+        } },
+        { ALT: () => { last = this.SUBRULE2(this.body); } },
+      ]);
+    } });
+    let chain: Body | IfStmt | undefined = last;
+    for (let i = links.length - 1; i >= 0; i--) {
+      const l = links[i]!;
+      chain = { kind: 'if', cond: l.cond, then: l.then, else: chain, span: this.span(l.kw, (chain ?? l.then)?.span ?? l.kw), trivia: newTrivia() };
+    }
+    return chain as IfStmt;
+  }, { recoveryValueFunc: (): IfStmt => ({ kind: 'if', cond: this.noExpr(), then: this.emptyBody(), span: this.nowhere(), trivia: newTrivia() }) });
 
   private readonly repeatStmt = this.RULE('repeatStmt', (): Stmt => {
     const kw = this.CONSUME(T.Repeat);
@@ -151,21 +183,21 @@ export class VitParser extends EmbeddedActionsParser {
     this.OPTION(() => { this.CONSUME(T.As); scope = this.SUBRULE(this.scopeName); });
     const body = this.SUBRULE(this.body);
     return { kind: 'repeat', count, scope, body, span: this.span(kw, body?.span ?? kw), trivia: newTrivia() };
-  });
+  }, this.stmtRecovery);
 
   private readonly returnStmt = this.RULE('returnStmt', (): Stmt => {
     const kw = this.CONSUME(T.Return);
     const values: Expr[] = [];
     this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => { values.push(this.SUBRULE(this.expr)); } });
     return { kind: 'return', values, span: this.span(kw, values[values.length - 1]?.span ?? kw), trivia: newTrivia() };
-  });
+  }, this.stmtRecovery);
 
   private readonly assignOrExpr = this.RULE('assignOrExpr', (): Stmt => {
     const lhs: Expr[] = [];
     this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => { lhs.push(this.SUBRULE(this.expr)); } });
     let value: Expr | undefined;
     this.OPTION(() => { this.CONSUME(T.Assign); value = this.SUBRULE1(this.expr); });
-    const first = lhs[0]!;
+    const first = lhs[0] ?? this.noExpr();
     if (value === undefined) return { kind: 'expr', expr: first, span: first?.span, trivia: newTrivia() };
     return {
       kind: 'assign',
@@ -175,28 +207,35 @@ export class VitParser extends EmbeddedActionsParser {
       span: this.span(first?.span ?? value.span, value.span ?? first?.span),
       trivia: newTrivia(),
     };
-  });
+  }, this.stmtRecovery);
 
   private readonly scopeName = this.RULE('scopeName', (): ScopeName => {
     const parts: IToken[] = [];
     this.AT_LEAST_ONE_SEP({ SEP: T.Dot, DEF: () => { parts.push(this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.NumberLit) }])); } });
-    return { parts: parts.map((p) => p.image), span: this.span(parts[0]!, parts[parts.length - 1]!) };
-  });
+    return { parts: parts.map((p) => p?.image ?? ''), span: this.span(parts[0], parts[parts.length - 1]) };
+  }, { recoveryValueFunc: (): ScopeName => ({ parts: [], span: this.nowhere() }) });
 
   // ---- expressions, lowest precedence first ----
+  // Chains (a if c else b if d else e, not not x, - - x, a ** b ** c) are read in loops and folded,
+  // so a long chain costs no parser stack; only brackets nest rules (and src/dsl/nesting.ts bounds them).
 
   public readonly expr = this.RULE('expr', (): Expr => {
-    const then = this.SUBRULE(this.orExpr);
-    let result = then;
-    this.OPTION(() => {
+    const values: Expr[] = [this.SUBRULE(this.orExpr)];
+    const conds: Expr[] = [];
+    this.MANY(() => {
       this.CONSUME(T.If);
-      const cond = this.SUBRULE1(this.orExpr);
+      conds.push(this.SUBRULE1(this.orExpr));
       this.CONSUME(T.Else);
-      const els = this.SUBRULE(this.expr);
-      result = { kind: 'cond', then, cond, else: els, span: this.span(then.span, els.span) };
+      values.push(this.SUBRULE2(this.orExpr));
     });
+    // a if c else b if d else e == a if c else (b if d else e)
+    let result = values[values.length - 1]!;
+    for (let i = conds.length - 1; i >= 0; i--) {
+      const then = values[i]!;
+      result = { kind: 'cond', then, cond: conds[i]!, else: result, span: this.span(then?.span, result?.span) };
+    }
     return result;
-  });
+  }, this.exprRecovery);
 
   /** left (op right)*: `first` and `rest` parse the same rule (chevrotain needs distinct SUBRULE indices). */
   private binaryChain(first: () => Expr, rest: () => Expr, ops: readonly TokenType[]): Expr {
@@ -204,22 +243,26 @@ export class VitParser extends EmbeddedActionsParser {
     this.MANY(() => {
       const op = this.OR(ops.map((t) => ({ ALT: () => this.CONSUME(t) })));
       const right = rest();
-      left = { kind: 'binary', op: op.image as BinOp, left, right, span: this.span(left.span, right.span) };
+      left = { kind: 'binary', op: op?.image as BinOp, left, right, span: this.span(left?.span, right?.span) };
     });
     return left;
   }
 
-  private readonly orExpr = this.RULE('orExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.andExpr), () => this.SUBRULE1(this.andExpr), [T.Or]));
-  private readonly andExpr = this.RULE('andExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.notExpr), () => this.SUBRULE1(this.notExpr), [T.And]));
+  /** `prefix* operand`, folded so that the first prefix is outermost. */
+  private prefixed(prefixes: readonly IToken[], operand: Expr, op: '-' | 'not'): Expr {
+    let e = operand;
+    for (let i = prefixes.length - 1; i >= 0; i--) e = { kind: 'unary', op, arg: e, span: this.span(prefixes[i], e?.span) };
+    return e;
+  }
 
-  private readonly notExpr = this.RULE('notExpr', (): Expr => this.OR([
-    { ALT: () => {
-      const kw = this.CONSUME(T.Not);
-      const arg = this.SUBRULE(this.notExpr);
-      return { kind: 'unary', op: 'not', arg, span: this.span(kw, arg.span) } as Expr;
-    } },
-    { ALT: () => this.SUBRULE(this.cmpExpr) },
-  ]));
+  private readonly orExpr = this.RULE('orExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.andExpr), () => this.SUBRULE1(this.andExpr), [T.Or]), this.exprRecovery);
+  private readonly andExpr = this.RULE('andExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.notExpr), () => this.SUBRULE1(this.notExpr), [T.And]), this.exprRecovery);
+
+  private readonly notExpr = this.RULE('notExpr', (): Expr => {
+    const nots: IToken[] = [];
+    this.MANY(() => { nots.push(this.CONSUME(T.Not)); });
+    return this.prefixed(nots, this.SUBRULE(this.cmpExpr), 'not');
+  }, this.exprRecovery);
 
   private readonly cmpExpr = this.RULE('cmpExpr', (): Expr => {
     const left = this.SUBRULE(this.addExpr);
@@ -227,33 +270,37 @@ export class VitParser extends EmbeddedActionsParser {
     this.OPTION(() => {
       const op = this.OR([T.Eq, T.Ne, T.Le, T.Ge, T.Lt, T.Gt].map((t) => ({ ALT: () => this.CONSUME(t) })));
       const right = this.SUBRULE1(this.addExpr);
-      result = { kind: 'binary', op: op.image as BinOp, left, right, span: this.span(left.span, right.span) };
+      result = { kind: 'binary', op: op?.image as BinOp, left, right, span: this.span(left?.span, right?.span) };
     });
     return result;
-  });
+  }, this.exprRecovery);
 
-  private readonly addExpr = this.RULE('addExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.mulExpr), () => this.SUBRULE1(this.mulExpr), [T.Plus, T.Minus]));
-  private readonly mulExpr = this.RULE('mulExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.unaryExpr), () => this.SUBRULE1(this.unaryExpr), [T.Star, T.Slash, T.FloorDiv, T.At]));
+  private readonly addExpr = this.RULE('addExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.mulExpr), () => this.SUBRULE1(this.mulExpr), [T.Plus, T.Minus]), this.exprRecovery);
+  private readonly mulExpr = this.RULE('mulExpr', (): Expr => this.binaryChain(() => this.SUBRULE(this.unaryExpr), () => this.SUBRULE1(this.unaryExpr), [T.Star, T.Slash, T.FloorDiv, T.At]), this.exprRecovery);
 
-  private readonly unaryExpr = this.RULE('unaryExpr', (): Expr => this.OR([
-    { ALT: () => {
-      const m = this.CONSUME(T.Minus);
-      const arg = this.SUBRULE(this.unaryExpr);
-      return { kind: 'unary', op: '-', arg, span: this.span(m, arg.span) } as Expr;
-    } },
-    { ALT: () => this.SUBRULE(this.powExpr) },
-  ]));
+  private readonly unaryExpr = this.RULE('unaryExpr', (): Expr => {
+    const minus: IToken[] = [];
+    this.MANY(() => { minus.push(this.CONSUME(T.Minus)); });
+    return this.prefixed(minus, this.SUBRULE(this.powExpr), '-');
+  }, this.exprRecovery);
 
+  /** base ** -x ** y == base ** (-(x ** y)): right-associative, each exponent may carry unary minus. */
   private readonly powExpr = this.RULE('powExpr', (): Expr => {
-    const base = this.SUBRULE(this.postfix);
-    let result = base;
-    this.OPTION(() => {
+    const operands: { minus: IToken[]; e: Expr }[] = [{ minus: [], e: this.SUBRULE(this.postfix) }];
+    this.MANY(() => {
       this.CONSUME(T.Pow);
-      const exp = this.SUBRULE(this.unaryExpr);
-      result = { kind: 'binary', op: '**', left: base, right: exp, span: this.span(base.span, exp.span) };
+      const minus: IToken[] = [];
+      this.MANY1(() => { minus.push(this.CONSUME(T.Minus)); });
+      operands.push({ minus, e: this.SUBRULE1(this.postfix) });
     });
-    return result;
-  });
+    let acc: Expr | undefined;
+    for (let i = operands.length - 1; i >= 0; i--) {
+      const base = operands[i]!.e;
+      const inner: Expr = acc ? { kind: 'binary', op: '**', left: base, right: acc, span: this.span(base?.span, acc?.span) } : base;
+      acc = this.prefixed(operands[i]!.minus, inner, '-');
+    }
+    return acc!;
+  }, this.exprRecovery);
 
   private readonly postfix = this.RULE('postfix', (): Expr => {
     let e = this.SUBRULE(this.primary);
@@ -279,12 +326,12 @@ export class VitParser extends EmbeddedActionsParser {
         { ALT: () => {
           this.CONSUME(T.As);
           const scope = this.SUBRULE(this.scopeName);
-          if (e?.kind === 'call') e = { ...e, scope, span: this.span(e.span, scope.span) };
+          if (e?.kind === 'call') e = { ...e, scope, span: this.span(e.span, scope?.span) };
         } },
       ]);
     } });
     return e;
-  });
+  }, this.exprRecovery);
 
   private readonly arg = this.RULE('arg', (): Arg => this.OR([
     {
@@ -293,11 +340,11 @@ export class VitParser extends EmbeddedActionsParser {
         const name = this.CONSUME(T.Ident);
         this.CONSUME(T.Assign);
         const value = this.SUBRULE(this.expr);
-        return { name: name.image, value, span: this.span(name, value?.span ?? name) };
+        return { name: name?.image ?? '', value, span: this.span(name, value?.span ?? name) };
       },
     },
     { ALT: () => { const value = this.SUBRULE1(this.expr); return { value, span: value?.span }; } },
-  ]));
+  ]), { recoveryValueFunc: (): Arg => ({ value: this.noExpr(), span: this.nowhere() }) });
 
   private readonly subscript = this.RULE('subscript', (): Subscript => {
     let start: Expr | undefined;
@@ -310,20 +357,20 @@ export class VitParser extends EmbeddedActionsParser {
       this.OPTION2(() => { end = this.SUBRULE1(this.expr); });
     });
     return isSlice || !start ? { kind: 'slice', start, end } : { kind: 'at', index: start };
-  });
+  }, { recoveryValueFunc: (): Subscript => ({ kind: 'slice' }) });
 
   private readonly primary = this.RULE('primary', (): Expr => this.OR([
-    { ALT: () => { const t = this.CONSUME(T.NumberLit); return { kind: 'num', value: Number(t.image), isInt: /^\d+$/.test(t.image), text: t.image, span: this.span(t) } as Expr; } },
-    { ALT: () => { const t = this.CONSUME(T.StringLit); return { kind: 'str', value: unquote(t.image), span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.NumberLit); return { kind: 'num', value: Number(t?.image), isInt: /^\d+$/.test(t?.image ?? ''), text: t?.image ?? '', span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.StringLit); return { kind: 'str', value: unquote(t?.image ?? '""'), span: this.span(t) } as Expr; } },
     { ALT: () => { const t = this.CONSUME(T.True); return { kind: 'bool', value: true, span: this.span(t) } as Expr; } },
     { ALT: () => { const t = this.CONSUME(T.False); return { kind: 'bool', value: false, span: this.span(t) } as Expr; } },
     { ALT: () => { const t = this.CONSUME(T.None); return { kind: 'none', span: this.span(t) } as Expr; } },
-    { ALT: () => { const t = this.CONSUME(T.Ident); return { kind: 'name', name: t.image, span: this.span(t) } as Expr; } },
+    { ALT: () => { const t = this.CONSUME(T.Ident); return { kind: 'name', name: t?.image ?? '', span: this.span(t) } as Expr; } },
     { ALT: () => {
       const open = this.CONSUME(T.LParen);
       const inner = this.SUBRULE(this.expr);
       const close = this.CONSUME(T.RParen);
-      return inner ? { ...inner, span: this.span(open, close) } : inner;
+      return inner ? { ...inner, span: this.span(open, close) } : this.noExpr();
     } },
     { ALT: () => {
       const open = this.CONSUME(T.LBracket);
@@ -332,7 +379,7 @@ export class VitParser extends EmbeddedActionsParser {
       const close = this.CONSUME(T.RBracket);
       return { kind: 'list', items, span: this.span(open, close) } as Expr;
     } },
-  ]));
+  ]), this.exprRecovery);
 }
 
 export function unquote(s: string): string {
