@@ -189,8 +189,9 @@ export const BUILTINS: readonly Builtin[] = [
   { name: 'sincos_2d', doc: 'Fixed 2-D sin-cos position table [1, prefix + gh*gw, dim] (MAE), a constant.', params: [p('dim', 'int'), p('grid_h', 'int'), p('grid_w', 'int'), p('prefix', 'int', int(0))],
     call: (a, ctx) => {
       const [dim, gh, gw, prefix] = [N(a.dim!), N(a.grid_h!), N(a.grid_w!), N(a.prefix!)];
-      if (dim % 4 !== 0) fail('dsl/sincos', `sincos_2d needs dim divisible by 4; got ${dim}`, ctx.span);
-      return tensorV(ctx.b.constant('pos_embed (2-D sin-cos)', [1, prefix + gh * gw, dim], sincos2d(dim, gh, gw, prefix)));
+      if (dim < 4 || dim % 4 !== 0) fail('dsl/sincos', `sincos_2d needs a positive dim divisible by 4; got ${dim}`, ctx.span);
+      if (gh < 1 || gw < 1 || prefix < 0) fail('dsl/sincos', `sincos_2d needs grid_h and grid_w >= 1 and prefix >= 0; got ${gh}, ${gw} and ${prefix}`, ctx.span);
+      return tensorV(ctx.b.constant('pos_embed (2-D sin-cos)', [1, prefix + gh * gw, dim], () => sincos2d(dim, gh, gw, prefix)));
     } },
 
   // Compile-time helpers

@@ -1,7 +1,9 @@
 // Static checks of a model-language file, before anything runs: unknown names (with the closest
 // known one), assignments to things that are not names, unused expression statements, misplaced
-// `input`, parameter types. All problems are reported together.
+// `input`, parameter types, number literals out of range, statements that can never run.
+// All problems are reported together.
 import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { quote } from '../diag/quote.js';
 import { didYouMean } from '../util/suggest.js';
 import type { BlockDef, Body, Expr, Stmt } from './ast.js';
 import { BUILTIN_BY_NAME, BUILTIN_VALUES } from './builtins.js';
@@ -51,6 +53,10 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
 
   function expr(e: Expr, known: ReadonlySet<string>): void {
     switch (e.kind) {
+      case 'num':
+        if (!Number.isFinite(e.value)) diags.push(error('dsl/number', `the number ${quote(e.text, 24)} is too large`, e.span, `numbers are at most ${Number.MAX_VALUE}`));
+        else if (e.isInt && !Number.isSafeInteger(e.value)) diags.push(error('dsl/number', `the int ${quote(e.text, 24)} is too large`, e.span, `ints are exact up to ${Number.MAX_SAFE_INTEGER}`));
+        break;
       case 'name':
         if (!known.has(e.name)) diags.push(error('dsl/unknown-name', `unknown name "${e.name}"`, e.span, didYouMean(e.name, known)));
         break;
@@ -90,11 +96,11 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
         break;
       case 'if': {
         expr(s.cond, names);
-        s.then.stmts.forEach(stmt);
-        if (s.else) { if ('stmts' in s.else) s.else.stmts.forEach(stmt); else stmt(s.else); }
+        body(s.then);
+        if (s.else) { if ('stmts' in s.else) body(s.else); else stmt(s.else); }
         break;
       }
-      case 'repeat': expr(s.count, names); s.body.stmts.forEach(stmt); break;
+      case 'repeat': expr(s.count, names); body(s.body); break;
       case 'return': s.values.forEach((v) => expr(v, names)); break;
       case 'expr':
         expr(s.expr, names);
@@ -102,6 +108,21 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
         break;
     }
   }
-  def.body.stmts.forEach(stmt);
+  /** The statements of a body; one after a statement that always returns can never run. */
+  function body(b: Body): void {
+    const end = b.stmts.findIndex(alwaysReturns);
+    const dead = end >= 0 ? b.stmts[end + 1] : undefined;
+    if (dead) diags.push(error('dsl/unreachable', 'this statement can never run: the statement before it always returns', dead.span, 'remove it, or move the return'));
+    b.stmts.forEach(stmt);
+  }
+  body(def.body);
   return diags;
+}
+
+/** Does running `s` return in every case? (`return`, or an if whose every branch returns.) */
+function alwaysReturns(s: Stmt): boolean {
+  if (s.kind === 'return') return true;
+  if (s.kind !== 'if' || !s.else) return false;
+  const bodyReturns = (b: Body) => b.stmts.some(alwaysReturns);
+  return bodyReturns(s.then) && ('stmts' in s.else ? bodyReturns(s.else) : alwaysReturns(s.else));
 }

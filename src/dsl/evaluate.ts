@@ -1,12 +1,14 @@
 // Elaboration: run a model definition with concrete hyperparameters, building IR through the one
 // IR builder. Shape and type errors are reported at the model-language expression that caused them.
 import { fail, type Span } from '../diag/diagnostic.js';
+import { fmtCount, MAX_EVAL_NESTING, MAX_UNROLLED } from '../limits.js';
 import { GraphBuilder, type Value } from '../ir/builder.js';
 import { BATCH } from '../ir/types.js';
 import { didYouMean } from '../util/suggest.js';
 import type { BinOp, BlockDef, Body, Expr, Stmt, Subscript } from './ast.js';
 import { BUILTIN_BY_NAME, BUILTIN_VALUES, fitsB, typeWords, type Builtin } from './builtins.js';
 import type { Module } from './module.js';
+import { anchoredAt, inStdlib } from './anchor.js';
 import { bool, coerce, describe, fits, float, int, isNumber, NONE, str, tensorV, typeName, type DValue } from './values.js';
 
 const MAX_DEPTH = 64;
@@ -23,10 +25,29 @@ type Flow = { readonly returned: DValue } | undefined;
 
 export class Elaborator {
   private depth = 0;
+  /** Block calls, statements and expressions being evaluated, one inside the other. */
+  private nesting = 0;
+  /** Statements run and repeat iterations so far. */
+  private work = 0;
   constructor(readonly b: GraphBuilder) {}
+
+  /** Run `fn` one level deeper, failing at `span` before the evaluator's stack could overflow. */
+  private deeper<T>(span: Span, fn: () => T): T {
+    if (++this.nesting > MAX_EVAL_NESTING) fail('dsl/nesting', `blocks and expressions nest more than ${fmtCount(MAX_EVAL_NESTING)} deep while elaborating the model`, span, 'is a block recursive?');
+    try { return this.b.at(span, fn); } finally { this.nesting--; }
+  }
+
+  /** Count one unit of elaboration work (a statement or a repeat iteration). */
+  private step(span: Span): void {
+    if (++this.work > MAX_UNROLLED) fail('dsl/unrolled', `elaborating the model runs more than ${fmtCount(MAX_UNROLLED)} statements and repeat iterations`, span, 'is a repeat count far too large, or do repeats recurse?');
+  }
 
   /** Call a block (or model) with named arguments; returns its result. */
   callBlock(def: BlockDef, module: Module, positional: readonly { value: DValue; span: Span }[], named: ReadonlyMap<string, { value: DValue; span: Span }>, callSpan: Span): DValue {
+    return this.deeper(callSpan, () => this.callBlockInner(def, module, positional, named, callSpan));
+  }
+
+  private callBlockInner(def: BlockDef, module: Module, positional: readonly { value: DValue; span: Span }[], named: ReadonlyMap<string, { value: DValue; span: Span }>, callSpan: Span): DValue {
     if (++this.depth > MAX_DEPTH) fail('dsl/recursion', `blocks nest more than ${MAX_DEPTH} deep (is ${def.name} recursive?)`, callSpan);
     try {
       const vars = new Map<string, DValue>();
@@ -72,7 +93,8 @@ export class Elaborator {
 
   private body(body: Body, f: Frame): Flow {
     for (const s of body.stmts) {
-      const flow = this.b.at(s.span, () => this.stmt(s, f));
+      this.step(s.span);
+      const flow = this.deeper(s.span, () => this.stmt(s, f));
       if (flow) return flow;
     }
     return undefined;
@@ -120,9 +142,11 @@ export class Elaborator {
       case 'repeat': {
         const n = this.expr(s.count, f);
         if (n.kind !== 'int' || n.n < 0) fail('dsl/type', `repeat needs a count >= 0; got ${describe(n)}`, s.count.span);
+        if (n.n > MAX_UNROLLED) fail('dsl/unrolled', `repeat ${fmtCount(n.n)} times is more than the ${fmtCount(MAX_UNROLLED)} iterations a model may unroll`, s.count.span);
         for (let i = 0; i < n.n; i++) {
+          this.step(s.span);
           const run = () => this.body(s.body, f);
-          const flow = s.scope ? this.inScope([...s.scope.parts, String(i)], run) : run();
+          const flow = s.scope ? this.b.scoped([...s.scope.parts, String(i)].join('.'), run, s.scope.span) : run();
           if (flow) return flow;
         }
         return undefined;
@@ -136,10 +160,6 @@ export class Elaborator {
     }
   }
 
-  private inScope<T>(parts: readonly string[], fn: () => T): T {
-    return parts.length === 0 ? fn() : this.b.scoped(parts[0]!, () => this.inScope(parts.slice(1), fn));
-  }
-
   private lookup(name: string, span: Span, f: Frame): DValue {
     const v = f.vars.get(name) ?? BUILTIN_VALUES.get(name);
     if (v) return v;
@@ -151,7 +171,7 @@ export class Elaborator {
   }
 
   expr(e: Expr, f: Frame): DValue {
-    return this.b.at(e.span, () => this.exprInner(e, f));
+    return this.deeper(e.span, () => this.exprInner(e, f));
   }
 
   private exprInner(e: Expr, f: Frame): DValue {
@@ -236,8 +256,11 @@ export class Elaborator {
     }
     if (callee.kind !== 'block') return fail('dsl/not-callable', `${e.callee} is ${describe(callee)}, not a block or builtin`, e.calleeSpan);
     if (callee.def.kind === 'model') fail('dsl/model-call', `model ${callee.def.name} cannot be called; only blocks can`, e.calleeSpan);
-    const run = () => this.callBlock(callee.def, callee.module, positional, named, e.span);
-    return e.scope ? this.inScope(e.scope.parts, run) : run();
+    // A stdlib block called from the user's code: its errors are the call's.
+    const fromUser = inStdlib(callee.module.absPath) && !inStdlib(f.module.absPath);
+    const call = () => this.callBlock(callee.def, callee.module, positional, named, e.span);
+    const run = fromUser ? () => anchoredAt(e.span, call) : call;
+    return e.scope ? this.b.scoped(e.scope.parts.join('.'), run, e.scope.span) : run();
   }
 
   private callBuiltin(fn: Builtin, positional: readonly { value: DValue; span: Span }[], named: Map<string, { value: DValue; span: Span }>, span: Span): DValue {
@@ -260,7 +283,8 @@ export class Elaborator {
     for (const [name, { span: s }] of named) {
       if (!fn.params.some((p) => p.name === name)) fail('dsl/args', `${fn.name} has no parameter "${name}"`, s, didYouMean(name, fn.params.map((p) => p.name)) ?? `${fn.name}(${fn.params.map((q) => q.name).join(', ')})`);
     }
-    return fn.call(bound, { b: this.b, span });
+    const result = fn.call(bound, { b: this.b, span });
+    return checkedNumber(result, () => `${fn.name}(${fn.params.map((p) => { const v = bound[p.name]!; return isNumber(v) ? numText(v) : p.name; }).join(', ')})`, span);
   }
 
   private index(target: DValue, subs: readonly Subscript[], span: Span, f: Frame): DValue {
@@ -309,20 +333,34 @@ function equalValues(a: DValue, b: DValue): boolean | undefined {
   return undefined;
 }
 
+/**
+ * `v` when it is a usable number: a finite float, or an int within ±(2^53 - 1) where ints are exact.
+ * `what` says how it was computed (`2 ** 100000`, `sqrt(-1)`).
+ */
+export function checkedNumber(v: DValue, what: () => string, span: Span): DValue {
+  if (v.kind === 'int' && !Number.isSafeInteger(v.n)) {
+    fail('dsl/overflow', `${what()} ${Number.isFinite(v.n) ? `is ${v.n}, beyond` : 'overflows'} the exact int range (±${Number.MAX_SAFE_INTEGER})`, span);
+  }
+  if (v.kind === 'float' && !Number.isFinite(v.n)) fail('dsl/non-finite', `${what()} is ${v.n}, not a finite number`, span);
+  return v;
+}
+
+const numText = (v: { n: number }) => String(v.n);
+
 function arith(op: BinOp, l: Extract<DValue, { kind: 'int' | 'float' }>, r: Extract<DValue, { kind: 'int' | 'float' }>, span: Span): DValue {
   const bothInt = l.kind === 'int' && r.kind === 'int';
-  const num = (n: number) => (bothInt ? int(n) : float(n));
+  const num = (n: number) => checkedNumber(bothInt ? int(n) : float(n), () => `${numText(l)} ${op} ${numText(r)}`, span);
   switch (op) {
     case '+': return num(l.n + r.n);
     case '-': return num(l.n - r.n);
     case '*': return num(l.n * r.n);
     case '/':
       if (r.n === 0) fail('dsl/div-zero', 'division by zero', span);
-      return float(l.n / r.n);
+      return checkedNumber(float(l.n / r.n), () => `${numText(l)} / ${numText(r)}`, span);
     case '//':
       if (r.n === 0) fail('dsl/div-zero', 'division by zero', span);
       return num(Math.floor(l.n / r.n));
-    case '**': return bothInt && r.n >= 0 ? int(l.n ** r.n) : float(l.n ** r.n);
+    case '**': return checkedNumber(bothInt && r.n >= 0 ? int(l.n ** r.n) : float(l.n ** r.n), () => `${numText(l)} ** ${numText(r)}`, span);
     case '<': return bool(l.n < r.n);
     case '>': return bool(l.n > r.n);
     case '<=': return bool(l.n <= r.n);

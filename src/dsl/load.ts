@@ -6,6 +6,7 @@ import { DiagnosticError, error, type Diagnostic, type Span } from '../diag/diag
 import { displayPath } from '../spec/load.js';
 import { readSource } from '../spec/yaml-source.js';
 import { stdlibDir } from '../paths.js';
+import { MAX_CHAIN } from '../limits.js';
 import { parseVit } from './parse.js';
 import { checkModule } from './check.js';
 import type { BlockDef } from './ast.js';
@@ -30,6 +31,9 @@ export class ModuleLoader {
     if (cached) return cached;
     if (this.loading.includes(absPath)) {
       throw new DiagnosticError([error('dsl/import-cycle', `import cycle: ${[...this.loading.slice(this.loading.indexOf(absPath)), absPath].map((p) => displayPath(p)).join(' -> ')}`, referencedFrom)]);
+    }
+    if (this.loading.length >= MAX_CHAIN) {
+      throw new DiagnosticError([error('dsl/import-depth', `imports nest more than ${MAX_CHAIN} files deep`, referencedFrom, 'import the files you need from one place')]);
     }
     const src = readSource(absPath, displayPath(absPath), referencedFrom);
     const { ast, diagnostics } = parseVit(src.displayName, src.text);

@@ -1,7 +1,8 @@
 // The one way into the IR: both the YAML path and the model language build graphs through this API.
 // Every op application is type-checked immediately; a shape error becomes a diagnostic at the span
 // of the spec or DSL text being built.
-import { DiagnosticError, error, type Span } from '../diag/diagnostic.js';
+import { DiagnosticError, error, fail, formatSpan, type Span } from '../diag/diagnostic.js';
+import { checkSize, fmtCount, MAX_IR_NODES, MAX_PARAMETERS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import { compact, type Graph, type Node } from './graph.js';
 import { opDecl, type AttrsOf, type Init, type OpName } from './ops/index.js';
 import { BATCH, ShapeError, fmtShape, fmtType, staticNumel, type Dim, type DType, type Shape, type TensorType } from './types.js';
@@ -15,8 +16,12 @@ export class GraphBuilder {
   private readonly nodes: Node[] = [];
   private readonly outs: { name: string; id: number }[] = [];
   private readonly scopes: string[] = [];
+  /** Where each scope was named (`as fc`, `repeat depth as blocks`), to report a name used twice at the user's text. */
+  private readonly scopeSpans: (Span | undefined)[] = [];
   private readonly spans: Span[] = [];
-  private readonly paramNames = new Map<string, Span | undefined>();
+  /** Parameter names declared so far, with the scope spans they were declared under. */
+  private readonly paramNames = new Map<string, { readonly span?: Span; readonly scopes: readonly (Span | undefined)[] }>();
+  private parameters = 0;
   private nextId = 0;
 
   constructor(readonly name: string) {}
@@ -30,10 +35,11 @@ export class GraphBuilder {
     return this.spans[this.spans.length - 1];
   }
 
-  /** Run `fn` inside a module scope; parameters created there are named `scope.name`. */
-  scoped<T>(name: string | number, fn: () => T): T {
+  /** Run `fn` inside a module scope (`span`: where the text named it); parameters created there are named `scope.name`. */
+  scoped<T>(name: string | number, fn: () => T, span?: Span): T {
     this.scopes.push(String(name));
-    try { return fn(); } finally { this.scopes.pop(); }
+    this.scopeSpans.push(span);
+    try { return fn(); } finally { this.scopes.pop(); this.scopeSpans.pop(); }
   }
 
   /** Run `fn` with `span` as the source position of every node it creates. */
@@ -61,6 +67,10 @@ export class GraphBuilder {
       }
       throw e;
     }
+    if (this.nodes.length >= MAX_IR_NODES) {
+      fail('size/too-many-nodes', `the model has more than ${fmtCount(MAX_IR_NODES)} operations`, where, 'is a repeat count or the depth far too large?');
+    }
+    checkSize(`${op === 'input' ? 'the input' : `a ${op} result`} ${fmtShape(type.shape)}`, staticNumel(type.shape), MAX_TENSOR_ELEMENTS, 'elements per image', 4, where);
     const node = { id: this.nextId++, op, args: args.map((a) => a.id), attrs, type, scope: this.scope, span: where } as Node;
     this.nodes.push(node);
     return { id: node.id, type };
@@ -74,17 +84,43 @@ export class GraphBuilder {
   param(localName: string, shape: Shape, init: Init, span?: Span): Value {
     const name = this.scope ? `${this.scope}.${localName}` : localName;
     const where = span ?? this.span;
-    if (this.paramNames.has(name)) {
-      throw new DiagnosticError([error('ir/duplicate-param', `parameter "${name}" is declared twice`, where)]);
-    }
+    const prev = this.paramNames.get(name);
+    if (prev) throw new DiagnosticError([this.duplicateParam(name, prev, where)]);
     if (shape.includes(BATCH)) throw new DiagnosticError([error('ir/param-shape', `parameter "${name}" cannot have the batch dim`, where)]);
-    this.paramNames.set(name, where);
+    const n = staticNumel(shape);
+    checkSize(`parameter "${name}" ${fmtShape(shape)}`, n, MAX_TENSOR_ELEMENTS, 'elements', 4, where);
+    this.parameters += n;
+    checkSize(`the model (at parameter "${name}")`, this.parameters, MAX_PARAMETERS, 'parameters', 4, where);
+    this.paramNames.set(name, { span: where, scopes: [...this.scopeSpans] });
     return this.op('param', [], { name, shape, init }, where);
   }
 
-  constant(label: string, shape: Shape, data: readonly number[]): Value {
-    if (data.length !== staticNumel(shape)) throw new Error(`constant ${label}: ${data.length} values for shape ${fmtShape(shape)}`);
-    return this.op('const', [], { label, shape, data: data.map(Math.fround) });
+  /**
+   * A parameter name declared twice is a scope name used twice: report it where the two declarations'
+   * scopes first part (the user's `as` clause), not at the `param` line inside the block they call.
+   */
+  private duplicateParam(name: string, prev: { readonly span?: Span; readonly scopes: readonly (Span | undefined)[] }, where: Span | undefined) {
+    const same = (a?: Span, b?: Span) => a?.file === b?.file && a?.line === b?.line && a?.col === b?.col;
+    const i = this.scopeSpans.findIndex((s, k) => !same(s, prev.scopes[k]));
+    if (i >= 0 && this.scopeSpans[i]) {
+      const first = prev.scopes[i] ?? prev.span;
+      return error('ir/duplicate-param', `the scope name "${this.scopes[i]}" is used a second time here, so parameter "${name}" is declared twice`, this.scopeSpans[i],
+        first ? `the first is at ${formatSpan(first)}; give each its own name` : 'give each its own name');
+    }
+    const inner = [...this.scopeSpans].reverse().find((s) => s !== undefined);
+    if (inner && same(prev.span, where)) {
+      return error('ir/duplicate-param', `parameter "${name}" is declared twice: this runs more than once under the same name`, inner, 'a repeat without "as NAME"?');
+    }
+    return error('ir/duplicate-param', `parameter "${name}" is declared twice`, where, prev.span ? `the first is at ${formatSpan(prev.span)}` : undefined);
+  }
+
+  /** A constant; `data` may be computed lazily, so that its size is checked before it is made. */
+  constant(label: string, shape: Shape, data: readonly number[] | (() => readonly number[])): Value {
+    const n = staticNumel(shape);
+    checkSize(`constant ${label} ${fmtShape(shape)}`, n, MAX_TENSOR_ELEMENTS, 'elements', 4, this.span);
+    const values = typeof data === 'function' ? data() : data;
+    if (values.length !== n) throw new Error(`constant ${label}: ${values.length} values for shape ${fmtShape(shape)}`);
+    return this.op('const', [], { label, shape, data: values.map(Math.fround) });
   }
 
   scalar(v: number): Value {

@@ -1,7 +1,8 @@
 // From a YAML spec to IR: the spec's hyperparameters become the arguments of the stdlib model
 // `vit` (stdlib/vit.vit), written in the model language; `block:` picks its encoder block.
 import { createHash } from 'node:crypto';
-import { DiagnosticError, error, fail } from '../diag/diagnostic.js';
+import { DiagnosticError, error, fail, fileSpan } from '../diag/diagnostic.js';
+import { anchoredAt } from '../dsl/anchor.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { usersOf, type Graph } from '../ir/graph.js';
 import type { Spec } from '../spec/load.js';
@@ -68,7 +69,8 @@ export function buildModel(spec: Spec): BuiltModel {
     named.set('encoder', { value: { kind: 'block', def: blk.def, module: blk.module }, span: blockRef.span });
   }
   const b = new GraphBuilder(spec.config.name);
-  const out = new Elaborator(b).callBlock(model.def, model.module, [], named, model.def.nameSpan);
+  // Errors inside the stdlib model come from the spec's values: report them at the spec.
+  const out = anchoredAt(fileSpan(spec.file), () => new Elaborator(b).callBlock(model.def, model.module, [], named, model.def.nameSpan));
   if (out.kind !== 'tensor') throw new Error('the model did not return a tensor');
   b.output('logits', out.value);
   const graph = b.build();

@@ -7,6 +7,7 @@ import { DiagnosticError, error, type Diagnostic, type Span } from '../diag/diag
 import { mergeSourced, parseYamlSource, readSource, toPlain, SpanIndex, type SourcedNode } from './yaml-source.js';
 import { validateSpecData } from './schema.js';
 import { resolveConfig, type ModelConfig } from './config.js';
+import { MAX_CHAIN } from '../limits.js';
 
 export interface Spec {
   readonly config: ModelConfig;
@@ -39,6 +40,9 @@ function loadChain(absPath: string, chain: string[], referencedFrom?: Span): Sou
   if (ext) {
     if (ext.node.kind !== 'leaf' || typeof ext.node.value !== 'string') {
       throw new DiagnosticError([error('spec/type', '"extends" must be a string path', ext.node.span)]);
+    }
+    if (chain.length + 1 >= MAX_CHAIN) {
+      throw new DiagnosticError([error('spec/extends-depth', `the extends chain is more than ${MAX_CHAIN} files long`, ext.node.span, 'merge some of the files')]);
     }
     const target = resolve(dirname(absPath), ext.node.value);
     const targetReal = safeRealpath(target);
