@@ -48,7 +48,7 @@ export async function compile(specPath: string, target: string, options: BuildOp
 }
 
 /** writeFileSync, in chunks (one write call takes at most 2 GiB; ViT-H/14's weights are 2.6 GB). */
-function writeContents(path: string, contents: string | Uint8Array): void {
+export function writeContents(path: string, contents: string | Uint8Array): void {
   if (typeof contents === 'string' || contents.length < 1 << 30) {
     writeFileSync(path, contents);
     return;

@@ -11,8 +11,9 @@ import { buildCmd } from './commands/build.js';
 import { runCmd } from './commands/run.js';
 import { weightsCmd } from './commands/weights.js';
 import { fmtCmd } from './commands/fmt.js';
+import { convertCmd } from './commands/convert.js';
 
-export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, weightsCmd, fmtCmd];
+export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, convertCmd, weightsCmd, fmtCmd];
 
 const stdio: Io = {
   out: (s) => process.stdout.write(s + '\n'),

@@ -12,15 +12,27 @@ export interface NamedTensor {
   readonly data: Float32Array;
 }
 
+/** A tensor as stored: dtype, shape and its little-endian bytes. */
+export interface StoredTensor {
+  readonly name: string;
+  readonly dtype: StTensor['dtype'];
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
+}
+
 /** Serialize float32 tensors (sorted by name; header padded with spaces to 8 bytes). */
 export function writeSafetensors(tensors: readonly NamedTensor[]): Uint8Array {
+  return writeSafetensorsRaw(tensors.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length * 4) })));
+}
+
+/** Serialize tensors of any safetensors float dtype, as they are (sorted by name; header padded to 8 bytes). */
+export function writeSafetensorsRaw(tensors: readonly StoredTensor[]): Uint8Array {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const t of sorted) {
-    const bytes = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
+    offset += t.bytes.length;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
@@ -30,8 +42,8 @@ export function writeSafetensors(tensors: readonly NamedTensor[]): Uint8Array {
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
   for (const t of sorted) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length * 4), at);
-    at += t.data.length * 4;
+    out.set(t.bytes, at);
+    at += t.bytes.length;
   }
   return out;
 }

@@ -2,7 +2,10 @@ import { compile, writeBuildDir } from '../../compile.js';
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
 import { formatDiagnostic, note } from '../../diag/diagnostic.js';
-import { checkWeights, readFileOrFail } from '../../weights/safetensors.js';
+import { checkWeights } from '../../weights/safetensors.js';
+import { expectedFromSpec } from '../../import/index.js';
+import { loadSpec } from '../../spec/load.js';
+import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
 import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
@@ -24,7 +27,8 @@ options:
   -t, --target TARGET      target (default js)
   -o, --out DIR            output directory (default out/<spec name>-<target>)
   --precision P            fp32 (default, exact on every target), tf32, fp16 or bf16 where the target has it
-  --weights W.safetensors  weights to embed (targets that embed them); for js, checked against the model
+${weightsHelp(27)}
+                           Targets that embed weights embed them; for js they are checked against the model
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
 ${targetOptionsHelp()}
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
@@ -38,7 +42,7 @@ example:
     target: { type: 'string', short: 't' },
     out: { type: 'string', short: 'o' },
     precision: { type: 'string' },
-    weights: { type: 'string' },
+    ...WEIGHTS_OPTIONS,
     seed: { type: 'string' },
     'dump-ir': { type: 'string' },
     'dump-kernels': { type: 'boolean' },
@@ -50,8 +54,8 @@ example:
     const precision = precisionOption(p);
     const dumpAfter = str(p, 'dump-ir');
     if (dumpAfter !== undefined) checkDumpName(dumpAfter);
-    const weightsFile = str(p, 'weights');
-    const weights = weightsFile ? { bytes: readFileOrFail(weightsFile, 'weights'), file: weightsFile } : undefined;
+    const weights = await weightsInput(p, () => expectedFromSpec(loadSpec(file!)));
+    for (const line of weights?.notes ?? []) io.err(line);
     const compiled = await compile(file!, target, {
       precision,
       weights,
@@ -60,7 +64,7 @@ example:
     }, dumpAfter, p.values['dump-kernels'] === true);
     if (weights && !compiled.backend.capabilities.embedsWeights) {
       const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
-      io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time`)));
+      io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time${weights.rewritten ? ` from safetensors with timm names: make them with vitc convert ${weights.file} -o WEIGHTS.safetensors` : ''}`)));
     }
     for (const n of compiled.spec.notes) io.err(formatDiagnostic(n));
     if (compiled.dump) io.out(compiled.dump.trimEnd());

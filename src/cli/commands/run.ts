@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
-import { prepare, randomWeightsFor, sampleInput, validateWeights, openSession, isBuildDir } from '../../runner.js';
+import { prepare, randomWeightsFor, sampleInput, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
+import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
+import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
 import { readNpy, writeNpy } from '../../weights/npy.js';
 import { readFileOrFail } from '../../weights/safetensors.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
@@ -13,13 +15,14 @@ import { loadSpec } from '../../spec/load.js';
 export const runCmd: Command = {
   name: 'run',
   summary: 'build (to a temporary directory) and execute a model',
-  help: `usage: vitc run SPEC|BUILD_DIR [--weights W.safetensors] [--input X.npy] [--output Y.npy] [options]
+  help: `usage: vitc run SPEC|BUILD_DIR [--weights W] [--input X.npy] [--output Y.npy] [options]
 
 Builds SPEC for the target into a temporary directory (or uses BUILD_DIR from vitc build) and runs it
 with that target's runner: ${BACKENDS.map((b) => b.name).join(', ')}. Prints the top classes of each image and the time taken.
 
-  --weights W   safetensors with timm state-dict names; every expected tensor must be present with
-                its shape. Without it, seeded random weights are used (and the run says so).
+${weightsHelp(16)}
+                Every tensor the model expects must be present with its shape. Without
+                --weights, seeded random weights are used (and the run says so).
   --input X     float32 NCHW .npy [N, C, H, W] matching the spec; any batch size N. Without it, a
                 synthetic sample image (batch --batch) normalized with the spec's preprocess mean/std.
   --output Y    write the logits [N, classes] as float32 .npy.
@@ -40,7 +43,7 @@ examples:
   options: {
     target: { type: 'string', short: 't' },
     precision: { type: 'string' },
-    weights: { type: 'string' },
+    ...WEIGHTS_OPTIONS,
     input: { type: 'string' },
     output: { type: 'string' },
     seed: { type: 'string' },
@@ -55,14 +58,15 @@ examples:
     const top = intOption('run', p, 'top', 5);
     const threads = intOption('run', p, 'threads', 2, 1);
     const precision = precisionOption(p);
-    const weightsFile = str(p, 'weights');
-    const userWeights = weightsFile ? readFileOrFail(weightsFile, 'weights') : undefined;
     const dirGiven = isBuildDir(what!);
-    const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: userWeights ? { bytes: userWeights, file: weightsFile! } : undefined, targetArgs: targetArgs(p) });
+    const imported = await weightsInput(p, () => (dirGiven ? expectedFromManifest(readManifest(what!)) : expectedFromSpec(loadSpec(what!))));
+    const weightsFile = imported?.file;
+    const userWeights = imported?.bytes;
+    const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: imported ? { bytes: imported.bytes, file: imported.file } : undefined, targetArgs: targetArgs(p) });
     try {
       const m = prepared.manifest;
       // Everything is validated before anything is printed, so an error is the only line.
-      const info: string[] = [];
+      const info: string[] = [...(imported?.notes ?? [])];
       if (dirGiven && userWeights && prepared.backend.capabilities.embedsWeights) {
         fail('run/weights', `${what} embeds its weights; rebuild it with vitc build --weights ${weightsFile}`);
       }

@@ -1,0 +1,101 @@
+// When a checkpoint does not fit the spec, say which spec keys to change, in one line:
+//   weights have head.weight [5, 768]; the spec says num_classes: 1000 — set num_classes: 5
+// Each rule reads one hyperparameter off the weights' shapes and off the shapes the spec expects.
+import { fail, fileSpan } from '../diag/diagnostic.js';
+import type { ExpectedModel } from './model.js';
+import { shapeText } from './tensor.js';
+
+type Shapes = ReadonlyMap<string, readonly number[]>;
+type Value = number | boolean | null;
+
+interface Reading {
+  readonly value: Value;
+  /** The tensors the value was read from, as the message shows them. */
+  readonly evidence: string;
+}
+
+interface Rule {
+  readonly key: string;
+  read(s: Shapes): Reading | undefined;
+}
+
+const has = (s: Shapes, n: string): Reading | undefined => {
+  const shape = s.get(n);
+  return shape ? { value: true, evidence: `${n} ${shapeText(shape)}` } : undefined;
+};
+
+/** A dimension of a tensor. */
+const dim = (name: string, d: number) => (s: Shapes): Reading | undefined => {
+  const shape = s.get(name);
+  return shape && shape.length > d ? { value: shape[d]!, evidence: `${name} ${shapeText(shape)}` } : undefined;
+};
+
+/** Whether a tensor exists (only meaningful when the weights hold the model at all). */
+const presence = (name: string) => (s: Shapes): Reading | undefined =>
+  s.has('patch_embed.proj.weight') ? (has(s, name) ?? { value: false, evidence: `no ${name}` }) : undefined;
+
+function blockCount(s: Shapes): number {
+  let n = 0;
+  for (const k of s.keys()) {
+    const m = /^blocks\.(\d+)\./.exec(k);
+    if (m) n = Math.max(n, Number(m[1]) + 1);
+  }
+  return n;
+}
+
+const RULES: readonly Rule[] = [
+  { key: 'embed_dim', read: dim('patch_embed.proj.weight', 0) },
+  { key: 'patch_size', read: dim('patch_embed.proj.weight', 2) },
+  { key: 'in_chans', read: dim('patch_embed.proj.weight', 1) },
+  {
+    key: 'depth',
+    read: (s) => {
+      const n = blockCount(s);
+      return n ? { value: n, evidence: `${n} blocks (blocks.0 to blocks.${n - 1})` } : undefined;
+    },
+  },
+  {
+    key: 'mlp_ratio',
+    read: (s) => {
+      const fc1 = s.get('blocks.0.mlp.fc1.weight');
+      return fc1 && fc1.length === 2 ? { value: fc1[0]! / fc1[1]!, evidence: `blocks.0.mlp.fc1.weight ${shapeText(fc1)}` } : undefined;
+    },
+  },
+  { key: 'qkv_bias', read: presence('blocks.0.attn.qkv.bias') },
+  { key: 'class_token', read: presence('cls_token') },
+  { key: 'distilled', read: presence('dist_token') },
+  {
+    key: 'representation_size',
+    read: (s) => {
+      const r = dim('pre_logits.fc.weight', 0)(s);
+      return r ?? (s.has('patch_embed.proj.weight') ? { value: null, evidence: 'no pre_logits.fc.weight' } : undefined);
+    },
+  },
+  { key: 'fc_norm', read: presence('fc_norm.weight') },
+  { key: 'num_classes', read: dim('head.weight', 0) },
+];
+
+function show(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return String(v);
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
+}
+
+/**
+ * Throw a one-line diagnostic naming the spec keys that disagree with `have`, if any rule explains
+ * the difference; return normally otherwise (the generic per-tensor check then reports it).
+ */
+export function explainMismatch(weightsFile: string, have: Shapes, model: ExpectedModel): void {
+  const want: Shapes = new Map(model.weights.map((w) => [w.name, w.shape]));
+  const diffs: { key: string; spec: Reading; weights: Reading }[] = [];
+  for (const rule of RULES) {
+    const w = rule.read(have);
+    const s = rule.read(want);
+    if (w && s && w.value !== s.value) diffs.push({ key: rule.key, spec: s, weights: w });
+  }
+  if (diffs.length === 0) return;
+  const message = `weights have ${diffs.map((d) => d.weights.evidence).join(', ')}; ${model.spanOf ? 'the spec says' : `the build of ${model.specName} says`} `
+    + `${diffs.map((d) => `${d.key}: ${show(d.spec.value)}`).join(', ')} — set ${diffs.map((d) => `${d.key}: ${show(d.weights.value)}`).join(', ')}`;
+  const span = model.spanOf?.(diffs[0]!.key) ?? fileSpan(weightsFile);
+  fail('weights/spec-mismatch', message, span, model.spanOf ? `the weights are ${weightsFile}` : 'in the spec, then rebuild');
+}

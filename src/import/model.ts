@@ -1,0 +1,35 @@
+// What imported weights are for: the parameters a model expects (timm names and shapes), its input
+// size, and where its spec sets each key. Built from a spec or from a build directory's manifest.
+import type { Span } from '../diag/diagnostic.js';
+import type { Manifest } from '../backends/manifest.js';
+import { buildModel } from '../models/bind.js';
+import { params } from '../ir/graph.js';
+import type { Spec } from '../spec/load.js';
+
+export interface ExpectedModel {
+  readonly specName: string;
+  readonly weights: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[] }>;
+  /** The input image [H, W]. */
+  readonly imageSize: readonly [number, number];
+  /** Where the spec sets a key (spec runs); absent for a build directory, whose spec is not at hand. */
+  readonly spanOf?: (key: string) => Span;
+}
+
+export function expectedFromSpec(spec: Spec): ExpectedModel {
+  const { graph } = buildModel(spec);
+  return {
+    specName: spec.config.name,
+    weights: params(graph).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[] })),
+    imageSize: spec.config.img_size,
+    spanOf: (key) => spec.spans.value(`/${key}`),
+  };
+}
+
+export function expectedFromManifest(m: Manifest): ExpectedModel {
+  const shape = m.inputs[0]!.shape;
+  return {
+    specName: m.spec.name,
+    weights: m.weights.map((w) => ({ name: w.name, shape: w.shape })),
+    imageSize: [shape[2] as number, shape[3] as number],
+  };
+}

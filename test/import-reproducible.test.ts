@@ -1,0 +1,30 @@
+// The committed import fixtures are what Debian's PyTorch writes: regenerate them into a temporary
+// directory and compare byte for byte (the script also checks that torch.load really runs the two
+// malicious payloads, and that torchvision's and a JAX-layout forward agree with the reference).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers.js';
+
+const PY = '/usr/bin/python3';
+const hasTorch = spawnSync(PY, ['-c', 'import torch, torchvision, yaml, numpy'], { encoding: 'utf8' }).status === 0;
+if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch/torchvision; skipping the import fixture reproduction test');
+
+/** Formats that record memory addresses or source positions, so they differ run to run. */
+const UNSTABLE = new Set(['model-legacy.pth', 'torchscript.pt']);
+const HAND_WRITTEN = new Set(['flowers.yaml', 'flowers-48.yaml', 'class_indices.json', 'labels.txt']);
+
+describe.skipIf(!hasTorch && !process.env.CI)('import fixtures', () => {
+  it('are reproduced by tools/golden/make_import_fixtures.py', () => {
+    const out = tempDir();
+    const r = spawnSync(PY, ['tools/golden/make_import_fixtures.py', '--out', out], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const committed = readdirSync('test/fixtures/import').filter((f) => !HAND_WRITTEN.has(f) && !f.startsWith('photos')).sort();
+    expect(readdirSync(out).sort()).toEqual(committed);
+    for (const f of committed.filter((f) => !UNSTABLE.has(f))) {
+      expect(readFileSync(join(out, f)).equals(readFileSync(join('test/fixtures/import', f))), f).toBe(true);
+    }
+  });
+});

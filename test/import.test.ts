@@ -1,0 +1,174 @@
+// Weights from PyTorch, Hugging Face, JAX and torchvision reach the same logits as the PyTorch
+// reference, through the same path as `vitc run`; hostile and broken files get one line and exit 1.
+// Fixtures: tools/golden/make_import_fixtures.py (Debian's PyTorch), in test/fixtures/import/.
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writePth } from '../src/import/pth-write.js';
+import { join } from 'node:path';
+import { vitc, tempDir } from './helpers.js';
+import { compare } from './golden.js';
+import { readNpy } from '../src/weights/npy.js';
+import { parseSafetensors, tensorToFloat32 } from '../src/runtime/safetensors.js';
+
+const FX = 'test/fixtures/import';
+const fx = (f: string) => join(FX, f);
+const npy = (f: string) => readNpy(f, new Uint8Array(readFileSync(f))).data;
+
+async function logits(spec: string, weights: string, input: string, ...extra: string[]): Promise<{ data: Float32Array; stderr: string }> {
+  const out = join(tempDir(), 'logits.npy');
+  const r = await vitc('run', spec, '--weights', weights, '--input', input, '--output', out, '--top', '0', ...extra);
+  expect(r.stderr.split('\n').filter((l) => / error: /.test(l))).toEqual([]);
+  expect(r.code).toBe(0);
+  return { data: npy(out), stderr: r.stderr };
+}
+
+describe('every format and naming scheme gives the reference logits', () => {
+  it.each([
+    ['weights.safetensors', 'logits.npy', ''],
+    ['model.pth', 'logits.npy', ''],
+    ['model-cuda.pth', 'logits.npy', ''],
+    ['model-shared.pth', 'logits.npy', ''],
+    ['model-torch2.pth', 'logits.npy', ''],
+    ['model-wrapped.pth', 'logits.npy', 'note: using checkpoint["model"] (the file also holds epoch, optimizer, best_acc)'],
+    ['model-fp16.pth', 'logits-fp16.npy', ''],
+    ['model-bf16.pth', 'logits-bf16.npy', ''],
+    ['model-hf.safetensors', 'logits.npy', 'note: mapped Hugging Face ViTForImageClassification names to timm names'],
+    ['model-jax.npz', 'logits.npy', 'note: mapped original ViT (JAX/Flax) names to timm names'],
+    ['model-torchvision.pth', 'logits.npy', 'note: mapped torchvision VisionTransformer names to timm names'],
+  ])('%s', async (weights, expected, noteText) => {
+    const got = await logits(fx('flowers.yaml'), fx(weights), fx('input.npy'));
+    expect(compare(got.data, npy(fx(expected))).rel).toBeLessThan(1e-5);
+    if (noteText) expect(got.stderr).toContain(noteText);
+  });
+  it('says what it unwrapped: the state dict chosen and the DataParallel prefix', async () => {
+    const r = await logits(fx('flowers.yaml'), fx('model-wrapped.pth'), fx('input.npy'));
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      'test/fixtures/import/model-wrapped.pth: note: using checkpoint["model"] (the file also holds epoch, optimizer, best_acc)',
+      'test/fixtures/import/model-wrapped.pth: note: removed the prefix "module." that DataParallel put on every name',
+    ]);
+  });
+  it('runs a .pth on the onnx target, which embeds the weights at build time', async () => {
+    const got = await logits(fx('flowers.yaml'), fx('model-cuda.pth'), fx('input.npy'), '--target', 'onnx');
+    expect(compare(got.data, npy(fx('logits.npy'))).rel).toBeLessThan(1e-4);
+  });
+});
+
+describe('prefixes that wrappers put on every name', () => {
+  const renamed = (prefix: string) => {
+    const w = parseSafetensors(new Uint8Array(readFileSync(fx('weights.safetensors'))));
+    const file = join(tempDir(), 'prefixed.pth');
+    writeFileSync(file, writePth(Object.entries(w).map(([n, t]) => [prefix + n, t] as const)));
+    return file;
+  };
+  it.each([
+    ['_orig_mod.', 'note: removed the prefix "_orig_mod." that torch.compile put on every name'],
+    ['module._orig_mod.', 'note: removed the prefix "module." and "_orig_mod." that DataParallel and torch.compile put on every name'],
+    ['model.', 'note: removed the prefix "model." that every name carries'],
+  ])('%s', async (prefix, noteText) => {
+    const got = await logits(fx('flowers.yaml'), renamed(prefix), fx('input.npy'));
+    expect(got.stderr).toContain(noteText);
+    expect(compare(got.data, npy(fx('logits.npy'))).rel).toBeLessThan(1e-5);
+  });
+});
+
+describe('position embeddings for another resolution', () => {
+  it('resamples pos_embed bicubically as timm does, keeps the class token, and says so in one line', async () => {
+    const got = await logits(fx('flowers-48.yaml'), fx('model.pth'), fx('input-48.npy'));
+    expect(got.stderr.split('\n')[0]).toBe("test/fixtures/import/model.pth: note: resampled pos_embed from the weights' 4x4 grid of patches to 6x6 for img_size 48 (bicubic, as timm does; the class token's row is kept)");
+    expect(compare(got.data, npy(fx('logits-48.npy'))).rel).toBeLessThan(1e-5);
+  });
+  it('convert --spec writes the resampled table (F.interpolate bicubic within 1e-6)', async () => {
+    const out = join(tempDir(), 'w48.safetensors');
+    const r = await vitc('convert', fx('model-jax.npz'), '-o', out, '--spec', fx('flowers-48.yaml'));
+    expect(r.code).toBe(0);
+    const pe = tensorToFloat32(parseSafetensors(new Uint8Array(readFileSync(out)))['pos_embed']!);
+    const ref = npy(fx('pos_embed-48.npy'));
+    expect(compare(pe, ref).maxErr).toBeLessThan(1e-6);
+    expect(pe.subarray(0, 16)).toEqual(ref.subarray(0, 16)); // the class token's row is copied
+  });
+});
+
+describe('vitc convert', () => {
+  it('writes safetensors with timm names, the same bytes every time, whatever the source', async () => {
+    const dir = tempDir();
+    const outs: Uint8Array[] = [];
+    for (const [src, name] of [['model.pth', 'a'], ['model.pth', 'b'], ['model-torchvision.pth', 'c']] as const) {
+      const out = join(dir, `${name}.safetensors`);
+      const r = await vitc('convert', fx(src), '-o', out);
+      expect(r.code).toBe(0);
+      outs.push(new Uint8Array(readFileSync(out)));
+    }
+    expect(outs[1]).toEqual(outs[0]);
+    expect(outs[2]).toEqual(outs[0]);
+    const want = parseSafetensors(new Uint8Array(readFileSync(fx('weights.safetensors'))));
+    const got = parseSafetensors(outs[0]!);
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    for (const k of Object.keys(want)) expect(tensorToFloat32(got[k]!), k).toEqual(tensorToFloat32(want[k]!));
+  });
+  it('keeps fp16 as F16 and prints what it wrote', async () => {
+    const out = join(tempDir(), 'h.safetensors');
+    const r = await vitc('convert', fx('model-fp16.pth'), '-o', out, '--spec', fx('flowers.yaml'));
+    expect(r.stdout).toBe(`${out}: 32 tensors (F16), 18.0 KiB, from a PyTorch checkpoint with timm names; matches flowers-micro`);
+    expect(Object.values(parseSafetensors(new Uint8Array(readFileSync(out)))).every((t) => t.dtype === 'F16')).toBe(true);
+  });
+  it('--key picks an entry; a wrong one is named with the keys that exist', async () => {
+    const out = join(tempDir(), 'k.safetensors');
+    expect((await vitc('convert', fx('model-wrapped.pth'), '--key', 'model', '-o', out)).code).toBe(0);
+    const r = await vitc('convert', fx('model-wrapped.pth'), '--key', 'ema', '-o', out);
+    expect([r.code, r.stderr]).toEqual([1, 'test/fixtures/import/model-wrapped.pth: error: --key ema: the checkpoint has no key "ema" (its keys: epoch, model, optimizer, best_acc)']);
+    const r2 = await vitc('convert', fx('model-wrapped.pth'), '--key', 'optimizer', '-o', out);
+    expect(r2.stderr).toBe('test/fixtures/import/model-wrapped.pth: error: --key optimizer: checkpoint["optimizer"] is a dict of 2, not a dict of tensors');
+  });
+});
+
+describe('a checkpoint that does not fit the spec', () => {
+  it('gets one line naming the spec keys to set, at the spec\'s line', async () => {
+    const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--weights', fx('model.pth'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('spec/tiny/_tiny.yaml:7:12: error: weights have patch_embed.proj.weight [16, 3, 8, 8], blocks.0.mlp.fc1.weight [32, 16], head.weight [5, 16]; '
+      + 'the spec says embed_dim: 48, mlp_ratio: 4, num_classes: 10 — set embed_dim: 16, mlp_ratio: 2, num_classes: 5 (the weights are test/fixtures/import/model.pth)');
+  });
+  it('names num_classes alone when only the head differs, as in a fine-tuned checkpoint', async () => {
+    const dir = tempDir();
+    const spec = join(dir, 'flowers-1000.yaml');
+    writeFileSync(spec, `extends: ${join(process.cwd(), FX, 'flowers.yaml')}\nnum_classes: 1000\n`);
+    const r = await vitc('build', spec, '--weights', fx('model-hf.safetensors'), '-o', join(dir, 'out'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').at(-1)).toBe(`${spec}:2:14: error: weights have head.weight [5, 16]; the spec says num_classes: 1000 — set num_classes: 5 (the weights are test/fixtures/import/model-hf.safetensors)`);
+  });
+});
+
+describe('hostile and broken files', () => {
+  it.each([
+    ['evil-system.pth', '/tmp/vitc-evil-pickle-system', 'evil-system/data.pkl calls posix.system (at byte 2)'],
+    ['evil-rebuild.pth', '/tmp/vitc-evil-pickle-rebuild', 'evil-rebuild/data.pkl calls posix.system (at byte 152)'],
+  ])('%s is refused with exit 1, naming the global, and its payload never runs', async (file, marker, what) => {
+    rmSync(marker, { force: true });
+    for (const argv of [['run', fx('flowers.yaml'), '--weights', fx(file)], ['convert', fx(file), '-o', join(tempDir(), 'x.safetensors')]]) {
+      const r = await vitc(...argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`test/fixtures/import/${file}: error: refusing to load: ${what}, which is not a tensor or storage rebuild, OrderedDict or Parameter `
+        + '(vitc runs no code from checkpoints; nothing was executed. Only weights saved with torch.save(model.state_dict(), PATH) and plain dicts of them are accepted)');
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+  it.each([
+    ['truncated.pth', 'the zip archive has no central directory: the file is truncated or damaged (was the download or the save interrupted?)'],
+    ['not-a-checkpoint.zip', 'a zip archive that is neither a PyTorch checkpoint (no <name>/data.pkl) nor a NumPy .npz (not all .npy members); it holds notes/readme.txt'],
+    ['model-legacy.pth', 'this checkpoint uses the legacy format of torch.save before PyTorch 1.6 (load it with torch and save it again with a current PyTorch: torch.save(torch.load(PATH), NEW_PATH))'],
+    ['torchscript.pt', 'this is a TorchScript archive (torch.jit.save), which holds code as well as weights (save the weights with torch.save(model.state_dict(), PATH) and give vitc that file)'],
+    ['input.npy', 'a single .npy array has no tensor names (save the weights with np.savez(PATH, **named_arrays), or as safetensors)'],
+    ['flowers.yaml', 'unrecognized weights format (vitc reads safetensors, PyTorch .pth/.pt (torch.save) and NumPy .npz files)'],
+  ])('%s: one clear line', async (file, message) => {
+    const r = await vitc('run', fx('flowers.yaml'), '--weights', fx(file));
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `test/fixtures/import/${file}: error: ${message}`]);
+  });
+  it('a missing file, and --key without --weights', async () => {
+    expect((await vitc('run', fx('flowers.yaml'), '--weights', fx('nope.pth'))).stderr).toBe('test/fixtures/import/nope.pth: error: cannot read weights: no such file');
+    expect((await vitc('run', fx('flowers.yaml'), '--key', 'model')).stderr).toBe('error: --key needs --weights');
+  });
+  it('convert refuses to overwrite its input', async () => {
+    const r = await vitc('convert', fx('weights.safetensors'), '-o', fx('weights.safetensors'));
+    expect([r.code, r.stderr]).toEqual([1, 'test/fixtures/import/weights.safetensors: error: refusing to overwrite the input test/fixtures/import/weights.safetensors with its conversion (choose another -o)']);
+  });
+});
