@@ -6,7 +6,7 @@ import type { ExpectedModel } from './model.js';
 import { shapeText } from './tensor.js';
 
 type Shapes = ReadonlyMap<string, readonly number[]>;
-type Value = number | boolean | null;
+type Value = number | boolean | string | null;
 
 interface Reading {
   readonly value: Value;
@@ -43,10 +43,21 @@ function blockCount(s: Shapes): number {
   return n;
 }
 
+/** The width of the features the head reads: pre_logits' output, else the embedding. */
+function featureDim(s: Shapes): number | undefined {
+  return s.get('pre_logits.fc.weight')?.[0] ?? s.get('patch_embed.proj.weight')?.[0];
+}
+
 const RULES: readonly Rule[] = [
-  { key: 'embed_dim', read: dim('patch_embed.proj.weight', 0) },
-  { key: 'patch_size', read: dim('patch_embed.proj.weight', 2) },
-  { key: 'in_chans', read: dim('patch_embed.proj.weight', 1) },
+  { key: 'embed_dim', read: (s) => (s.get('patch_embed.proj.weight')?.length === 4 ? dim('patch_embed.proj.weight', 0)(s) : undefined) },
+  {
+    key: 'patch_size',
+    read: (s) => {
+      const w = s.get('patch_embed.proj.weight');
+      return w?.length === 4 && w[2] === w[3] ? dim('patch_embed.proj.weight', 2)(s) : undefined;
+    },
+  },
+  { key: 'in_chans', read: (s) => (s.get('patch_embed.proj.weight')?.length === 4 ? dim('patch_embed.proj.weight', 1)(s) : undefined) },
   {
     key: 'depth',
     read: (s) => {
@@ -58,26 +69,40 @@ const RULES: readonly Rule[] = [
     key: 'mlp_ratio',
     read: (s) => {
       const fc1 = s.get('blocks.0.mlp.fc1.weight');
-      return fc1 && fc1.length === 2 ? { value: fc1[0]! / fc1[1]!, evidence: `blocks.0.mlp.fc1.weight ${shapeText(fc1)}` } : undefined;
+      const d = s.get('patch_embed.proj.weight')?.[0];
+      return fc1?.length === 2 && fc1[1] === d ? { value: fc1[0]! / fc1[1]!, evidence: `blocks.0.mlp.fc1.weight ${shapeText(fc1)}` } : undefined;
     },
   },
   { key: 'qkv_bias', read: presence('blocks.0.attn.qkv.bias') },
   { key: 'class_token', read: presence('cls_token') },
   { key: 'distilled', read: presence('dist_token') },
   {
-    key: 'representation_size',
+    key: 'global_pool',
     read: (s) => {
-      const r = dim('pre_logits.fc.weight', 0)(s);
-      return r ?? (s.has('patch_embed.proj.weight') ? { value: null, evidence: 'no pre_logits.fc.weight' } : undefined);
+      const r = presence('fc_norm.weight')(s);
+      return r && { value: r.value ? 'avg' : 'token', evidence: r.evidence };
     },
   },
-  { key: 'fc_norm', read: presence('fc_norm.weight') },
-  { key: 'num_classes', read: dim('head.weight', 0) },
+  {
+    key: 'representation_size',
+    read: (s) => {
+      const r = s.get('pre_logits.fc.weight');
+      if (r) return r.length === 2 && r[1] === s.get('patch_embed.proj.weight')?.[0] ? { value: r[0]!, evidence: `pre_logits.fc.weight ${shapeText(r)}` } : undefined;
+      return s.has('patch_embed.proj.weight') ? { value: null, evidence: 'no pre_logits.fc.weight' } : undefined;
+    },
+  },
+  {
+    key: 'num_classes',
+    read: (s) => {
+      const h = s.get('head.weight');
+      return h?.length === 2 && h[1] === featureDim(s) ? { value: h[0]!, evidence: `head.weight ${shapeText(h)}` } : undefined;
+    },
+  },
 ];
 
 function show(v: Value): string {
   if (v === null) return 'null';
-  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'boolean' || typeof v === 'string') return String(v);
   return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
 }
 

@@ -67,7 +67,9 @@ interface Read {
 
 async function readAny(file: string, options: ImportOptions): Promise<Read> {
   const span = fileSpan(file);
-  const kind = sniff(file);
+  const sniffed = sniff(file);
+  // A file named for a format it does not start like gets that format's own message.
+  const kind = sniffed === 'unknown' && /\.safetensors$/i.test(file) ? 'safetensors' : sniffed;
   if (options.key !== undefined && kind !== 'zip') fail('weights/key', '--key applies to PyTorch checkpoints (.pth, .pt), whose state dict may be wrapped in a dict', span);
   switch (kind) {
     case 'safetensors': {
@@ -84,6 +86,8 @@ async function readAny(file: string, options: ImportOptions): Promise<Read> {
     case 'npy':
       return fail('weights/npy', 'a single .npy array has no tensor names', span, 'save the weights with np.savez(PATH, **named_arrays), or as safetensors');
     case 'unknown':
+      if (/\.(pth|pt|bin|ckpt|tar)$/i.test(file)) return fail('weights/format', 'not a PyTorch checkpoint: it does not start like the zip archive that torch.save writes', span, 'PyTorch 1.6 and later write zips; is the file complete?');
+      if (/\.npz$/i.test(file)) return fail('weights/format', 'not a NumPy .npz: it does not start like a zip archive', span);
       return fail('weights/format', 'unrecognized weights format', span, 'vitc reads safetensors, PyTorch .pth/.pt (torch.save) and NumPy .npz files');
     case 'zip':
       break;

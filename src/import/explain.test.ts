@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { DiagnosticError, formatDiagnostic } from '../diag/diagnostic.js';
+import { loadSpec } from '../spec/load.js';
+import { explainMismatch } from './explain.js';
+import { expectedFromSpec, type ExpectedModel } from './model.js';
+
+const vitB16 = expectedFromSpec(loadSpec('spec/vit-b16.yaml'));
+
+function message(model: ExpectedModel, edit: (s: Map<string, readonly number[]>) => void): string | undefined {
+  const have = new Map(model.weights.map((w) => [w.name, w.shape]));
+  edit(have);
+  try {
+    explainMismatch('model-9.pth', have, model);
+    return undefined;
+  } catch (e) {
+    return formatDiagnostic((e as DiagnosticError).diagnostics[0]!);
+  }
+}
+
+describe('explainMismatch', () => {
+  it('names num_classes for a fine-tuned head, at the spec line that sets it', () => {
+    expect(message(vitB16, (s) => { s.set('head.weight', [5, 768]); s.set('head.bias', [5]); }))
+      .toBe('spec/vit-b16.yaml:9:14: error: weights have head.weight [5, 768]; the spec says num_classes: 1000 — set num_classes: 5 (the weights are model-9.pth)');
+  });
+  it('names depth and the pre-logits layer, several keys in one line', () => {
+    expect(message(vitB16, (s) => {
+      for (const k of [...s.keys()]) if (/^blocks\.(6|7|8|9|10|11)\./.test(k)) s.delete(k);
+      s.set('pre_logits.fc.weight', [768, 768]);
+    })).toBe('spec/vit-b16.yaml:7:8: error: weights have 6 blocks (blocks.0 to blocks.5), pre_logits.fc.weight [768, 768]; the spec says depth: 12, representation_size: null — set depth: 6, representation_size: 768 (the weights are model-9.pth)');
+  });
+  it('says nothing when no key explains the difference (a transposed head is not a class count)', () => {
+    expect(message(vitB16, (s) => s.set('head.weight', [768, 1000]))).toBeUndefined();
+    expect(message(vitB16, (s) => s.delete('blocks.3.norm1.bias'))).toBeUndefined();
+  });
+  it('asks for a rebuild when only a build directory is at hand', () => {
+    const dir: ExpectedModel = { ...vitB16, spanOf: undefined };
+    expect(message(dir, (s) => s.set('patch_embed.proj.weight', [768, 3, 32, 32])))
+      .toBe('model-9.pth: error: weights have patch_embed.proj.weight [768, 3, 32, 32]; the build of vit-b16 says patch_size: 16 — set patch_size: 32 (in the spec, then rebuild)');
+  });
+});
