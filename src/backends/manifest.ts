@@ -1,7 +1,7 @@
 // manifest.json: what every build directory says about itself (design note 5).
 import { createHash } from 'node:crypto';
 import { inputs, outputNodes, params, type Graph } from '../ir/graph.js';
-import type { Init } from '../ir/ops/index.js';
+import type { Init, WeightTransform } from '../ir/ops/index.js';
 import type { Dim } from '../ir/types.js';
 import type { Spec } from '../spec/load.js';
 import { vitcVersion } from '../paths.js';
@@ -24,6 +24,13 @@ export interface Manifest {
   readonly inputs: readonly TensorSig[];
   readonly outputs: readonly TensorSig[];
   readonly weights: readonly WeightSig[];
+  /**
+   * Transforms folded into weights, in the order each weight applies them when it is loaded (e.g.
+   * `{ name, op: 'standardize', eps }` for a weight-standardized convolution): the weights file holds
+   * the checkpoint's values, the kernels read the transformed ones. Targets that embed weights have
+   * applied them already; runtimes that load a weights file apply them (src/runtime/transforms.js).
+   */
+  readonly weight_transforms: readonly ({ readonly name: string } & WeightTransform)[];
   readonly stats: { readonly parameters: number; readonly macs_per_image: number };
   readonly preprocess: Spec['config']['preprocess'];
   readonly files: readonly { readonly path: string; readonly sha256: string; readonly bytes: number }[];
@@ -43,6 +50,7 @@ export function makeManifest(spec: Spec, g: Graph, target: string, precision: Pr
     inputs: inputs(g).map((n) => sig(n.attrs.name, n.type)),
     outputs: g.outputs.map((o, i) => sig(o.name, outs[i]!.type)),
     weights: params(g).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: p.attrs.init })),
+    weight_transforms: params(g).flatMap((p) => (p.attrs.transforms ?? []).map((t) => ({ name: p.attrs.name, ...t }))),
     stats: { parameters: countParams(g), macs_per_image: countMacs(g) },
     preprocess: spec.config.preprocess,
     files: [],

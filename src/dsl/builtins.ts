@@ -5,10 +5,11 @@ import { fail, type Span } from '../diag/diagnostic.js';
 import type { GraphBuilder, Value } from '../ir/builder.js';
 import { BATCH, type Dim } from '../ir/types.js';
 import { sincos2d } from '../models/sincos.js';
-import { didYouMean } from '../util/suggest.js';
+import { didYouMean, divisorsNear } from '../util/suggest.js';
+import { samePads, type Pads, type Pair } from '../ir/ops/conv.js';
 import { describe, float, int, isNumber, NONE, tensorV, type DValue } from './values.js';
 
-export type BType = 'tensor' | 'tensor?' | 'int' | 'int?' | 'float' | 'bool' | 'str' | 'shape' | 'int|ints' | 'tensors' | 'number' | 'tensor|number';
+export type BType = 'tensor' | 'tensor?' | 'int' | 'int?' | 'float' | 'bool' | 'str' | 'shape' | 'int|ints' | 'int|ints?' | 'padding' | 'list' | 'tensors' | 'number' | 'tensor|number';
 
 export interface BuiltinParam {
   readonly name: string;
@@ -30,7 +31,8 @@ export interface Builtin {
 
 const TYPE_WORDS: Record<BType, string> = {
   tensor: 'a tensor', 'tensor?': 'a tensor or none', int: 'an int', 'int?': 'an int or none', float: 'a number', bool: 'a bool', str: 'a string',
-  shape: 'a shape: a list of ints, B and at most one -1', 'int|ints': 'an int or a list of ints', tensors: 'a list of tensors', number: 'a number', 'tensor|number': 'a tensor or a number',
+  shape: 'a shape: a list of ints, B and at most one -1', 'int|ints': 'an int or a list of ints', 'int|ints?': 'an int, a list of ints or none',
+  padding: 'an int, a list of ints, "same" or "valid"', list: 'a list', tensors: 'a list of tensors', number: 'a number', 'tensor|number': 'a tensor or a number',
 };
 
 export function fitsB(v: DValue, t: BType): boolean {
@@ -44,6 +46,9 @@ export function fitsB(v: DValue, t: BType): boolean {
     case 'str': return v.kind === 'str';
     case 'shape': return v.kind === 'list' && v.items.every((i) => i.kind === 'int' || i.kind === 'batch');
     case 'int|ints': return v.kind === 'int' || (v.kind === 'list' && v.items.every((i) => i.kind === 'int'));
+    case 'int|ints?': return v.kind === 'none' || fitsB(v, 'int|ints');
+    case 'padding': return v.kind === 'str' || fitsB(v, 'int|ints');
+    case 'list': return v.kind === 'list';
     case 'tensors': return v.kind === 'list' && v.items.length > 0 && v.items.every((i) => i.kind === 'tensor');
     case 'tensor|number': return v.kind === 'tensor' || isNumber(v);
   }
@@ -69,6 +74,43 @@ function axisOf(ctx: Ctx, x: Value, axis: number): number {
   return a;
 }
 
+/** An int or [h, w] as a pair (stride, dilation, kernel sizes). */
+function pairOf(ctx: Ctx, what: string, v: DValue): Pair {
+  const xs = ints(v);
+  if (xs.length < 1 || xs.length > 2) fail('dsl/arg', `${what} must be an int or [h, w]; got ${xs.length} values`, ctx.span);
+  return (xs.length === 1 ? [xs[0], xs[0]] : xs) as [number, number];
+}
+
+/** [N, C, H, W] with static C, H and W, or a diagnostic at the call. */
+function spatial(ctx: Ctx, fn: string, x: Value): [number, number, number] {
+  const s = x.type.shape;
+  if (s.length !== 4 || s.slice(1).some((d) => d === BATCH)) fail('dsl/arg', `${fn} expects an input [B, C, H, W]; got a tensor of shape [${s.join(', ')}]`, ctx.span);
+  return s.slice(1) as [number, number, number];
+}
+
+/**
+ * Padding as [top, left, bottom, right]: an int, [h, w], [top, left, bottom, right], "valid" (none)
+ * or "same" (TensorFlow's: resolved from the static input size, the odd pixel at the bottom/right).
+ */
+function padsOf(ctx: Ctx, v: DValue, input: Pair, kernel: Pair, stride: Pair, dilation: Pair): Pads {
+  if (v.kind === 'str') {
+    if (v.s === 'same') return samePads(input, kernel, stride, dilation);
+    if (v.s === 'valid') return [0, 0, 0, 0];
+    return fail('dsl/arg', `padding must be an int, a list or "same" or "valid"; got ${JSON.stringify(v.s)}`, ctx.span, didYouMean(v.s, ['same', 'valid']));
+  }
+  const pd = ints(v);
+  if (![1, 2, 4].includes(pd.length)) fail('dsl/arg', 'padding must be an int, [h, w], [top, left, bottom, right], "same" or "valid"', ctx.span);
+  return (pd.length === 1 ? [pd[0], pd[0], pd[0], pd[0]] : pd.length === 2 ? [pd[0], pd[1], pd[0], pd[1]] : pd) as [number, number, number, number];
+}
+
+/** `groups` must be a positive divisor of every channel count given; said at the call. */
+function checkGroups(ctx: Ctx, fn: string, groups: number, counts: readonly [string, number][]): void {
+  if (groups < 1) fail('dsl/groups', `${fn}: groups must be a positive integer; got ${groups}`, ctx.span);
+  for (const [what, n] of counts) {
+    if (n % groups !== 0) fail('dsl/groups', `${fn}: groups ${groups} does not divide the ${n} ${what}`, ctx.span, `try groups ${divisorsNear(n, groups)}`);
+  }
+}
+
 function unaryMath(name: 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'sigmoid' | 'tanh' | 'exp' | 'log' | 'sqrt', doc: string, scalar?: (x: number) => number): Builtin {
   return {
     name, doc, params: [p('x', scalar ? 'tensor|number' : 'tensor')],
@@ -88,17 +130,42 @@ export const BUILTINS: readonly Builtin[] = [
     call: (a, ctx) => tensorV(ctx.b.op('linear', [T(a.x!), T(a.weight!), ...opt(a.bias!)], {})) },
   { name: 'matmul', doc: 'Batched matrix product (also written a @ b).', params: [p('a', 'tensor'), p('b', 'tensor')],
     call: (a, ctx) => tensorV(ctx.b.op('matmul', [T(a.a!), T(a.b!)], {})) },
-  { name: 'conv2d', doc: 'NCHW convolution; stride an int or [h, w]; padding an int, [h, w] or [top, left, bottom, right].',
-    params: [p('x', 'tensor'), p('weight', 'tensor'), p('bias', 'tensor?', NONE), p('stride', 'int|ints', int(1)), p('padding', 'int|ints', int(0))],
+  { name: 'conv2d', doc: 'NCHW convolution, weight [O, C/groups, kh, kw]; stride and dilation an int or [h, w]; padding an int, [h, w], [top, left, bottom, right], "valid" or "same" (TensorFlow: ceil(in/stride) outputs, the odd pixel at the bottom/right); groups divides C and O (groups = C: depthwise).',
+    params: [p('x', 'tensor'), p('weight', 'tensor'), p('bias', 'tensor?', NONE), p('stride', 'int|ints', int(1)), p('padding', 'padding', int(0)), p('dilation', 'int|ints', int(1)), p('groups', 'int', int(1))],
     call: (a, ctx) => {
-      const s = ints(a.stride!);
-      const pd = ints(a.padding!);
-      if (s.length > 2) fail('dsl/arg', 'stride must be an int or [h, w]', ctx.span);
-      if (![1, 2, 4].includes(pd.length)) fail('dsl/arg', 'padding must be an int, [h, w] or [top, left, bottom, right]', ctx.span);
-      const stride = (s.length === 1 ? [s[0], s[0]] : s) as [number, number];
-      const pad = (pd.length === 1 ? [pd[0], pd[0], pd[0], pd[0]] : pd.length === 2 ? [pd[0], pd[1], pd[0], pd[1]] : pd) as [number, number, number, number];
-      return tensorV(ctx.b.op('conv2d', [T(a.x!), T(a.weight!), ...opt(a.bias!)], { stride, pad }));
+      const x = T(a.x!), w = T(a.weight!);
+      const [c, h, wd] = spatial(ctx, 'conv2d', x);
+      const groups = N(a.groups!);
+      const ws = w.type.shape;
+      if (ws.length !== 4 || ws.includes(BATCH)) fail('dsl/arg', `conv2d weight must be [O, C/groups, kh, kw]; got a tensor of shape [${ws.join(', ')}]`, ctx.span);
+      checkGroups(ctx, 'conv2d', groups, [['input channels', c], ['output channels', ws[0] as number]]);
+      const stride = pairOf(ctx, 'stride', a.stride!), dilation = pairOf(ctx, 'dilation', a.dilation!);
+      const pad = padsOf(ctx, a.padding!, [h, wd], [ws[2] as number, ws[3] as number], stride, dilation);
+      return tensorV(ctx.b.op('conv2d', [x, w, ...opt(a.bias!)], { stride, pad, dilation, groups }));
     } },
+  { name: 'maxpool2d', doc: 'NCHW max pooling: kernel and stride an int or [h, w] (stride defaults to the kernel); padding as for conv2d, padded positions never win (-inf).',
+    params: [p('x', 'tensor'), p('kernel', 'int|ints'), p('stride', 'int|ints?', NONE), p('padding', 'padding', int(0))],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const [, h, w] = spatial(ctx, 'maxpool2d', x);
+      const kernel = pairOf(ctx, 'kernel', a.kernel!);
+      const stride = a.stride!.kind === 'none' ? kernel : pairOf(ctx, 'stride', a.stride!);
+      const pad = padsOf(ctx, a.padding!, [h, w], kernel, stride, [1, 1]);
+      return tensorV(ctx.b.op('maxpool2d', [x], { kernel, stride, pad }));
+    } },
+  { name: 'groupnorm', doc: 'GroupNorm of [B, C, ...]: C split into groups, each normalized over its channels and positions; optional per-channel weight and bias.',
+    params: [p('x', 'tensor'), p('groups', 'int'), p('weight', 'tensor?', NONE), p('bias', 'tensor?', NONE), p('eps', 'float', float(1e-5))],
+    call: (a, ctx) => {
+      const x = T(a.x!);
+      const c = x.type.shape[1];
+      if (x.type.shape.length < 2 || typeof c !== 'number') fail('dsl/arg', `groupnorm expects an input [B, C, ...]; got a tensor of shape [${x.type.shape.join(', ')}]`, ctx.span);
+      checkGroups(ctx, 'groupnorm', N(a.groups!), [['channels', c]]);
+      if (a.weight!.kind === 'none' && a.bias!.kind === 'tensor') fail('dsl/arg', 'groupnorm with a bias needs a weight too', ctx.span);
+      return tensorV(ctx.b.op('groupnorm', [x, ...opt(a.weight!), ...opt(a.bias!)], { groups: N(a.groups!), eps: N(a.eps!) }));
+    } },
+  { name: 'standardize', doc: 'Weight standardization (StdConv): each filter w[o] becomes (w[o] - mean) / sqrt(var + eps) over its other dims; folded into the weight at load time when w is a parameter.',
+    params: [p('weight', 'tensor'), p('eps', 'float')],
+    call: (a, ctx) => tensorV(ctx.b.op('standardize', [T(a.weight!)], { eps: N(a.eps!) })) },
   { name: 'layernorm', doc: 'LayerNorm over the last dim with optional weight and bias.', params: [p('x', 'tensor'), p('weight', 'tensor?', NONE), p('bias', 'tensor?', NONE), p('eps', 'float', float(1e-5))],
     call: (a, ctx) => {
       if (a.weight!.kind === 'none' && a.bias!.kind === 'tensor') fail('dsl/arg', 'layernorm with a bias needs a weight too', ctx.span);
@@ -202,6 +269,7 @@ export const BUILTINS: readonly Builtin[] = [
       if (d === BATCH) fail('dsl/size', 'the batch dim B has no size at compile time', ctx.span);
       return int(d);
     } },
+  { name: 'len', doc: 'The number of items of a list.', params: [p('x', 'list')], call: (a) => int((a.x as Extract<DValue, { kind: 'list' }>).items.length) },
   { name: 'rank', doc: 'The number of dims of a tensor.', params: [p('x', 'tensor')], call: (a) => int(T(a.x!).type.shape.length) },
   { name: 'int', doc: 'Truncate a number toward zero (Python int()).', params: [p('x', 'number')], call: (a) => int(Math.trunc(N(a.x!))) },
   { name: 'float', doc: 'A number as a float.', params: [p('x', 'number')], call: (a) => float(N(a.x!)) },

@@ -9,7 +9,7 @@ export type OpKind =
   | 'source'
   /** The closed catalog every backend implements. */
   | 'primitive'
-  /** Created by fusion passes; every one has a decomposition into primitives. */
+  /** Created by fusion passes (or, for weight transforms, by builtins); every one has a decomposition into primitives. */
   | 'composite';
 
 /**

@@ -1,5 +1,6 @@
 // safetensors reading, shared by vitc and by every generated JS module (inlined there verbatim).
 import { halfToFloat, bf16ToFloat } from './dtype.js';
+import { applyWeightTransforms } from './transforms.js';
 
 // Format: u64 little-endian header size N, N bytes of JSON {name: {dtype, shape, data_offsets}}, data.
 
@@ -78,8 +79,11 @@ export function checkTensors(tensors, expected) {
   return Object.keys(tensors).filter((n) => !want.has(n)).sort();
 }
 
-/** Bind the expected parameters to a parsed file's tensors as Float32Arrays (checked first). */
+/**
+ * Bind the expected parameters [[name, shape, transforms?], ...] to a parsed file's tensors as
+ * Float32Arrays (checked first), applying each parameter's folded weight transforms.
+ */
 export function bindWeights(tensors, expected) {
   const unused = checkTensors(tensors, expected);
-  return { values: expected.map(([name]) => tensorToFloat32(tensors[name])), unused };
+  return { values: expected.map(([name, shape, transforms]) => applyWeightTransforms(tensorToFloat32(tensors[name]), shape, transforms)), unused };
 }

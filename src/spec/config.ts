@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { error, note, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import type { SpanIndex } from './yaml-source.js';
+import { divisorsNear } from '../util/suggest.js';
 
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
@@ -153,11 +154,4 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
     if (typeof data[k] === 'number' && data[k] !== 0) diags.push(note('spec/inference-no-op', `${k} ${data[k]} has no effect at inference`, spans.key(`/${k}`)));
   }
   return { config: diags.some((d) => d.severity === 'error') ? undefined : c, diagnostics: diags };
-}
-
-function divisorsNear(n: number, k: number): string {
-  const ds: number[] = [];
-  for (let d = 1; d <= n; d++) if (n % d === 0) ds.push(d);
-  ds.sort((a, b) => Math.abs(a - k) - Math.abs(b - k) || a - b);
-  return ds.slice(0, 2).sort((a, b) => a - b).join(' or ');
 }

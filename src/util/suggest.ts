@@ -1,4 +1,4 @@
-// "Did you mean ...?" suggestions by edit distance.
+// Suggestions in diagnostics: "did you mean ...?" by edit distance, and the divisors nearest a count.
 
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -29,4 +29,12 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const c = closest(word, candidates);
   return c === undefined ? undefined : `did you mean "${c}"?`;
+}
+
+/** The two divisors of n nearest k, ascending, as "a or b" (a hint for head and group counts). */
+export function divisorsNear(n: number, k: number): string {
+  const ds: number[] = [];
+  for (let d = 1; d <= n; d++) if (n % d === 0) ds.push(d);
+  ds.sort((a, b) => Math.abs(a - k) - Math.abs(b - k) || a - b);
+  return ds.slice(0, 2).sort((a, b) => a - b).join(' or ');
 }

@@ -6,10 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../paths.js';
 import type { KernelProgram } from '../../kernel/types.js';
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
+import type { Manifest } from '../manifest.js';
 import { kernelCode } from './codegen.js';
 
 /** Runtime files inlined into model.mjs, in dependency order (paths under src/). */
-export const RUNTIME_FILES = ['runtime/dtype.js', 'runtime/safetensors.js', 'backends/js/runtime/kernels.js', 'backends/js/runtime/program.js'];
+export const RUNTIME_FILES = ['runtime/dtype.js', 'runtime/transforms.js', 'runtime/safetensors.js', 'backends/js/runtime/kernels.js', 'backends/js/runtime/program.js'];
 
 /** Runtime source, inlined: imports between the files and `export` keywords dropped, so the module exports only the model API. */
 export function runtimeSource(files: readonly string[] = RUNTIME_FILES): string {
@@ -29,6 +30,12 @@ export function programLiteral(p: KernelProgram): string {
   return JSON.stringify(slim);
 }
 
+/** `, [{"op":"standardize","eps":1e-8}]` for a weight with folded transforms (the loader applies them), else nothing. */
+function transformsLiteral(m: Manifest, name: string): string {
+  const ts = m.weight_transforms.filter((t) => t.name === name).map(({ name: _, ...t }) => t);
+  return ts.length ? `, ${JSON.stringify(ts)}` : '';
+}
+
 function emitModule(ctx: BuildContext): string {
   const p = ctx.kernels!;
   const m = ctx.manifest;
@@ -45,8 +52,8 @@ function emitModule(ctx: BuildContext): string {
     '// ---- model ----',
     `export const manifest = ${JSON.stringify({ name: m.spec.name, sha256: m.spec.sha256, inputs: m.inputs, outputs: m.outputs, preprocess: m.preprocess })};`,
     '',
-    '/** [state-dict name, shape] of every weight. */',
-    `export const weightShapes = [\n${m.weights.map((w) => `  [${JSON.stringify(w.name)}, [${w.shape.join(', ')}]],`).join('\n')}\n];`,
+    '/** [state-dict name, shape, weight transforms applied at load (if any)] of every weight. */',
+    `export const weightShapes = [\n${m.weights.map((w) => `  [${JSON.stringify(w.name)}, [${w.shape.join(', ')}]${transformsLiteral(m, w.name)}],`).join('\n')}\n];`,
     '',
     `const PROGRAM = decodeConsts(${programLiteral(p)});`,
     '',
@@ -123,7 +130,8 @@ function emitDts(ctx: BuildContext): string {
     '  readonly outputs: readonly TensorSig[];',
     '  readonly preprocess: { readonly resize?: number; readonly crop?: number; readonly interpolation?: string; readonly mean?: readonly number[]; readonly std?: readonly number[] };',
     '};',
-    'export declare const weightShapes: ReadonlyArray<readonly [string, readonly number[]]>;',
+    '/** [name, shape, transforms applied at load]: e.g. { op: "standardize", eps } for weight-standardized convolutions. */',
+    'export declare const weightShapes: ReadonlyArray<readonly [string, readonly number[], ReadonlyArray<{ readonly op: string; readonly eps: number }>?]>;',
     'export interface Model {',
     `  /** input: NCHW float32, batch * ${perImage} values; resolves to [batch, ${m.outputs[0]!.shape.slice(1).join(', ')}] logits. */`,
     '  forward(input: Float32Array, batch: number): Promise<Float32Array>;',

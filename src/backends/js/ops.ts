@@ -26,7 +26,8 @@ function around(s: Shape, axis: number): [string, string, string] {
 }
 
 type Emit<K extends OpName> = (n: NodeOf<K>, a: readonly JsArg[]) => string;
-type Table = { readonly [K in OpName]: Emit<K> | 'source' };
+/** 'composite': lowered by the pass pipeline before emission (the target does not list it as native). */
+type Table = { readonly [K in OpName]: Emit<K> | 'source' | 'composite' };
 
 const unary = <K extends OpName>(name: K): Emit<K> => (_n, [x]) => `unary(${JSON.stringify(name)}, ${x!.name})`;
 const binary = <K extends OpName>(name: K): Emit<K> => (n, [a, b]) =>
@@ -40,13 +41,21 @@ export const JS_OPS: Table = {
     return `linear(${x!.name}, ${countExpr(x!.shape.slice(0, -1))}, ${k}, ${w!.name}, ${opt(b)}, ${n.type.shape[n.type.shape.length - 1]})`;
   },
   matmul: (n, [a, b]) => `matmul(${a!.name}, ${shapeExpr(a!.shape)}, ${b!.name}, ${shapeExpr(b!.shape)}, ${shapeExpr(n.type.shape)})`,
-  conv2d: (n, [x, w, b]) => `conv2d(${x!.name}, ${shapeExpr(x!.shape)}, ${w!.name}, ${shapeExpr(w!.shape)}, ${opt(b)}, [${n.attrs.stride.join(', ')}], [${n.attrs.pad.join(', ')}])`,
+  conv2d: (n, [x, w, b]) => {
+    const a = n.attrs;
+    return `conv2d(${x!.name}, ${shapeExpr(x!.shape)}, ${w!.name}, ${shapeExpr(w!.shape)}, ${opt(b)}, [${a.stride.join(', ')}], [${a.pad.join(', ')}], [${a.dilation.join(', ')}], ${a.groups})`;
+  },
+  maxpool2d: (n, [x]) => `maxpool2d(${x!.name}, ${shapeExpr(x!.shape)}, [${n.attrs.kernel.join(', ')}], [${n.attrs.stride.join(', ')}], [${n.attrs.pad.join(', ')}])`,
   add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'),
   gelu: unary('gelu'), gelu_tanh: unary('gelu_tanh'), relu: unary('relu'), silu: unary('silu'), sigmoid: unary('sigmoid'),
   tanh: unary('tanh'), exp: unary('exp'), log: unary('log'), sqrt: unary('sqrt'), neg: unary('neg'),
   layernorm: (n, [x, w, b]) => {
     const s = x!.shape;
     return `layernorm(${x!.name}, ${countExpr(s.slice(0, -1))}, ${s[s.length - 1]}, ${opt(w)}, ${opt(b)}, ${n.attrs.eps})`;
+  },
+  groupnorm: (n, [x, w, b]) => {
+    const s = x!.shape;
+    return `groupnorm(${x!.name}, ${countExpr(s.slice(0, 1))}, ${s[1]}, ${countExpr(s.slice(2))}, ${n.attrs.groups}, ${opt(w)}, ${opt(b)}, ${n.attrs.eps})`;
   },
   softmax: (n, [x]) => `softmax(${x!.name}, ${around(x!.shape, n.attrs.axis).join(', ')})`,
   reshape: (_n, [x]) => x!.name,
@@ -69,6 +78,7 @@ export const JS_OPS: Table = {
     }
     return expr;
   },
+  standardize: 'composite',
   attention: (n, [q, k, v]) => {
     const r = q!.shape.length;
     return `attention(${q!.name}, ${k!.name}, ${v!.name}, ${countExpr(q!.shape.slice(0, -2))}, ${q!.shape[r - 2]}, ${k!.shape[r - 2]}, ${q!.shape[r - 1]}, ${v!.shape[r - 1]}, ${n.attrs.scale})`;

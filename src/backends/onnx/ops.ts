@@ -83,16 +83,22 @@ export const ONNX_OPS: Table = {
   input: 'source', param: 'source', const: 'source',
   // Lowered by the pass pipeline before emission (nativeComposites is empty): MatMul, Softmax, MatMul.
   attention: 'composite',
+  // A weight transform: folded into its parameter before emission, else decomposed.
+  standardize: 'composite',
 
   linear: (n, c) => {
     const inputs = n.args.map((_, i) => (i === 0 ? c.rows(0) : c.full(i)));
     return at('rows', c.node('Gemm', inputs, { transB: 1 }, c.dims('rows')));
   },
   matmul: plain('MatMul'),
+  // ONNX pads are [x1_begin, x2_begin, x1_end, x2_end]: the IR's [top, left, bottom, right].
   conv2d: (n, c) => {
     const w = c.full(1).dims as number[];
-    return full(c.node('Conv', n.args.map((_, i) => c.full(i)), { kernel_shape: [w[2]!, w[3]!], strides: [...n.attrs.stride], pads: [...n.attrs.pad] }));
+    const a = n.attrs;
+    return full(c.node('Conv', n.args.map((_, i) => c.full(i)), { kernel_shape: [w[2]!, w[3]!], strides: [...a.stride], pads: [...a.pad], dilations: [...a.dilation], group: a.groups }));
   },
+  // MaxPool never lets a padded position win, which is the IR's -inf padding.
+  maxpool2d: (n, c) => full(c.node('MaxPool', [c.full(0)], { kernel_shape: [...n.attrs.kernel], strides: [...n.attrs.stride], pads: [...n.attrs.pad] })),
 
   add: rowwise('Add'), sub: rowwise('Sub'), mul: rowwise('Mul'), div: rowwise('Div'),
   relu: rowwise('Relu'), sigmoid: rowwise('Sigmoid'), tanh: rowwise('Tanh'), exp: rowwise('Exp'),
@@ -122,6 +128,11 @@ export const ONNX_OPS: Table = {
     const inputs = n.args.length > 2 ? [x, scale, c.full(2)] : [x, scale];
     return at(view, c.node('LayerNormalization', inputs, { axis: -1, epsilon: float(n.attrs.eps), stash_type: 1 }, c.dims(view)));
   },
+  // GroupNorm as torch.onnx exports it for every opset (GroupNormalization's scale changed meaning
+  // in opset 21): [N, C, ...] -> [N, groups, rest], InstanceNormalization over `rest` with unit scale,
+  // back to [N, C, ...], then the per-channel weight and bias. The statistics run in float32 (Casts
+  // around them for fp16), as LayerNorm's and softmax's do.
+  groupnorm: (n, c) => groupNorm(n, c),
   // float16: the softmax (its max and sum of exponentials) runs in float32 between two Casts.
   softmax: (n, c) => {
     if (c.elem === DT.FLOAT) return full(c.node('Softmax', [c.full(0)], { axis: n.attrs.axis }));
@@ -158,3 +169,21 @@ export const ONNX_OPS: Table = {
     return full(c.node('ReduceMean', [c.full(0)], { axes: [...n.attrs.axes], keepdims }));
   },
 };
+
+function groupNorm(n: NodeOf<'groupnorm'>, c: OpCtx): Lowered {
+  const shape = n.type.shape;
+  const [channels, groups] = [shape[1] as number, n.attrs.groups];
+  const rest = shape.slice(1).reduce<number>((p, d) => p * (d as number), 1) / groups;
+  const dims = c.dims();
+  const f32 = (v: Value, d: readonly OnnxDim[]) => (c.elem === DT.FLOAT ? v : c.node('Cast', [v], { to: DT.FLOAT }, d, DT.FLOAT));
+  const grouped = f32(c.node('Reshape', [c.full(0), c.ints([0, groups, rest])], {}, [dims[0]!, groups, rest]), [dims[0]!, groups, rest]);
+  const unit = (label: string, v: number) => f32(c.tensor(label, [groups], new Float32Array(groups).fill(v)), [groups]);
+  let y = c.node('InstanceNormalization', [grouped, unit('groupnorm_ones', 1), unit('groupnorm_zeros', 0)], { epsilon: float(n.attrs.eps) }, [dims[0]!, groups, rest], DT.FLOAT);
+  if (c.elem !== DT.FLOAT) y = c.node('Cast', [y], { to: c.elem }, [dims[0]!, groups, rest]);
+  y = c.node('Reshape', [y, c.ints([0, ...(shape.slice(1) as number[])])], {});
+  // The per-channel affine as [C, 1, ...] so that it broadcasts over the positions.
+  const perChannel = (i: number) => c.node('Reshape', [c.full(i), c.ints([channels, ...shape.slice(2).map(() => 1)])], {}, [channels, ...shape.slice(2).map(() => 1)]);
+  if (n.args.length > 1) y = c.node('Mul', [y, perChannel(1)], {});
+  if (n.args.length > 2) y = c.node('Add', [y, perChannel(2)], {});
+  return full(y);
+}

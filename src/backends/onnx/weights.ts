@@ -1,11 +1,13 @@
 // The weights a build embeds, as initializer bytes in the compute type: the user's safetensors
 // (checked against the model first, so a missing tensor or a wrong shape is a one-line diagnostic)
-// or seeded random weights drawn from each parameter's init.
+// or seeded random weights drawn from each parameter's init; either way with the parameter's folded
+// weight transforms applied (the model embeds what the kernels read).
 import { params, type Graph } from '../../ir/graph.js';
 import type { BuildOptions } from '../backend.js';
 import { checkWeights, parseSafetensors, tensorToFloat32 } from '../../weights/safetensors.js';
 import { randomTensor } from '../../weights/random.js';
 import { toHalf } from '../../runtime/dtype.js';
+import { applyWeightTransforms } from '../../runtime/transforms.js';
 import { DT, type ElemType } from './proto.js';
 
 /** float32 values -> little-endian bytes of `elem` (FLOAT: a view, no copy; FLOAT16: rounded to nearest even). */
@@ -23,10 +25,13 @@ export function weightBytes(g: Graph, options: BuildOptions, encode: (data: Floa
   if (w) {
     checkWeights(w.file, w.bytes, [...ps.values()].map((p) => [p.name, p.shape as number[]] as const));
     const tensors = parseSafetensors(w.bytes);
-    return (name) => encode(tensorToFloat32(tensors[name]!));
+    return (name) => {
+      const p = ps.get(name)!;
+      return encode(applyWeightTransforms(tensorToFloat32(tensors[name]!), p.shape as number[], p.transforms));
+    };
   }
   return (name) => {
     const p = ps.get(name)!;
-    return encode(randomTensor(name, p.shape as number[], p.init, options.seed));
+    return encode(applyWeightTransforms(randomTensor(name, p.shape as number[], p.init, options.seed), p.shape as number[], p.transforms));
   };
 }

@@ -1,6 +1,7 @@
 // Graph sources: the model input, named parameters (weights), and constants computed at build time.
 import { defineOp, fmtNum } from '../op.js';
 import { fmtShape, type DType, type Shape, tensor } from '../types.js';
+import { fmtTransform, type WeightTransform } from './transform.js';
 
 /** How a parameter is filled when no weights are given (seeded random weights). */
 export type Init =
@@ -23,11 +24,19 @@ export const input = defineOp<{ readonly name: string; readonly shape: Shape; re
   formatAttrs: (a) => `"${a.name}"`,
 });
 
-export const param = defineOp<{ readonly name: string; readonly shape: Shape; readonly init: Init }>({
+export interface ParamAttrs {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly init: Init;
+  /** Folded weight transforms, applied in order when the weights are loaded (absent: none). */
+  readonly transforms?: readonly WeightTransform[];
+}
+
+export const param = defineOp<ParamAttrs>({
   name: 'param', kind: 'source', arity: 0, fusion: 'source',
-  doc: 'A weight, named by its state-dict key (timm names), bound from the weights file by name.',
+  doc: 'A weight, named by its state-dict key (timm names), bound from the weights file by name; `transforms` are applied at load time.',
   infer: (_args, a) => tensor(a.shape),
-  formatAttrs: (a) => `"${a.name}" init=${fmtInit(a.init)}`,
+  formatAttrs: (a) => `"${a.name}" init=${fmtInit(a.init)}${a.transforms?.length ? ` transforms=[${a.transforms.map(fmtTransform).join(', ')}]` : ''}`,
 });
 
 export const constant = defineOp<{ readonly label: string; readonly shape: Shape; readonly data: readonly number[] }>({

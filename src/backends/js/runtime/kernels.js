@@ -117,28 +117,78 @@ export function attention(q, k, v, G, T, S, d, dv, scale) {
   return y;
 }
 
-/** NCHW convolution via im2col: x [N,C,H,W], w [O,C,kh,kw], stride [sh,sw], pad [t,l,b,r]. */
-export function conv2d(x, xShape, w, wShape, bias, stride, pad) {
-  const [N, C, H, W] = xShape, [O, , kh, kw] = wShape, [sh, sw] = stride, [pt, pl, pb, pr] = pad;
-  const OH = Math.floor((H + pt + pb - kh) / sh) + 1, OW = Math.floor((W + pl + pr - kw) / sw) + 1;
-  const KK = C * kh * kw, P = OH * OW;
+/**
+ * NCHW convolution via im2col + GEMM, one group at a time: x [N,C,H,W], w [O,C/groups,kh,kw],
+ * stride [sh,sw], zero padding [t,l,b,r], dilation [dh,dw], groups (= C for depthwise).
+ */
+export function conv2d(x, xShape, w, wShape, bias, stride, pad, dilation, groups) {
+  const [N, C, H, W] = xShape, [O, Cg, kh, kw] = wShape, [sh, sw] = stride, [pt, pl, pb, pr] = pad, [dh, dw] = dilation;
+  const OH = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  const Og = O / groups, KK = Cg * kh * kw, P = OH * OW;
   const cols = new Float32Array(P * KK);
-  const tmp = new Float32Array(P * O);
+  const tmp = new Float32Array(P * Og);
   const y = new Float32Array(N * O * P);
-  for (let n = 0; n < N; n++) {
+  for (let n = 0; n < N; n++) for (let g = 0; g < groups; g++) {
     for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
       let o = (oy * OW + ox) * KK;
-      for (let c = 0; c < C; c++) for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * sh - pt + ky;
+      for (let c = g * Cg; c < (g + 1) * Cg; c++) for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * sh - pt + ky * dh;
+        const row = ((n * C + c) * H + iy) * W;
         for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw - pl + kx;
-          cols[o++] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((n * C + c) * H + iy) * W + ix] : 0;
+          const ix = ox * sw - pl + kx * dw;
+          cols[o++] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[row + ix] : 0;
         }
       }
     }
-    gemmNT(cols, 0, P, KK, w, 0, O, tmp, 0, bias);
-    const base = n * O * P;
-    for (let p = 0; p < P; p++) for (let c = 0; c < O; c++) y[base + c * P + p] = tmp[p * O + c];
+    gemmNT(cols, 0, P, KK, w, g * Og * KK, Og, tmp, 0, bias ? bias.subarray(g * Og, (g + 1) * Og) : null);
+    const base = (n * O + g * Og) * P;
+    for (let p = 0; p < P; p++) for (let c = 0; c < Og; c++) y[base + c * P + p] = tmp[p * Og + c];
+  }
+  return y;
+}
+
+/** NCHW max pooling: kernel [kh,kw], stride [sh,sw], padding [t,l,b,r] that never wins (-inf). */
+export function maxpool2d(x, xShape, kernel, stride, pad) {
+  const [N, C, H, W] = xShape, [kh, kw] = kernel, [sh, sw] = stride, [pt, pl, pb, pr] = pad;
+  const OH = Math.floor((H + pt + pb - kh) / sh) + 1, OW = Math.floor((W + pl + pr - kw) / sw) + 1;
+  const y = new Float32Array(N * C * OH * OW);
+  let o = 0;
+  for (let nc = 0; nc < N * C; nc++) {
+    const plane = nc * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = Math.max(oy * sh - pt, 0), y1 = Math.min(oy * sh - pt + kh, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const x0 = Math.max(ox * sw - pl, 0), x1 = Math.min(ox * sw - pl + kw, W);
+        let m = -Infinity;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) { const v = x[plane + iy * W + ix]; if (v > m) m = v; }
+        y[o++] = m;
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * GroupNorm of x [N, C, S...] (S = product of the trailing dims): the C channels form `groups`
+ * contiguous groups, each normalized over its channels and positions (biased variance), then scaled
+ * and shifted per channel.
+ */
+export function groupnorm(x, N, C, S, groups, w, b, eps) {
+  const y = new Float32Array(N * C * S);
+  const Cg = C / groups, len = Cg * S;
+  for (let ng = 0; ng < N * groups; ng++) {
+    const o = ng * len;
+    let mean = 0;
+    for (let i = 0; i < len; i++) mean += x[o + i];
+    mean /= len;
+    let v = 0;
+    for (let i = 0; i < len; i++) { const t = x[o + i] - mean; v += t * t; }
+    const inv = 1 / Math.sqrt(v / len + eps);
+    const c0 = (ng % groups) * Cg;
+    for (let c = 0; c < Cg; c++) {
+      const scale = inv * (w ? w[c0 + c] : 1), shift = b ? b[c0 + c] : 0;
+      for (let s = 0, i = o + c * S; s < S; s++, i++) y[i] = (x[i] - mean) * scale + shift;
+    }
   }
   return y;
 }
