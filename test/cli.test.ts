@@ -62,7 +62,7 @@ describe('build', () => {
     expect(m.inputs).toEqual([{ name: 'input', dtype: 'f32', shape: ['B', 3, 32, 32] }]);
     expect(m.outputs).toEqual([{ name: 'logits', dtype: 'f32', shape: ['B', 21] }]);
     expect(m.weights.map((w: { name: string }) => w.name)).toContain('pre_logits.fc.weight');
-    expect(m.sources.map((s: { name: string }) => s.name)).toEqual(['stdlib/nn.vit', 'stdlib/vit.vit']);
+    expect(m.sources.map((s: { name: string }) => s.name)).toEqual(['stdlib/nn.vit', 'stdlib/resnetv2.vit', 'stdlib/vit.vit']);
     for (const f of readdirSync(join(dir, 'out'))) expect(readFileSync(join(dir, 'out', f), 'utf8')).not.toContain(process.cwd());
   });
   it('refuses to overwrite a directory that is not a build, and leaves no temporary files behind', async () => {

@@ -15,8 +15,9 @@ export interface Golden {
 export const GOLDEN_DIR = 'test/golden';
 export const GOLDEN_SPECS = readdirSync('spec/tiny').filter((f) => /^tiny-.*\.yaml$/.test(f)).sort().map((f) => join('spec/tiny', f));
 
+/** Fixture names, sorted as names (tiny-r50 before tiny-r50-odd, as fixture directories sort). */
 export function goldenNames(): string[] {
-  return GOLDEN_SPECS.map((s) => basename(s, '.yaml'));
+  return GOLDEN_SPECS.map((s) => basename(s, '.yaml')).sort();
 }
 
 export function fixtureDirs(): string[] {

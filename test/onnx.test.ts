@@ -214,6 +214,9 @@ describe('onnx text dump (test/snapshots, reviewed as text; UPDATE_SNAPSHOTS=1 r
   const cases: Record<string, string[]> = {
     'tiny-base.onnx.txt': ['spec/tiny/tiny-base.yaml'],
     'tiny-gap.fp16.opset20.onnx.txt': ['spec/tiny/tiny-gap.yaml', '--precision', 'fp16', '--opset', '20'],
+    // The hybrid's backbone: Conv with asymmetric pads and folded weight standardization, MaxPool,
+    // GroupNorm as InstanceNormalization with float32 statistics.
+    'tiny-r50-short.fp16.onnx.txt': ['spec/tiny/tiny-r50-short.yaml', '--precision', 'fp16'],
   };
   it('has a case for every snapshot file', () => {
     expect(readdirSync('test/snapshots').filter((f) => f.endsWith('.onnx.txt')).sort()).toEqual(Object.keys(cases).sort());

@@ -45,16 +45,41 @@ export interface LayerRow {
   readonly ops: number;
 }
 
-/** Layer key: "blocks.N" for encoder blocks, else the top-level module (timm naming). */
-function layerOf(n: Node): string {
-  const path = n.op === 'param' ? n.attrs.name.split('.').slice(0, -1).join('.') || n.attrs.name : n.scope;
+/** The module path of a node (timm naming): a parameter's owner, else the scope that made it. */
+function pathOf(n: Node): string {
+  return n.op === 'param' ? n.attrs.name.split('.').slice(0, -1).join('.') || n.attrs.name : n.scope;
+}
+
+/** A path up to and including its first numbered part ("blocks.3", "patch_embed.backbone.stages.0"), if any. */
+function numberedPrefix(path: string): string | undefined {
   const parts = path.split('.');
-  if (!path) return n.op === 'input' ? 'input' : '(top)';
-  return parts[0] === 'blocks' && parts.length > 1 ? `blocks.${parts[1]}` : parts[0]!;
+  const i = parts.findIndex((p) => /^\d+$/.test(p));
+  return i > 0 ? parts.slice(0, i + 1).join('.') : undefined;
+}
+
+/**
+ * Layer keys: a numbered module ("blocks.N", a backbone's "stages.N") is a layer; any other path is
+ * cut at its first part, or deeper while that prefix also holds numbered layers, so that a hybrid's
+ * patch_embed splits into patch_embed.backbone.stem, patch_embed.backbone.stages.N and patch_embed.proj.
+ */
+function layerKeys(g: Graph): (n: Node) => string {
+  const numbered = new Set(g.nodes.map((n) => numberedPrefix(pathOf(n))).filter((p): p is string => p !== undefined));
+  const holdsNumbered = (prefix: string) => [...numbered].some((k) => k.startsWith(`${prefix}.`));
+  return (n) => {
+    const path = pathOf(n);
+    if (!path) return n.op === 'input' ? 'input' : '(top)';
+    const own = numberedPrefix(path);
+    if (own) return own;
+    const parts = path.split('.');
+    let depth = 1;
+    while (depth < parts.length && holdsNumbered(parts.slice(0, depth).join('.'))) depth++;
+    return parts.slice(0, depth).join('.');
+  };
 }
 
 export function layerTable(g: Graph): LayerRow[] {
   // Ops outside any module (token concat, pooling) belong to the layer before them.
+  const layerOf = layerKeys(g);
   const keyOf = new Map<number, string>();
   let prev = '';
   for (const n of g.nodes) {

@@ -47,7 +47,8 @@ export type Stmt =
   | { readonly kind: 'param'; readonly name: string; readonly nameSpan: Span; readonly shape: Expr; readonly init: Expr; readonly span: Span; readonly trivia: Trivia }
   | { readonly kind: 'input'; readonly name: string; readonly nameSpan: Span; readonly shape: Expr; readonly span: Span; readonly trivia: Trivia }
   | { readonly kind: 'if'; readonly cond: Expr; readonly then: Body; readonly else?: Body | IfStmt; readonly span: Span; readonly trivia: Trivia }
-  | { readonly kind: 'repeat'; readonly count: Expr; readonly scope?: ScopeName; readonly body: Body; readonly span: Span; readonly trivia: Trivia }
+  /** `repeat N [as scope] [, i] { }`: `index` names the iteration number 0..N-1 inside the body. */
+  | { readonly kind: 'repeat'; readonly count: Expr; readonly scope?: ScopeName; readonly index?: { readonly name: string; readonly span: Span }; readonly body: Body; readonly span: Span; readonly trivia: Trivia }
   | { readonly kind: 'return'; readonly values: readonly Expr[]; readonly span: Span; readonly trivia: Trivia }
   | { readonly kind: 'expr'; readonly expr: Expr; readonly span: Span; readonly trivia: Trivia };
 

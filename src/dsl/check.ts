@@ -23,7 +23,10 @@ function boundNames(body: Body, out: Set<string>): void {
         e = e.else;
       }
     }
-    if (s.kind === 'repeat') boundNames(s.body, out);
+    if (s.kind === 'repeat') {
+      if (s.index) out.add(s.index.name);
+      boundNames(s.body, out);
+    }
   }
 }
 

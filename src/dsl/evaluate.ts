@@ -145,6 +145,7 @@ export class Elaborator {
         if (n.n > MAX_UNROLLED) fail('dsl/unrolled', `repeat ${fmtCount(n.n)} times is more than the ${fmtCount(MAX_UNROLLED)} iterations a model may unroll`, s.count.span);
         for (let i = 0; i < n.n; i++) {
           this.step(s.span);
+          if (s.index) f.vars.set(s.index.name, int(i));
           const run = () => this.body(s.body, f);
           const flow = s.scope ? this.b.scoped([...s.scope.parts, String(i)].join('.'), run, s.scope.span) : run();
           if (flow) return flow;

@@ -93,7 +93,7 @@ class Printer {
       case 'input': this.lines.push(`${indent}input ${s.name}: ${formatExpr(s.shape)}`); break;
       case 'return': this.lines.push(`${indent}return ${s.values.map((v) => formatExpr(v)).join(', ')}`); break;
       case 'expr': this.lines.push(`${indent}${formatExpr(s.expr)}`); break;
-      case 'repeat': this.body(s.body, indent, `${indent}repeat ${formatExpr(s.count)}${s.scope ? ` as ${s.scope.parts.join('.')}` : ''}`); break;
+      case 'repeat': this.body(s.body, indent, `${indent}repeat ${formatExpr(s.count)}${s.scope ? ` as ${s.scope.parts.join('.')}` : ''}${s.index ? `, ${s.index.name}` : ''}`); break;
       case 'if': this.ifChain(s, indent, `${indent}if`); break;
     }
     this.trailing(s.trivia);

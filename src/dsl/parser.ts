@@ -178,11 +178,22 @@ export class VitParser extends EmbeddedActionsParser {
 
   private readonly repeatStmt = this.RULE('repeatStmt', (): Stmt => {
     const kw = this.CONSUME(T.Repeat);
-    const count = this.SUBRULE(this.expr);
+    let count = this.SUBRULE(this.expr);
     let scope: ScopeName | undefined;
+    // `repeat len(xs) as stages`: the call took `as` for itself; it names the repeat's scope.
+    if (count?.kind === 'call' && count.scope) {
+      scope = count.scope;
+      count = { ...count, scope: undefined };
+    }
     this.OPTION(() => { this.CONSUME(T.As); scope = this.SUBRULE(this.scopeName); });
+    let index: { name: string; span: Span } | undefined;
+    this.OPTION1(() => {
+      this.CONSUME(T.Comma);
+      const name = this.CONSUME(T.Ident);
+      index = { name: name.image, span: this.span(name) };
+    });
     const body = this.SUBRULE(this.body);
-    return { kind: 'repeat', count, scope, body, span: this.span(kw, body?.span ?? kw), trivia: newTrivia() };
+    return { kind: 'repeat', count, scope, index, body, span: this.span(kw, body?.span ?? kw), trivia: newTrivia() };
   }, this.stmtRecovery);
 
   private readonly returnStmt = this.RULE('returnStmt', (): Stmt => {

@@ -45,7 +45,23 @@ function modelArgs(c: ModelConfig): Map<string, DValue> {
     ['fc_norm', bool(c.fc_norm)],
     ['pos_embed', str(c.pos_embed)],
     ['init_values', optNum(c.init_values, float)],
+    ...backboneArgs(c),
   ]);
+}
+
+/** A hybrid's backbone (`backbone:` in the spec) as the model's backbone_* arguments; none for a plain ViT. */
+function backboneArgs(c: ModelConfig): [string, DValue][] {
+  const b = c.backbone;
+  const ints = (xs: readonly number[]): DValue => ({ kind: 'list', items: xs.map(int) });
+  return [
+    ['backbone_layers', b ? ints(b.layers) : NONE],
+    ['backbone_stem_width', int(b?.stem_width ?? 64)],
+    ['backbone_channels', ints(b?.channels ?? [])],
+    ['backbone_bottle_ratio', float(b?.bottle_ratio ?? 0.25)],
+    ['backbone_gn_groups', int(b?.gn_groups ?? 32)],
+    ['backbone_gn_eps', float(b?.gn_eps ?? 1e-5)],
+    ['std_conv_eps', float(b?.std_conv_eps ?? 1e-8)],
+  ];
 }
 
 export function buildModel(spec: Spec): BuiltModel {
@@ -53,7 +69,8 @@ export function buildModel(spec: Spec): BuiltModel {
   const main = loader.stdlib(MODEL_FILE);
   const model = main.blocks.get(MODEL_NAME);
   if (!model || model.def.kind !== 'model') throw new Error(`stdlib/${MODEL_FILE} has no model ${MODEL_NAME}`);
-  const specSpan = (key: string): Span => spec.spans.key(`/${key}`);
+  // backbone_layers is written `backbone: { layers: ... }` in the spec.
+  const specSpan = (key: string): Span => spec.spans.key(key === 'std_conv_eps' ? '/backbone/std_conv_eps' : `/${key.replace(/^backbone_/, 'backbone/')}`);
   const named = new Map<string, { value: DValue; span: Span }>();
   for (const [k, v] of modelArgs(spec.config)) named.set(k, { value: v, span: specSpan(k) });
   const blockRef = spec.config.block;

@@ -25,6 +25,20 @@ export interface BlockRef {
   readonly span: Span;
 }
 
+/** The ResNet-v2 backbone of a hybrid model (R50+ViT): its feature map is what the patches are cut from. */
+export interface BackboneConfig {
+  /** Bottleneck units per stage; stage strides are 1, 2, 2, ... */
+  readonly layers: readonly number[];
+  readonly stem_width: number;
+  /** Output channels per stage; the bottleneck width is channels x bottle_ratio. */
+  readonly channels: readonly number[];
+  readonly bottle_ratio: number;
+  readonly gn_groups: number;
+  readonly gn_eps: number;
+  /** Weight standardization's epsilon: 1e-8 in the original JAX code and timm's hybrid, 1e-6 in some ports. */
+  readonly std_conv_eps: number;
+}
+
 export interface ModelConfig {
   readonly name: string;
   readonly description: string;
@@ -47,14 +61,31 @@ export interface ModelConfig {
   readonly fc_norm: boolean;
   readonly pos_embed: 'learned' | 'sincos';
   readonly init_values: number | null;
+  readonly backbone: BackboneConfig | null;
   readonly block: BlockRef | null;
   readonly labels: string | null;
   readonly preprocess: Preprocess;
 }
 
+/**
+ * The spatial size a backbone turns an image side into: the stem's stride-2 convolution and stride-2
+ * pool, then stride 2 in every stage after the first, each with "same" padding (ceil(in / 2)).
+ */
+export function backboneSize(size: number, b: BackboneConfig): number {
+  let s = size;
+  for (let i = 0; i < b.layers.length + 1; i++) s = Math.ceil(s / 2);
+  return s;
+}
+
+/** The [height, width] that patches are cut from: the image, or a hybrid's feature map. */
+export function featureSize(c: ModelConfig): [number, number] {
+  const b = c.backbone;
+  return b ? [backboneSize(c.img_size[0], b), backboneSize(c.img_size[1], b)] : [c.img_size[0], c.img_size[1]];
+}
+
 /** Derived sizes every consumer needs. */
 export function derived(c: ModelConfig) {
-  const [H, W] = c.img_size;
+  const [H, W] = featureSize(c);
   const gridH = H / c.patch_size;
   const gridW = W / c.patch_size;
   const prefix = (c.class_token ? 1 : 0) + (c.distilled ? 1 : 0);
@@ -100,6 +131,16 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
       block = { text: blockText, file: blockText.slice(0, hash), name: blockText.slice(hash + 1), baseDir: origin ? dirname(origin) : process.cwd(), span };
     }
   }
+  const bb = data.backbone as Record<string, unknown> | null | undefined;
+  const backbone: BackboneConfig | null = bb ? {
+    layers: bb.layers as number[],
+    stem_width: (bb.stem_width ?? 64) as number,
+    channels: (bb.channels ?? (bb.layers as number[]).map((_, i) => 256 * 2 ** i)) as number[],
+    bottle_ratio: (bb.bottle_ratio ?? 0.25) as number,
+    gn_groups: (bb.gn_groups ?? 32) as number,
+    gn_eps: (bb.gn_eps ?? 1e-5) as number,
+    std_conv_eps: (bb.std_conv_eps ?? 1e-8) as number,
+  } : null;
   const labelsText = data.labels as string | undefined;
   const labelsOrigin = spans.origin('/labels');
   const c: ModelConfig = {
@@ -124,6 +165,7 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
     fc_norm: (data.fc_norm ?? null) === null ? globalPool === 'avg' : (data.fc_norm as boolean),
     pos_embed: (data.pos_embed ?? 'learned') as 'learned' | 'sincos',
     init_values: (data.init_values ?? null) as number | null,
+    backbone,
     block,
     labels: labelsText ? resolve(labelsOrigin ? dirname(labelsOrigin) : process.cwd(), labelsText) : null,
     preprocess: (data.preprocess ?? {}) as Preprocess,
@@ -134,7 +176,8 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
     diags.push(error('spec/heads', `embed_dim ${c.embed_dim} is not divisible by num_heads ${c.num_heads}`, at('num_heads'),
       `head_dim would be ${(c.embed_dim / c.num_heads).toFixed(2)}; try num_heads ${divisorsNear(c.embed_dim, c.num_heads)}`));
   }
-  (Array.isArray(data.img_size) ? c.img_size : [c.img_size[0]]).forEach((s, i) => {
+  if (backbone) diags.push(...checkBackbone(backbone, c, spans));
+  else (Array.isArray(data.img_size) ? c.img_size : [c.img_size[0]]).forEach((s, i) => {
     if (s % c.patch_size !== 0) {
       const ptr = Array.isArray(data.img_size) ? `img_size/${i}` : 'img_size';
       diags.push(error('spec/patch', `img_size ${s} is not divisible by patch_size ${c.patch_size}`, at(ptr),
@@ -154,4 +197,36 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
     if (typeof data[k] === 'number' && data[k] !== 0) diags.push(note('spec/inference-no-op', `${k} ${data[k]} has no effect at inference`, spans.key(`/${k}`)));
   }
   return { config: diags.some((d) => d.severity === 'error') ? undefined : c, diagnostics: diags };
+}
+
+/** What a backbone needs beyond its schema: one width per stage, whole bottleneck widths, dividing groups, patches that tile the feature map. */
+function checkBackbone(b: BackboneConfig, c: ModelConfig, spans: SpanIndex): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  const at = (k: string) => spans.value(`/backbone/${k}`);
+  if (b.channels.length !== b.layers.length) {
+    diags.push(error('spec/backbone', `backbone.channels has ${b.channels.length} values but backbone.layers has ${b.layers.length} stages`, at('channels'), 'give one output width per stage'));
+    return diags;
+  }
+  const mids = b.channels.map((ch) => ch * b.bottle_ratio);
+  const bad = mids.findIndex((m) => !Number.isInteger(m) || m < 1);
+  if (bad >= 0) {
+    diags.push(error('spec/backbone', `stage ${bad}'s bottleneck width channels x bottle_ratio = ${b.channels[bad]} x ${b.bottle_ratio} = ${mids[bad]} is not a positive whole number`, spans.has('/backbone/bottle_ratio') ? at('bottle_ratio') : at(`channels/${bad}`)));
+    return diags;
+  }
+  const widths: [string, number][] = [['stem_width', b.stem_width], ...b.channels.map((ch, i): [string, number] => [`stage ${i}'s ${ch} channels`, ch]), ...mids.map((m, i): [string, number] => [`stage ${i}'s bottleneck width ${m}`, m])];
+  const notDivided = widths.find(([, w]) => w % b.gn_groups !== 0);
+  if (notDivided) {
+    const [what, w] = notDivided;
+    diags.push(error('spec/backbone', `backbone.gn_groups ${b.gn_groups} does not divide ${what === 'stem_width' ? `stem_width ${w}` : what}`, at('gn_groups'), `GroupNorm needs whole groups; try gn_groups ${divisorsNear(gcd(widths.map(([, v]) => v)), b.gn_groups)}`));
+  }
+  featureSize(c).forEach((s, i) => {
+    if (s % c.patch_size !== 0) {
+      diags.push(error('spec/patch', `the backbone's feature map is ${featureSize(c).join('x')} for img_size ${c.img_size.join('x')}; its ${i === 0 ? 'height' : 'width'} ${s} is not divisible by patch_size ${c.patch_size}`, spans.value('/patch_size'), 'hybrid models usually cut patches of 1 from the feature map'));
+    }
+  });
+  return diags;
+}
+
+function gcd(xs: readonly number[]): number {
+  return xs.reduce((a, b) => { while (b) [a, b] = [b, a % b]; return a; });
 }

@@ -26,7 +26,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 from spec import SpecError, load_spec  # noqa: E402
-from vit_ref import count_params, param_shapes, sincos_table  # noqa: E402
+from vit_ref import count_macs, count_params, param_shapes, sincos_table  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PUBLISHED = {
@@ -47,6 +47,16 @@ def param_counts():
     for name, want in PUBLISHED.items():
         got = count_params(load_spec(os.path.join(ROOT, 'spec', name + '.yaml')))
         check(got == want, 'params %s: %s (published %s)' % (name, format(got, ','), format(want, ',')))
+    # R50+ViT-B/16 at 384: timm's results table lists vit_base_r50_s16_384 at 98.95M parameters; at 224
+    # timm's vit_base_r50_s16_224 (no head) has 97.89M, so the in21k spec adds pre-logits and a 21843-class head.
+    got = count_params(load_spec(os.path.join(ROOT, 'spec', 'vit-b16-r50-384.yaml')))
+    check(round(got / 1e6, 2) == 98.95, 'params vit-b16-r50-384: %s (timm: 98.95M)' % format(got, ','))
+    got = count_params(load_spec(os.path.join(ROOT, 'spec', 'vit-b16-r50.yaml')))
+    heads = 768 * 768 + 768 + 768 * 21843 + 21843
+    check(round((got - heads) / 1e6, 2) == 97.89, 'params vit-b16-r50: %s = 97.89M (timm, no head) + pre-logits and head' % format(got, ','))
+    # MACs: ViT-B/16's 17.56 GMACs (matmuls and the patch convolution, per vit-architecture.md)
+    got = count_macs(load_spec(os.path.join(ROOT, 'spec', 'vit-b16.yaml')))
+    check(round(got / 1e9, 2) == 17.56, 'MACs vit-b16: %s (17.56 G)' % format(got, ','))
     # DeiT-B distilled: ViT-B/16 + dist_token + one pos_embed row + head_dist
     got = count_params(load_spec(os.path.join(ROOT, 'spec', 'deit-b16-distilled.yaml')))
     want = 86_567_656 + 768 + 768 + 768 * 1000 + 1000
@@ -74,6 +84,16 @@ def key_rules():
     pre = param_shapes(tiny('tiny-prelogits'))
     check(pre['pre_logits.fc.weight'] == (40, 48) and pre['head.weight'] == (21, 40), 'tiny-prelogits: pre_logits.fc [40, 48], head [21, 40]')
     check(param_shapes(tiny('tiny-mlp-ratio'))['blocks.0.mlp.fc1.weight'] == (129, 48), 'tiny-mlp-ratio: hidden 129')
+    r50 = param_shapes(tiny('tiny-r50'))
+    stages = sorted({k.split('.')[3] for k in r50 if k.startswith('patch_embed.backbone.stages.')})
+    blocks = [len({k.split('.')[5] for k in r50 if k.startswith('patch_embed.backbone.stages.%s.' % i)}) for i in stages]
+    check(blocks == [3, 4, 9] and r50['patch_embed.backbone.stem.conv.weight'] == (8, 3, 7, 7)
+          and r50['patch_embed.proj.weight'] == (48, 64, 1, 1) and 'patch_embed.backbone.stem.conv.bias' not in r50
+          and r50['pos_embed'] == (1, 10, 48), 'tiny-r50: stages of 3, 4, 9 units, 7x7 stem, 1x1 proj of 64 channels, 3x3 grid')
+    down = sorted(k for k in r50 if 'downsample' in k)
+    check(down == sorted('patch_embed.backbone.stages.%d.blocks.0.downsample.%s' % (i, n) for i in range(3) for n in ('conv.weight', 'norm.weight', 'norm.bias')),
+          'tiny-r50: a projecting shortcut on each stage\'s first unit only')
+    check(param_shapes(tiny('tiny-r50-odd'))['pos_embed'] == (1, 10, 48), 'tiny-r50-odd: 33x46 -> a 3x3 feature map')
     gray = param_shapes(tiny('tiny-gray'))
     check(gray['patch_embed.proj.weight'] == (48, 1, 8, 8) and gray['pos_embed'] == (1, 16, 48), 'tiny-gray: 1 channel, 3x5 patches')
 
@@ -140,9 +160,64 @@ def np_act(x, kind):
     return x / (1 + np.exp(-x))
 
 
+def np_tf_pads(size, k, stride):
+    """TensorFlow 'same': ceil(size / stride) outputs, the odd padding pixel after."""
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def np_windows(x, k, stride, fill):
+    """x [B, C, H, W] padded 'same' with `fill`; returns [B, C, OH, OW, k, k] windows."""
+    (t, b), (l, r) = np_tf_pads(x.shape[2], k, stride), np_tf_pads(x.shape[3], k, stride)
+    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=fill)
+    oh, ow = (xp.shape[2] - k) // stride + 1, (xp.shape[3] - k) // stride + 1
+    win = np.empty(x.shape[:2] + (oh, ow, k, k))
+    for i in range(k):
+        for j in range(k):
+            win[:, :, :, :, i, j] = xp[:, :, i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride]
+    return win
+
+
+def np_std_conv(x, w, stride, eps):
+    """Weight-standardized convolution with 'same' padding, as a sum over window positions."""
+    flat = w.reshape(w.shape[0], -1)
+    w = ((flat - flat.mean(1, keepdims=True)) / np.sqrt(flat.var(1, keepdims=True) + eps)).reshape(w.shape)
+    win = np_windows(x, w.shape[2], stride, 0.0)  # [B, C, OH, OW, k, k]
+    return np.einsum('bchwij,ocij->bohw', win, w)
+
+
+def np_group_norm(x, w, b, groups, eps):
+    g = x.reshape(x.shape[0], groups, -1)
+    g = (g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + eps)
+    return g.reshape(x.shape) * w[None, :, None, None] + b[None, :, None, None]
+
+
+def np_backbone(cfg, W, x):
+    """The ResNet-v2 backbone of a hybrid, from the state dict alone."""
+    bb = cfg['backbone']
+    g, e, ws = bb['gn_groups'], bb['gn_eps'], bb['std_conv_eps']
+    conv = lambda v, n, s=1: np_std_conv(v, W[n + '.weight'], s, ws)  # noqa: E731
+    gn = lambda v, n: np_group_norm(v, W[n + '.weight'], W[n + '.bias'], g, e)  # noqa: E731
+    pre = 'patch_embed.backbone.'
+    x = np.maximum(gn(conv(x, pre + 'stem.conv', 2), pre + 'stem.norm'), 0)
+    x = np_windows(x, 3, 2, -np.inf).max(axis=(4, 5))
+    for i, depth in enumerate(bb['layers']):
+        for j in range(depth):
+            n = pre + 'stages.%d.blocks.%d.' % (i, j)
+            s = 2 if i > 0 and j == 0 else 1
+            short = gn(conv(x, n + 'downsample.conv', s), n + 'downsample.norm') if j == 0 else x
+            h = np.maximum(gn(conv(x, n + 'conv1'), n + 'norm1'), 0)
+            h = np.maximum(gn(conv(h, n + 'conv2', s), n + 'norm2'), 0)
+            x = np.maximum(gn(conv(h, n + 'conv3'), n + 'norm3') + short, 0)
+    return x
+
+
 def np_forward(cfg, W, x):
     W = {k: v.astype(np.float64) for k, v in W.items()}
     x = x.astype(np.float64)
+    if cfg['backbone']:
+        x = np_backbone(cfg, W, x)
     B, C, H, Wd = x.shape
     P, D, nh = cfg['patch_size'], cfg['embed_dim'], cfg['num_heads']
     gh, gw = H // P, Wd // P

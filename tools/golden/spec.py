@@ -33,7 +33,18 @@ DEFAULTS = {
     'fc_norm': None,
     'pos_embed': 'learned',
     'init_values': None,
+    'backbone': None,
     'block': None,
+}
+
+# backbone (hybrid R50+ViT) key -> default; `layers` is required when a backbone is given
+BACKBONE_DEFAULTS = {
+    'stem_width': 64,
+    'channels': None,  # 256, 512, 1024, ... (doubling), one per stage
+    'bottle_ratio': 0.25,
+    'gn_groups': 32,
+    'gn_eps': 1e-5,
+    'std_conv_eps': 1e-8,
 }
 
 # accepted and ignored (inference no-ops, or not about what the network computes)
@@ -108,6 +119,49 @@ def _is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _backbone(raw, fail):
+    """The backbone mapping with defaults, checked (hybrid models)."""
+    if not isinstance(raw, dict):
+        fail('backbone', 'must be a mapping or null, found %r' % (raw,))
+    for k in raw:
+        if k != 'layers' and k not in BACKBONE_DEFAULTS:
+            fail('backbone', 'unknown key %r' % (k,))
+    if 'layers' not in raw:
+        fail('backbone', 'missing layers')
+    b = dict(BACKBONE_DEFAULTS)
+    b.update(raw)
+    layers = b['layers']
+    if not isinstance(layers, list) or not layers or not all(_is_int(n) and n >= 1 for n in layers):
+        fail('backbone.layers', 'must be a non-empty list of positive integers, found %r' % (layers,))
+    if b['channels'] is None:
+        b['channels'] = [256 * 2 ** i for i in range(len(layers))]
+    ch = b['channels']
+    if not isinstance(ch, list) or len(ch) != len(layers) or not all(_is_int(c) and c >= 1 for c in ch):
+        fail('backbone.channels', 'must be one positive integer per stage, found %r' % (ch,))
+    for k in ('stem_width', 'gn_groups'):
+        if not _is_int(b[k]) or b[k] < 1:
+            fail('backbone.' + k, 'must be a positive integer, found %r' % (b[k],))
+    for k in ('bottle_ratio', 'gn_eps', 'std_conv_eps'):
+        if not _is_num(b[k]) or b[k] <= 0:
+            fail('backbone.' + k, 'must be a positive number, found %r' % (b[k],))
+    mids = [c * b['bottle_ratio'] for c in ch]
+    if not all(float(m).is_integer() and m >= 1 for m in mids):
+        fail('backbone.bottle_ratio', 'bottleneck widths %r are not all whole numbers' % (mids,))
+    b['mid_channels'] = [int(m) for m in mids]
+    for w in [b['stem_width']] + ch + b['mid_channels']:
+        if w % b['gn_groups']:
+            fail('backbone.gn_groups', '%d groups do not divide a width of %d' % (b['gn_groups'], w))
+    return b
+
+
+def backbone_size(size, backbone):
+    """An image side after the backbone: the stride-2 stem conv and pool, then stride 2 in every stage
+    after the first, each with TensorFlow 'same' padding (ceil(size / 2))."""
+    for _ in range(len(backbone['layers']) + 1):
+        size = -(-size // 2)
+    return size
+
+
 def load_spec(path):
     """The full, checked config of the spec file `path`."""
     raw = load_merged(path)
@@ -169,14 +223,18 @@ def load_spec(path):
         fail('pos_embed', 'must be one of %s, found %r' % (', '.join(POS_EMBEDS), cfg['pos_embed']))
     if cfg['block'] is not None and not isinstance(cfg['block'], str):
         fail('block', 'must be a string "FILE#BLOCK" or null, found %r' % (cfg['block'],))
+    if cfg['backbone'] is not None:
+        cfg['backbone'] = _backbone(cfg['backbone'], fail)
 
     # ---- combinations
     d, p = cfg['embed_dim'], cfg['patch_size']
     if d % cfg['num_heads']:
         fail('num_heads', '%d heads do not divide embed_dim %d' % (cfg['num_heads'], d))
-    for axis, s in zip(('height', 'width'), img):
+    feature = [backbone_size(s, cfg['backbone']) for s in img] if cfg['backbone'] else img
+    for axis, s in zip(('height', 'width'), feature):
         if s % p:
-            fail('img_size', 'image %s %d is not a multiple of patch_size %d' % (axis, s, p))
+            fail('img_size' if not cfg['backbone'] else 'patch_size',
+                 '%s %s %d is not a multiple of patch_size %d' % ('feature map' if cfg['backbone'] else 'image', axis, s, p))
     if cfg['pos_embed'] == 'sincos' and d % 4:
         fail('pos_embed', 'sincos needs embed_dim divisible by 4, found %d' % d)
     if cfg['global_pool'] == 'token' and not cfg['class_token']:
@@ -197,7 +255,7 @@ def load_spec(path):
         fail('mlp_ratio', 'int(embed_dim * mlp_ratio) is %d' % cfg['mlp_hidden'])
     cfg['head_dim'] = d // cfg['num_heads']
     cfg['scale'] = float(cfg['qk_scale']) if cfg['qk_scale'] is not None else cfg['head_dim'] ** -0.5
-    cfg['grid'] = [img[0] // p, img[1] // p]
+    cfg['grid'] = [feature[0] // p, feature[1] // p]
     cfg['num_prefix_tokens'] = int(cfg['class_token']) + int(cfg['distilled'])
     cfg['num_tokens'] = cfg['num_prefix_tokens'] + cfg['grid'][0] * cfg['grid'][1]
     block_name = cfg['block'].split('#')[-1] if cfg['block'] else ''

@@ -14,6 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from resnet_ref import ResNetV2
+
 
 def activation(name):
     if name == 'gelu':
@@ -43,11 +45,18 @@ def sincos_table(dim, grid_h, grid_w, num_prefix):
 
 
 class PatchEmbed(nn.Module):
-    def __init__(self, in_chans, dim, patch, device=None):
+    """Patches of the image, or (hybrid, backbone given) of a ResNet-v2's feature map (timm's HybridEmbed)."""
+
+    def __init__(self, in_chans, dim, patch, backbone=None, device=None):
         super().__init__()
+        if backbone is not None:
+            self.backbone = ResNetV2(in_chans, backbone, device=device)
+            in_chans = self.backbone.num_features
         self.proj = nn.Conv2d(in_chans, dim, kernel_size=patch, stride=patch, bias=True, device=device)
 
     def forward(self, x):
+        if hasattr(self, 'backbone'):
+            x = self.backbone(x)
         x = self.proj(x)                     # [B, D, gh, gw]
         return x.flatten(2).transpose(1, 2)  # [B, gh*gw, D], row-major over the grid
 
@@ -144,7 +153,7 @@ class ViT(nn.Module):
         self.cfg = cfg
         d = cfg['embed_dim']
         self.num_prefix = cfg['num_prefix_tokens']
-        self.patch_embed = PatchEmbed(cfg['in_chans'], d, cfg['patch_size'], device=device)
+        self.patch_embed = PatchEmbed(cfg['in_chans'], d, cfg['patch_size'], cfg['backbone'], device=device)
         if cfg['class_token']:
             self.cls_token = nn.Parameter(torch.zeros(1, 1, d, device=device))
         if cfg['distilled']:
@@ -224,16 +233,46 @@ def count_params(cfg):
     return sum(math.prod(s) for s in param_shapes(cfg).values())
 
 
+def count_macs(cfg):
+    """Multiply-accumulates of one image: every convolution (out elements x in/groups x kh x kw), linear
+    layer (out elements x in) and attention's two matmuls (2 x T x T x D per block), counted by hooks
+    on a forward of the reference on the meta device (shapes only, no memory)."""
+    m = ViT(cfg, device='meta').eval()
+    total = [0]
+
+    def conv(mod, inp, out):
+        total[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+
+    def lin(mod, inp, out):
+        total[0] += out.numel() * mod.in_features
+
+    def attn(mod, inp, out):
+        b, t, d = inp[0].shape
+        total[0] += 2 * b * t * t * d
+
+    for mod in m.modules():
+        if isinstance(mod, nn.Conv2d):
+            mod.register_forward_hook(conv)
+        elif isinstance(mod, nn.Linear):
+            mod.register_forward_hook(lin)
+        elif isinstance(mod, Attention):
+            mod.register_forward_hook(attn)
+    h, w = cfg['img_size']
+    with torch.no_grad():
+        m(torch.zeros(1, cfg['in_chans'], h, w, device='meta'))
+    return int(total[0])
+
+
 def _is_norm(name):
     parts = name.split('.')
-    return len(parts) >= 2 and parts[-2] in ('norm', 'norm1', 'norm2', 'fc_norm')
+    return len(parts) >= 2 and parts[-2] in ('norm', 'norm1', 'norm2', 'norm3', 'fc_norm')
 
 
 def init_tensor(name, shape, gen):
     """One parameter's seeded value (float32), drawing from `gen`.
 
-    Linear/conv weights N(0, std=fan_in^-0.5); biases N(0, 0.1); LayerNorm weight 1 + N(0, 0.2),
-    bias N(0, 0.1); cls/dist tokens N(0, 1); pos_embed N(0, 0.5); LayerScale gamma U(0.5, 1.5)."""
+    Linear/conv weights N(0, std=fan_in^-0.5); biases N(0, 0.1); LayerNorm and GroupNorm weight
+    1 + N(0, 0.2), bias N(0, 0.1); cls/dist tokens N(0, 1); pos_embed N(0, 0.5); LayerScale gamma U(0.5, 1.5)."""
     leaf = name.rsplit('.', 1)[-1]
     if name in ('cls_token', 'dist_token'):
         return torch.randn(shape, generator=gen)
@@ -242,6 +281,10 @@ def init_tensor(name, shape, gen):
     if leaf == 'gamma':
         return 0.5 + torch.rand(shape, generator=gen)
     if _is_norm(name):
+        if leaf == 'weight' and name.endswith('.norm3.weight'):
+            # a bottleneck's residual branch starts small (as timm's zero_init_last would make it), so
+            # that a deep random backbone stays well conditioned: float32 rounding is not amplified
+            return 0.25 + 0.05 * torch.randn(shape, generator=gen)
         if leaf == 'weight':
             return 1.0 + 0.2 * torch.randn(shape, generator=gen)
         return 0.1 * torch.randn(shape, generator=gen)

@@ -95,7 +95,11 @@ export const ONNX_OPS: Table = {
   conv2d: (n, c) => {
     const w = c.full(1).dims as number[];
     const a = n.attrs;
-    return full(c.node('Conv', n.args.map((_, i) => c.full(i)), { kernel_shape: [w[2]!, w[3]!], strides: [...a.stride], pads: [...a.pad], dilations: [...a.dilation], group: a.groups }));
+    const dilated = a.dilation[0] !== 1 || a.dilation[1] !== 1;
+    return full(c.node('Conv', n.args.map((_, i) => c.full(i)), {
+      kernel_shape: [w[2]!, w[3]!], strides: [...a.stride], pads: [...a.pad],
+      ...(dilated ? { dilations: [...a.dilation] } : {}), ...(a.groups !== 1 ? { group: a.groups } : {}),
+    }));
   },
   // MaxPool never lets a padded position win, which is the IR's -inf padding.
   maxpool2d: (n, c) => full(c.node('MaxPool', [c.full(0)], { kernel_shape: [...n.attrs.kernel], strides: [...n.attrs.stride], pads: [...n.attrs.pad] })),

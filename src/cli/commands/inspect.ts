@@ -1,7 +1,7 @@
 import { loadSpec } from '../../spec/load.js';
 import { dumpOnnx } from '../../backends/onnx/dump.js';
 import { readFileOrFail } from '../../weights/safetensors.js';
-import { derived } from '../../spec/config.js';
+import { derived, featureSize } from '../../spec/config.js';
 import { buildGraph } from '../../compile.js';
 import { verifyGraph } from '../../ir/verify.js';
 import { countMacs, countParams, layerTable, peakActivationBytes } from '../../analysis/cost.js';
@@ -17,7 +17,8 @@ export const inspect: Command = {
   help: `usage: vitc inspect SPEC [--json]
        vitc inspect MODEL.onnx
 
-Builds the spec's IR and reports, per layer (patch_embed, blocks.N, norm, head, ...), the output
+Builds the spec's IR and reports, per layer (patch_embed, blocks.N, norm, head, ...; a hybrid's
+backbone per stage: patch_embed.backbone.stem, patch_embed.backbone.stages.N), the output
 shape, parameter count and multiply-accumulates, then totals: parameters, GMACs per image (matmuls
 and convolutions; FLOPs = 2 x MACs), weight bytes, and the peak memory of live activations at batch 1.
 Given a .onnx file (from vitc build --target onnx), prints its graph as text: metadata, inputs,
@@ -52,6 +53,7 @@ example:
       sha256: spec.hash,
       input: { name: inputs(g)[0]!.attrs.name, shape: inputs(g)[0]!.type.shape },
       output: { name: g.outputs[0]!.name, shape: outputNodes(g)[0]!.type.shape },
+      ...(c.backbone ? { backbone: { ...c.backbone, feature_map: featureSize(c) } } : {}),
       tokens: d.tokens,
       head_dim: d.headDim,
       mlp_hidden: d.mlpHidden,
@@ -74,6 +76,10 @@ example:
     const line = (cells: string[]) => cells.map((s, i) => (i >= 2 ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ').trimEnd();
     io.out(`${c.name}${c.description ? ` - ${c.description}` : ''}`);
     io.out(`input ${fmtShape(report.input.shape)} -> ${report.output.name} ${fmtShape(report.output.shape)}; ${d.tokens} tokens of ${c.embed_dim}, ${c.num_heads} heads of ${d.headDim}, MLP ${d.mlpHidden}`);
+    if (c.backbone) {
+      const b = c.backbone;
+      io.out(`backbone: ResNet-v2, stages of [${b.layers.join(', ')}] bottleneck units (stem ${b.stem_width}, channels ${b.channels.join(', ')}) -> a ${featureSize(c).join('x')} feature map of ${b.channels[b.channels.length - 1]}; patches ${c.patch_size}x${c.patch_size}`);
+    }
     io.out('');
     io.out(line(head));
     for (const t of table) io.out(line(t));
