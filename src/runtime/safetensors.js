@@ -85,5 +85,19 @@ export function checkTensors(tensors, expected) {
  */
 export function bindWeights(tensors, expected) {
   const unused = checkTensors(tensors, expected);
-  return { values: expected.map(([name, shape, transforms]) => applyWeightTransforms(tensorToFloat32(tensors[name]), shape, transforms)), unused };
+  const read = weightReader(tensors, expected);
+  return { values: expected.map(([name]) => read(name)), unused };
+}
+
+/**
+ * name -> a parameter's Float32Array with its folded weight transforms applied, for the expected
+ * parameters [[name, shape, transforms?], ...] (converted on demand; check the file first).
+ */
+export function weightReader(tensors, expected) {
+  const byName = new Map(expected.map((e) => [e[0], e]));
+  return (name) => {
+    const e = byName.get(name);
+    if (!e || !tensors[name]) throw new Error(`no weight "${name}"`);
+    return applyWeightTransforms(tensorToFloat32(tensors[name]), e[1], e[2]);
+  };
 }

@@ -110,7 +110,7 @@ function emitModule(ctx: BuildContext): string {
     "  const bytes = typeof source === 'string' ? await readWeightsFile(source) : source;",
     '  const tensors = parseSafetensors(bytes);',
     '  const unused = checkTensors(tensors, weightShapes);',
-    '  return new Model(new ProgramRunner(PROGRAM, GEN, (name) => tensorToFloat32(tensors[name])), unused);',
+    '  return new Model(new ProgramRunner(PROGRAM, GEN, weightReader(tensors, weightShapes)), unused);',
     '}',
     '',
   ];

@@ -10,7 +10,7 @@
 // Work is split for threads by `part(t, T)` ranges over independent rows or groups, never over a
 // reduction, so results are bit-identical for any thread count.
 
-import { gemmNT, conv2d, matmul, layernorm, softmax } from './kernels.js';
+import { gemmNT, conv2d, maxpool2d, groupnorm, matmul, layernorm, softmax } from './kernels.js';
 
 const at = (a, B) => a.b * B + a.c;
 
@@ -341,7 +341,9 @@ function genericKernel(M, k, pl) {
 
 /** Ops that run as generic kernels, by their plain-JS references (kernels.js): contiguous inputs, shapes, attrs. */
 const REFERENCE_OPS = {
-  conv2d: ([x, w, b], [xs, ws], a) => conv2d(x, xs, w, ws, b || null, a.stride, a.pad),
+  conv2d: ([x, w, b], [xs, ws], a) => conv2d(x, xs, w, ws, b || null, a.stride, a.pad, a.dilation, a.groups),
+  maxpool2d: ([x], [xs], a) => maxpool2d(x, xs, a.kernel, a.stride, a.pad),
+  groupnorm: ([x, w, b], [xs], a) => groupnorm(x, xs[0], xs[1], numel(xs.slice(2)), a.groups, w || null, b || null, a.eps),
   matmul: ([a, b], [as, bs], _a, os) => matmul(a, as, b, bs, os),
   layernorm: ([x, w, b], [xs], a) => layernorm(x, numel(xs.slice(0, -1)), xs[xs.length - 1], w || null, b || null, a.eps),
   softmax: ([x], [xs], a) => softmax(x, numel(xs.slice(0, a.axis)), xs[a.axis], numel(xs.slice(a.axis + 1))),
