@@ -219,11 +219,10 @@ function checkBackbone(b: BackboneConfig, c: ModelConfig, spans: SpanIndex): Dia
     const [what, w] = notDivided;
     diags.push(error('spec/backbone', `backbone.gn_groups ${b.gn_groups} does not divide ${what === 'stem_width' ? `stem_width ${w}` : what}`, at('gn_groups'), `GroupNorm needs whole groups; try gn_groups ${divisorsNear(gcd(widths.map(([, v]) => v)), b.gn_groups)}`));
   }
-  featureSize(c).forEach((s, i) => {
-    if (s % c.patch_size !== 0) {
-      diags.push(error('spec/patch', `the backbone's feature map is ${featureSize(c).join('x')} for img_size ${c.img_size.join('x')}; its ${i === 0 ? 'height' : 'width'} ${s} is not divisible by patch_size ${c.patch_size}`, spans.value('/patch_size'), 'hybrid models usually cut patches of 1 from the feature map'));
-    }
-  });
+  const fm = featureSize(c);
+  if (fm.some((s) => s % c.patch_size !== 0)) {
+    diags.push(error('spec/patch', `the backbone's feature map for img_size ${c.img_size.join('x')} is ${fm.join('x')}, which patches of ${c.patch_size} do not tile`, spans.value('/patch_size'), 'hybrid models usually cut patches of 1 from the feature map'));
+  }
   return diags;
 }
 

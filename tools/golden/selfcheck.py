@@ -75,6 +75,7 @@ def key_rules():
     check('fc_norm.weight' in gap and 'norm.weight' not in gap and 'cls_token' not in gap, 'tiny-gap: fc_norm, no norm, no cls_token')
     check(param_shapes(tiny('tiny-gap'))['pos_embed'] == (1, 16, 48), 'tiny-gap: pos_embed [1, 16, 48]')
     check('blocks.0.attn.qkv.bias' not in keys('tiny-noqkvbias'), 'tiny-noqkvbias: no qkv bias')
+    check(param_shapes(tiny('tiny-peg'))['blocks.1.peg.weight'] == (48, 1, 3, 3), 'tiny-peg: a depthwise 3x3 peg.weight [48, 1, 3, 3] per block')
     par = keys('tiny-parallel')
     check('blocks.0.norm1.weight' in par and not any('norm2' in k for k in par), 'tiny-parallel: norm1 only')
     check('pos_embed' not in keys('tiny-sincos'), 'tiny-sincos: no pos_embed weight')
@@ -253,8 +254,18 @@ def np_forward(cfg, W, x):
     def mlp(v, i):
         return lin(np_act(lin(v, 'blocks.%d.mlp.fc1' % i), cfg['act_layer']), 'blocks.%d.mlp.fc2' % i)
 
+    def peg(v, i):
+        """CPVT: patch tokens + a depthwise 3x3 convolution (zero padding 1) of their grid."""
+        side = int(round((T - 1) ** 0.5))
+        grid = v[:, 1:].transpose(0, 2, 1).reshape(B, D, side, side)
+        win = np_windows(grid, 3, 1, 0.0)
+        conv = np.einsum('bchwij,cij->bchw', win, W['blocks.%d.peg.weight' % i][:, 0]) + W['blocks.%d.peg.bias' % i][None, :, None, None]
+        return np.concatenate([v[:, :1], v[:, 1:] + conv.reshape(B, D, -1).transpose(0, 2, 1)], axis=1)
+
     kind = (cfg['block'] or '').split('#')[-1]
     for i in range(cfg['depth']):
+        if kind == 'peg_block':
+            tok = peg(tok, i)
         g1 = W.get('blocks.%d.ls1.gamma' % i, 1.0)
         g2 = W.get('blocks.%d.ls2.gamma' % i, 1.0)
         n1, n2 = 'blocks.%d.norm1' % i, 'blocks.%d.norm2' % i

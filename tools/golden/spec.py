@@ -58,7 +58,7 @@ KNOWN = set(REQUIRED) | set(DEFAULTS) | set(IGNORED) | set(META)
 ACTS = ('gelu', 'gelu_tanh', 'relu', 'silu')
 POOLS = ('token', 'avg')
 POS_EMBEDS = ('learned', 'sincos')
-BLOCK_KINDS = {'parallel_block': 'parallel', 'postnorm_block': 'postnorm'}
+BLOCK_KINDS = {'parallel_block': 'parallel', 'postnorm_block': 'postnorm', 'peg_block': 'peg'}
 
 
 def deep_merge(base, over):

@@ -103,12 +103,15 @@ class LayerScale(nn.Module):
 
 
 class Block(nn.Module):
-    """kind: 'prenorm' (standard), 'parallel' (ViT-22B, one shared norm1) or 'postnorm'."""
+    """kind: 'prenorm' (standard), 'parallel' (ViT-22B, one shared norm1), 'postnorm', or 'peg'
+    (CPVT: the patch tokens' square grid plus a depthwise 3x3 convolution of it, then prenorm)."""
 
     def __init__(self, cfg, device=None):
         super().__init__()
         d, eps = cfg['embed_dim'], cfg['norm_eps']
         self.kind = cfg['block_kind']
+        if self.kind == 'peg':
+            self.peg = nn.Conv2d(d, d, 3, padding=1, groups=d, bias=True, device=device)
         self.norm1 = nn.LayerNorm(d, eps=eps, device=device)
         self.attn = Attention(d, cfg['num_heads'], cfg['qkv_bias'], cfg['scale'], device=device)
         self.layer_scale = cfg['init_values'] is not None
@@ -126,6 +129,12 @@ class Block(nn.Module):
         return self.ls2(x) if self.layer_scale else x
 
     def forward(self, x):
+        if self.kind == 'peg':
+            cls, tok = x[:, :1], x[:, 1:]
+            b, n, d = tok.shape
+            side = int(round(n ** 0.5))
+            grid = tok.transpose(1, 2).reshape(b, d, side, side)
+            x = torch.cat([cls, tok + self.peg(grid).flatten(2).transpose(1, 2)], dim=1)
         if self.kind == 'parallel':
             h = self.norm1(x)
             return x + self._ls1(self.attn(h)) + self._ls2(self.mlp(h))
