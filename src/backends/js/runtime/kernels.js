@@ -178,12 +178,7 @@ export function groupnorm(x, N, C, S, groups, w, b, eps) {
   const Cg = C / groups, len = Cg * S;
   for (let ng = 0; ng < N * groups; ng++) {
     const o = ng * len;
-    let mean = 0;
-    for (let i = 0; i < len; i++) mean += x[o + i];
-    mean /= len;
-    let v = 0;
-    for (let i = 0; i < len; i++) { const t = x[o + i] - mean; v += t * t; }
-    const inv = 1 / Math.sqrt(v / len + eps);
+    const [mean, inv] = normStats(x, o, len, eps);
     const c0 = (ng % groups) * Cg;
     for (let c = 0; c < Cg; c++) {
       const scale = inv * (w ? w[c0 + c] : 1), shift = b ? b[c0 + c] : 0;
@@ -193,17 +188,22 @@ export function groupnorm(x, N, C, S, groups, w, b, eps) {
   return y;
 }
 
+/** Mean and 1 / sqrt(biased variance + eps) of x[o, o + n), in two passes (float64 sums). */
+function normStats(x, o, n, eps) {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[o + i];
+  mean /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) { const t = x[o + i] - mean; v += t * t; }
+  return [mean, 1 / Math.sqrt(v / n + eps)];
+}
+
 /** LayerNorm over rows of D (biased variance), optional affine weight and bias. */
 export function layernorm(x, rows, D, w, b, eps) {
   const y = new Float32Array(rows * D);
   for (let r = 0; r < rows; r++) {
     const o = r * D;
-    let mean = 0;
-    for (let i = 0; i < D; i++) mean += x[o + i];
-    mean /= D;
-    let v = 0;
-    for (let i = 0; i < D; i++) { const t = x[o + i] - mean; v += t * t; }
-    const inv = 1 / Math.sqrt(v / D + eps);
+    const [mean, inv] = normStats(x, o, D, eps);
     for (let i = 0; i < D; i++) y[o + i] = (x[o + i] - mean) * inv * (w ? w[i] : 1) + (b ? b[i] : 0);
   }
   return y;
