@@ -4,6 +4,7 @@ import { applyWeightTransforms } from './transforms.js';
 
 // Format: u64 little-endian header size N, N bytes of JSON {name: {dtype, shape, data_offsets}}, data.
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const ST_DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2 };
 
 /** Parse safetensors bytes into {name: {dtype, shape, bytes}}; throws Error with a clear message. */
@@ -47,8 +48,9 @@ export function tensorToFloat32(t) {
   const out = new Float32Array(n);
   switch (t.dtype) {
     case 'F32':
-      if (b.byteOffset % 4 === 0) out.set(new Float32Array(b.buffer, b.byteOffset, n));
-      else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+      // Data need not be 4-byte aligned in the file: copy the bytes, then read them as floats (little-endian hosts).
+      new Uint8Array(out.buffer).set(b.subarray(0, 4 * n));
+      if (!LITTLE_ENDIAN) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
       break;
     case 'F64': for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true); break;
     case 'F16': for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true)); break;

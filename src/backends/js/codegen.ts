@@ -46,11 +46,11 @@ export function kernelCode(k: Kernel): string {
       const decl = Array.from({ length: n }, (_, i) => `R${i} = pl.ins[${i}].rows, c${i} = pl.ins[${i}].cols`).join(', ');
       const rows = Array.from({ length: n }, (_, i) => `x${i} = R${i}[r]`).join(', ');
       return [
-        `(M, C, pl, r0, r1) => { // k${k.id} gemm epilogue`,
-        `  const N = pl.N, orow = pl.out.rows, oc = pl.out.cols${decl ? ', ' + decl : ''};`,
+        `(M, C, pl, r0, r1, n0, n1, ldc) => { // k${k.id} gemm epilogue: C (an offset in M) holds rows r0.. and columns n0.. of the product`,
+        `  const orow = pl.out.rows, oc = pl.out.cols${decl ? ', ' + decl : ''};`,
         '  for (let r = r0; r < r1; r++) {',
-        `    const co = (r - r0) * N, ro = orow[r]${rows ? ', ' + rows : ''};`,
-        `    for (let j = 0; j < N; j++) { const acc = C[co + j]; M[ro + oc[j]] = ${jsExpr(k.epi.expr, (i) => `M[x${i} + c${i}[j]]`)}; }`,
+        `    const co = C + (r - r0) * ldc - n0, ro = orow[r]${rows ? ', ' + rows : ''};`,
+        `    for (let j = n0; j < n1; j++) { const acc = M[co + j]; M[ro + oc[j]] = ${jsExpr(k.epi.expr, (i) => `M[x${i} + c${i}[j]]`)}; }`,
         '  }',
         '}',
       ].join('\n');

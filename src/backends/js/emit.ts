@@ -8,9 +8,10 @@ import type { KernelProgram } from '../../kernel/types.js';
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import type { Manifest } from '../manifest.js';
 import { kernelCode } from './codegen.js';
+import { gemmWasm } from './wasm.js';
 
 /** Runtime files inlined into model.mjs, in dependency order (paths under src/). */
-export const RUNTIME_FILES = ['runtime/dtype.js', 'runtime/transforms.js', 'runtime/safetensors.js', 'backends/js/runtime/kernels.js', 'backends/js/runtime/program.js'];
+export const RUNTIME_FILES = ['runtime/dtype.js', 'runtime/transforms.js', 'runtime/safetensors.js', 'backends/js/runtime/kernels.js', 'backends/js/runtime/program.js', 'backends/js/runtime/engine.js'];
 
 /** Runtime source, inlined: imports between the files and `export` keywords dropped, so the module exports only the model API. */
 export function runtimeSource(files: readonly string[] = RUNTIME_FILES): string {
@@ -36,7 +37,7 @@ function transformsLiteral(m: Manifest, name: string): string {
   return ts.length ? `, ${JSON.stringify(ts)}` : '';
 }
 
-function emitModule(ctx: BuildContext): string {
+function emitModule(ctx: BuildContext, wasm: { shared: Uint8Array; plain: Uint8Array }): string {
   const p = ctx.kernels!;
   const m = ctx.manifest;
   const inp = m.inputs[0]!, out = m.outputs[0]!;
@@ -57,26 +58,36 @@ function emitModule(ctx: BuildContext): string {
     '',
     `const PROGRAM = decodeConsts(${programLiteral(p)});`,
     '',
+    '/** The 4x8 GEMM micro-kernel (WebAssembly SIMD128), for a shared memory (threads) and a plain one. */',
+    `const WASM = { shared: bytesFromBase64(${JSON.stringify(Buffer.from(wasm.shared).toString('base64'))}), plain: bytesFromBase64(${JSON.stringify(Buffer.from(wasm.plain).toString('base64'))}) };`,
+    '',
     '/** Generated code per kernel: elementwise loops and GEMM epilogues (null where the interpreter needs none). */',
     'const GEN = [',
     ...p.kernels.map((k) => kernelCode(k) + ','),
     '];',
     '',
+    'function bytesFromBase64(s) {',
+    '  const bin = atob(s);',
+    '  const u8 = new Uint8Array(bin.length);',
+    '  for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);',
+    '  return u8;',
+    '}',
+    '',
     'function decodeConsts(program) {',
-    '  for (const b of program.bufs) {',
-    "    if (typeof b.data !== 'string') continue;",
-    '    const bin = atob(b.data);',
-    '    const u8 = new Uint8Array(bin.length);',
-    '    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);',
-    '    b.data = new Float32Array(u8.buffer);',
-    '  }',
+    "  for (const b of program.bufs) if (typeof b.data === 'string') b.data = new Float32Array(bytesFromBase64(b.data).buffer);",
     '  return program;',
     '}',
     '',
+    '// When this module was started as a worker thread of an engine, it serves that engine from here on.',
+    'await serveIfWorker(PROGRAM, GEN);',
+    '',
     'class Model {',
-    '  constructor(runner, unusedWeights) {',
-    '    this.runner = runner;',
+    '  constructor(engine, unusedWeights) {',
+    '    this.engine = engine;',
     '    this.unusedWeights = unusedWeights;',
+    '    /** Threads the forward pass runs on, and whether its GEMMs use WebAssembly SIMD. */',
+    '    this.threads = engine.threads;',
+    '    this.simd = engine.simd;',
     '  }',
     '',
     `  /** input: Float32Array of batch * ${perImage} values, NCHW [batch, ${inp.shape.slice(1).join(', ')}]; resolves to [batch, ${out.shape.slice(1).join(', ')}]. */`,
@@ -84,7 +95,12 @@ function emitModule(ctx: BuildContext): string {
     "    if (!(input instanceof Float32Array)) throw new TypeError('forward: input must be a Float32Array');",
     "    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`forward: batch must be a positive integer; got ${batch}`);",
     `    if (input.length !== batch * ${perImage}) throw new RangeError(\`forward: input has \${input.length} values; expected \${batch * ${perImage}} for shape [\${batch}, ${inp.shape.slice(1).join(', ')}]\`);`,
-    '    return this.runner.run(input, batch)[0];',
+    '    return (await this.engine.forward(input, batch))[0];',
+    '  }',
+    '',
+    '  /** Stop the worker threads (they never keep a Node process alive). */',
+    '  dispose() {',
+    '    return this.engine.dispose();',
     '  }',
     '}',
     '',
@@ -105,12 +121,16 @@ function emitModule(ctx: BuildContext): string {
     '  }',
     '}',
     '',
-    '/** Load weights from safetensors bytes or a file path; every expected tensor must be present with its shape. */',
-    'export async function load(source) {',
+    '/**',
+    ' * Load weights from safetensors bytes or a file path; every expected tensor must be present with its',
+    ' * shape. options.threads: threads for the forward pass (default: every core; 1 without SharedArrayBuffer).',
+    ' */',
+    'export async function load(source, options = {}) {',
     "  const bytes = typeof source === 'string' ? await readWeightsFile(source) : source;",
     '  const tensors = parseSafetensors(bytes);',
     '  const unused = checkTensors(tensors, weightShapes);',
-    '  return new Model(new ProgramRunner(PROGRAM, GEN, weightReader(tensors, weightShapes)), unused);',
+    '  const engine = await createEngine(PROGRAM, GEN, weightReader(tensors, weightShapes), { threads: options.threads, moduleUrl: import.meta.url, wasm: WASM });',
+    '  return new Model(engine, unused);',
     '}',
     '',
   ];
@@ -137,9 +157,18 @@ function emitDts(ctx: BuildContext): string {
     '  forward(input: Float32Array, batch: number): Promise<Float32Array>;',
     '  /** Tensors in the weights file that the model does not use. */',
     '  readonly unusedWeights: readonly string[];',
+    '  /** Threads the forward pass runs on, and whether its GEMMs use WebAssembly SIMD. */',
+    '  readonly threads: number;',
+    '  readonly simd: boolean;',
+    '  /** Stop the worker threads. */',
+    '  dispose(): Promise<void>;',
     '}',
     '/** Load weights (safetensors bytes, or a path when running in Node). */',
-    'export declare function load(source: Uint8Array | ArrayBuffer | string): Promise<Model>;',
+    'export interface LoadOptions {',
+    '  /** Threads for the forward pass (default: every core; 1 where SharedArrayBuffer is unavailable). */',
+    '  readonly threads?: number;',
+    '}',
+    'export declare function load(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;',
     '',
   ].join('\n');
 }
@@ -154,15 +183,16 @@ export const jsBackend: Backend = {
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     return [
-      { path: 'model.mjs', contents: emitModule(ctx) },
+      { path: 'model.mjs', contents: emitModule(ctx, await gemmWasm()) },
       { path: 'model.d.ts', contents: emitDts(ctx) },
     ];
   },
   async open(req: OpenRequest): Promise<Session> {
     const mod = await import(pathToFileURL(join(req.dir, req.manifest.entry)).href) as {
-      load(b: Uint8Array): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array> }>;
+      load(b: Uint8Array, o: { threads?: number }): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array>; dispose(): Promise<void>; threads: number; simd: boolean }>;
     };
-    const model = await mod.load(req.weights);
-    return { forward: (input, batch) => model.forward(input, batch), close: async () => {} };
+    const model = await mod.load(req.weights, { threads: req.threads });
+    req.info?.(`js: ${model.threads} thread${model.threads > 1 ? 's' : ''}, GEMMs on ${model.simd ? 'WebAssembly SIMD' : 'plain JS (no WebAssembly SIMD)'}`);
+    return { forward: (input, batch) => model.forward(input, batch), close: () => model.dispose() };
   },
 };

@@ -1,18 +1,23 @@
-// The KernelProgram interpreter: runs a planned program over one flat Float32Array, and is the
-// executable reference of the kernel layer (cuda and wgsl are tested against what it computes).
-// Inlined into every generated JS module; vitc's own tests import it too.
+// The KernelProgram interpreter: runs a planned program over one flat memory, and is the executable
+// reference of the kernel layer (cuda and wgsl are tested against what it computes). Inlined into
+// every generated JS module; vitc's own tests import it too.
 //
-// Memory: [params | consts | packed GEMM weights | input | output | arena], all f32. Everything
-// before the input is fixed at load; the rest is laid out again when the batch size grows. Views are
-// resolved once per batch size into absolute element offsets (row tables and strides); no
-// allocation happens per forward call.
+// Memory, all f32, in one WebAssembly.Memory when the engine has WebAssembly (shared between
+// threads): [params | consts | GEMM weights packed in panels | per-thread scratch | input | output |
+// arena]. Everything before the input is fixed at load; the rest is laid out again when the batch
+// size grows. Views are resolved once per batch size into absolute element offsets (row tables and
+// strides), so a forward call allocates nothing.
 //
-// Work is split for threads by `part(t, T)` ranges over independent rows or groups, never over a
-// reduction, so results are bit-identical for any thread count.
+// GEMMs multiply panels: A in panels of MR=4 rows, B in panels of NR=8 columns, both k-major and
+// zero-padded, with a 4x8 micro-kernel (WebAssembly SIMD128 where the engine has it, plain JS
+// otherwise). Work is split across threads by row blocks, column panels or groups, never along a
+// reduction, so every result is bit-identical for any thread count.
 
-import { gemmNT, conv2d, maxpool2d, groupnorm, matmul, layernorm, softmax } from './kernels.js';
+import { conv2d, maxpool2d, groupnorm, matmul, layernorm, softmax } from './kernels.js';
 
 const at = (a, B) => a.b * B + a.c;
+const MR = 4, NR = 8, MB = 64;
+const ceilTo = (n, m) => Math.ceil(n / m) * m;
 
 /** Row-major offsets of every index over dims [from, to) of a resolved view, plus `base`. */
 function offsetTable(shape, strides, from, to, base) {
@@ -45,47 +50,136 @@ function numel(shape) {
   return n;
 }
 
+/** The plain-JS micro-kernel over the same panels as the WebAssembly one (f64 sums, stored as f32). */
+function gemmPanelsJS(F, a, b, c, mp, np, K, ldc) {
+  for (let j = 0; j < np; j++) {
+    const bj = b + j * K * NR;
+    for (let i = 0; i < mp; i++) {
+      const ai = a + i * K * MR;
+      for (let h = 0; h < NR; h += 4) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let k = 0, ap = ai, bp = bj + h; k < K; k++, ap += MR, bp += NR) {
+          const x0 = F[ap], x1 = F[ap + 1], x2 = F[ap + 2], x3 = F[ap + 3];
+          const w0 = F[bp], w1 = F[bp + 1], w2 = F[bp + 2], w3 = F[bp + 3];
+          c00 += x0 * w0; c01 += x0 * w1; c02 += x0 * w2; c03 += x0 * w3;
+          c10 += x1 * w0; c11 += x1 * w1; c12 += x1 * w2; c13 += x1 * w3;
+          c20 += x2 * w0; c21 += x2 * w1; c22 += x2 * w2; c23 += x2 * w3;
+          c30 += x3 * w0; c31 += x3 * w1; c32 += x3 * w2; c33 += x3 * w3;
+        }
+        let o = c + i * MR * ldc + j * NR + h;
+        F[o] = c00; F[o + 1] = c01; F[o + 2] = c02; F[o + 3] = c03; o += ldc;
+        F[o] = c10; F[o + 1] = c11; F[o + 2] = c12; F[o + 3] = c13; o += ldc;
+        F[o] = c20; F[o + 1] = c21; F[o + 2] = c22; F[o + 3] = c23; o += ldc;
+        F[o] = c30; F[o + 1] = c31; F[o + 2] = c32; F[o + 3] = c33;
+      }
+    }
+  }
+}
+
+/** What a program needs besides its buffers: per-thread scratch sizes (floats), from its kernels at batch 1. */
+function scratchNeeds(p) {
+  let a = 0, b = 0, c = 0;
+  const dims = (v, from, to) => numel(v.shape.slice(from, to).map((d) => at(d, 1)));
+  for (const k of p.kernels) {
+    if (k.kind === 'gemm') {
+      const { g, m, k: kk } = k.rank;
+      const K = dims(k.a, g + m, k.a.shape.length), N = dims(k.out, g + m, k.out.shape.length);
+      a = Math.max(a, MB * K);
+      c = Math.max(c, MB * ceilTo(N, NR));
+      if (p.bufs[k.b.buf].kind === 'temp' || g > 0) b = Math.max(b, ceilTo(N, NR) * K);
+    } else if (k.kind === 'attention') {
+      const r = k.q.shape.length;
+      const T = at(k.q.shape[r - 2], 1), d = at(k.q.shape[r - 1], 1), S = at(k.k.shape[r - 2], 1), dv = at(k.v.shape[r - 1], 1);
+      void T;
+      a = Math.max(a, MB * Math.max(d, S));
+      b = Math.max(b, ceilTo(S, NR) * d + ceilTo(dv, NR) * S);
+      c = Math.max(c, MB * Math.max(ceilTo(S, NR), ceilTo(dv, NR)));
+    }
+  }
+  return { a, b, c, total: a + b + c };
+}
+
 /**
- * A runnable program. `gen` holds the generated code of each kernel (elementwise loops and GEMM
- * epilogues), `weights(name, shape)` returns a parameter's f32 values.
+ * One thread's view of a program. The first runner (`init`) loads the weights into `memory` and
+ * packs them; others attach to the same memory. Every runner resolves the same offsets.
  */
 export class ProgramRunner {
-  constructor(program, gen, weights) {
+  constructor(program, gen, opts) {
     this.p = program;
     this.gen = gen;
+    this.t = opts.thread || 0;
+    this.T = opts.threads || 1;
     this.batch = 0;
-    // Fixed region: params, consts, then GEMM weights packed as [N, K] rows (k contiguous).
+    // Fixed region: params, consts, packed GEMM weights, then the scratch of every thread.
     const base = new Array(program.bufs.length).fill(-1);
     let top = 0;
     for (const b of program.bufs) {
-      if (b.kind === 'param' || b.kind === 'const') { base[b.id] = top; top += at(b.size, 1); }
+      if (b.kind === 'param' || b.kind === 'const') { base[b.id] = top; top += ceilTo(at(b.size, 1), 16); }
     }
     this.packed = new Map();
+    const byKey = new Map();
     for (const k of program.kernels) {
       if (k.kind !== 'gemm' || program.bufs[k.b.buf].kind === 'temp' || k.rank.g !== 0) continue;
-      const key = `${k.b.buf}:${JSON.stringify(k.b)}`;
-      if (this.packed.has(key)) { this.packed.set(k.id, this.packed.get(key)); continue; }
+      const key = JSON.stringify(k.b);
+      if (byKey.has(key)) { this.packed.set(k.id, byKey.get(key)); continue; }
       const K = numel(k.b.shape.slice(0, k.rank.k).map((d) => at(d, 1))), N = numel(k.b.shape.slice(k.rank.k).map((d) => at(d, 1)));
-      this.packed.set(k.id, { at: top, K, N });
-      this.packed.set(key, this.packed.get(k.id));
-      top += K * N;
+      const pk = { at: top, K, N, np: Math.ceil(N / NR), view: k.b, rankK: k.rank.k };
+      this.packed.set(k.id, pk);
+      byKey.set(key, pk);
+      top += pk.np * NR * K;
     }
+    this.needs = scratchNeeds(program);
+    this.scratch = top + this.t * this.needs.total;
+    top += this.T * this.needs.total;
     this.fixed = top;
     this.base = base;
-    this.mem = new Float32Array(top);
-    for (const b of program.bufs) {
-      if (b.kind === 'param') this.mem.set(weights(b.name, b.shape.map((d) => at(d, 1))), base[b.id]);
-      else if (b.kind === 'const') this.mem.set(b.data, base[b.id]);
+  }
+
+  /**
+   * Use `memory` (a WebAssembly.Memory, or a Float32Array where there is no WebAssembly) and the
+   * micro-kernel `gemm` (a WebAssembly export taking byte addresses, or null for the plain-JS one).
+   */
+  attach(memory, gemm) {
+    this.memory = memory;
+    this.gemmImpl = gemm || null;
+    this.refresh();
+    this.batch = 0;
+  }
+
+  /** Bytes of the fixed region (the memory must hold at least this before `load`). */
+  get fixedBytes() {
+    return this.fixed * 4;
+  }
+
+  /** Re-create the f32 view after the memory grew. */
+  refresh() {
+    this.mem = this.memory instanceof Float32Array ? this.memory : new Float32Array(this.memory.buffer);
+  }
+
+  /** Whether the f32 view is stale (the memory grew, possibly in another thread). */
+  stale() {
+    return !(this.memory instanceof Float32Array) && this.mem.length * 4 !== this.memory.buffer.byteLength;
+  }
+
+  /** Fill params and consts, and pack GEMM weights into panels (the first runner only). */
+  load(weights) {
+    const F = this.mem;
+    for (const b of this.p.bufs) {
+      if (b.kind === 'param') F.set(weights(b.name, b.shape.map((d) => at(d, 1))), this.base[b.id]);
+      else if (b.kind === 'const') F.set(b.data, this.base[b.id]);
     }
-    for (const k of program.kernels) {
-      const pk = this.packed.get(k.id);
-      if (!pk || pk.filled) continue;
-      // B[k, n] -> packed[n * K + k]
-      const v = this.view(k.b, 1);
-      const kRows = offsetTable(v.shape, v.strides, 0, k.rank.k, 0);
-      const nCols = offsetTable(v.shape, v.strides, k.rank.k, v.shape.length, v.off);
-      for (let n = 0; n < pk.N; n++) for (let kk = 0; kk < pk.K; kk++) this.mem[pk.at + n * pk.K + kk] = this.mem[nCols[n] + kRows[kk]];
-      pk.filled = true;
+    for (const pk of new Set(this.packed.values())) {
+      // B[k, n] -> panel j = n / 8: packed[at + (j * K + k) * 8 + n % 8], zero past N.
+      const v = this.view(pk.view, 1);
+      const kRows = offsetTable(v.shape, v.strides, 0, pk.rankK, 0);
+      const nCols = offsetTable(v.shape, v.strides, pk.rankK, v.shape.length, v.off);
+      for (let n = 0; n < pk.np * NR; n++) {
+        const dst = pk.at + Math.floor(n / NR) * pk.K * NR + (n % NR);
+        if (n >= pk.N) { for (let kk = 0; kk < pk.K; kk++) F[dst + kk * NR] = 0; continue; }
+        const src = nCols[n];
+        for (let kk = 0; kk < pk.K; kk++) F[dst + kk * NR] = F[src + kRows[kk]];
+      }
     }
   }
 
@@ -96,21 +190,24 @@ export class ProgramRunner {
     return { off: base + at(v.offset, B), shape: v.shape.map((d) => at(d, B)), strides: v.strides.map((d) => at(d, B)) };
   }
 
-  /** Lay out the per-batch region and resolve every kernel for batch B. */
-  prepare(B) {
-    if (B === this.batch) return;
-    const p = this.p;
-    this.io = {};
+  /** Elements the memory must hold for batch B. */
+  layout(B) {
+    const io = {};
     let top = this.fixed;
-    for (const b of p.bufs) if (b.kind === 'input' || b.kind === 'output') { this.io[b.id] = top; top += at(b.size, B); }
-    this.arena = top;
-    top += (p.arena.perSample * B + p.arena.fixed) / 4;
-    if (top > this.mem.length) {
-      const mem = new Float32Array(top);
-      mem.set(this.mem.subarray(0, this.fixed));
-      this.mem = mem;
-    }
-    this.plans = p.kernels.map((k) => this.plan(k, B));
+    for (const b of this.p.bufs) if (b.kind === 'input' || b.kind === 'output') { io[b.id] = top; top = ceilTo(top + at(b.size, B), 16); }
+    const arena = top;
+    top += (this.p.arena.perSample * B + this.p.arena.fixed) / 4;
+    return { io, arena, top };
+  }
+
+  /** Lay out the per-batch region and resolve every kernel for batch B (the memory must be large enough). */
+  prepare(B) {
+    if (this.stale()) this.refresh();
+    if (B === this.batch) return;
+    const { io, arena } = this.layout(B);
+    this.io = io;
+    this.arena = arena;
+    this.plans = this.p.kernels.map((k) => this.plan(k, B));
     this.batch = B;
   }
 
@@ -125,18 +222,18 @@ export class ProgramRunner {
         const { g, m, k: kk } = k.rank;
         const split = g + m;
         const out = rowsCols(k.out, split);
+        const o = this.view(k.out, B), a = this.view(k.a, B);
         return {
           a: rowsCols(k.a, split), out, ins: k.epi.ins.map((v) => rowsCols(v, split)),
           b: this.packed.get(k.id) ? undefined : rowsCols(k.b, g + kk),
-          G: numel(this.view(k.out, B).shape.slice(0, g)), M: numel(this.view(k.out, B).shape.slice(g, split)),
-          K: numel(this.view(k.a, B).shape.slice(split)), N: out.cols.length,
+          G: numel(o.shape.slice(0, g)), M: numel(o.shape.slice(g, split)), K: numel(a.shape.slice(split)), N: out.cols.length,
           lnw: k.ln && k.ln.w ? this.view(k.ln.w, B) : undefined, lnb: k.ln && k.ln.b ? this.view(k.ln.b, B) : undefined,
         };
       }
       case 'attention': {
         const r = k.q.shape.length;
-        const qkv = [k.q, k.k, k.v, k.out].map((v) => { const x = this.view(v, B); return { groups: offsetTable(x.shape, x.strides, 0, r - 2, x.off), st: x.strides.slice(r - 2), n: x.shape.slice(r - 2) }; });
-        return { q: qkv[0], k: qkv[1], v: qkv[2], out: qkv[3] };
+        const one = (v) => { const x = this.view(v, B); return { groups: offsetTable(x.shape, x.strides, 0, r - 2, x.off), st: x.strides.slice(r - 2), n: x.shape.slice(r - 2) }; };
+        return { q: one(k.q), k: one(k.k), v: one(k.v), out: one(k.out) };
       }
       case 'layernorm': case 'softmax': {
         // Rows over every dim but the normalized one.
@@ -174,169 +271,211 @@ export class ProgramRunner {
     }
   }
 
-  /** Run kernel i, part t of T. */
-  runKernel(i, t, T) {
-    const k = this.p.kernels[i], pl = this.plans[i], M = this.mem, gen = this.gen[i];
+  /** C[0.., 0..] = A panels x B panels (element offsets). */
+  gemm(a, b, c, mp, np, K, ldc) {
+    if (this.gemmImpl) this.gemmImpl(a * 4, b * 4, c * 4, mp, np, K, ldc);
+    else gemmPanelsJS(this.mem, a, b, c, mp, np, K, ldc);
+  }
+
+  /** Run this thread's part of kernel i. */
+  runKernel(i) {
+    const k = this.p.kernels[i], pl = this.plans[i], F = this.mem, gen = this.gen[i], t = this.t, T = this.T;
     switch (k.kind) {
-      case 'gemm': return gemmKernel(M, k, pl, this.packed.get(k.id), gen, t, T);
-      case 'attention': return attentionKernel(M, k, pl, t, T);
-      case 'layernorm': return layernormKernel(M, k, pl, t, T);
-      case 'softmax': return softmaxKernel(M, pl, t, T);
-      case 'reduce': return reduceKernel(M, pl, t, T);
+      case 'gemm': return this.gemmKernel(k, pl, gen);
+      case 'attention': return this.attentionKernel(k, pl);
+      case 'layernorm': return layernormKernel(F, k, pl, t, T);
+      case 'softmax': return softmaxKernel(F, pl, t, T);
+      case 'reduce': return reduceKernel(F, pl, t, T);
       case 'elementwise': case 'copy': {
         const [lo, hi] = part(pl.out.length, t, T);
-        return gen(M, pl, lo, hi);
+        return gen(F, pl, lo, hi);
       }
-      case 'generic': if (t === 0) genericKernel(M, k, pl); return;
+      case 'generic': if (t === 0) genericKernel(F, k, pl); return;
     }
   }
 
-  /** forward on one thread: input [B, ...] f32 -> output f32 (fresh arrays). */
-  run(input, B) {
-    this.prepare(B);
-    const p = this.p;
-    const inBuf = p.inputs[0];
-    this.mem.set(input, this.io[inBuf]);
-    for (let i = 0; i < p.kernels.length; i++) this.runKernel(i, 0, 1);
-    return p.outputs.map((o) => this.mem.slice(this.io[o.buf], this.io[o.buf] + at(p.bufs[o.buf].size, B)));
-  }
-}
-
-// ---- kernels ----
-
-const ROWS = 64;
-
-/** out[g, m, n] = epi(Σ_k A·B), over blocks of ROWS rows of one group: packs A (LayerNorm-ed when fused), multiplies, runs the epilogue. */
-function gemmKernel(M, k, pl, packed, epi, t, T) {
-  const { G, M: Mg, K, N } = pl;
-  const A = new Float32Array(ROWS * K), C = new Float32Array(ROWS * N);
-  const Bt = packed ? M : new Float32Array(N * K), bOff = packed ? packed.at : 0;
-  const perG = Math.ceil(Mg / ROWS);
-  const [lo, hi] = part(G * perG, t, T);
-  let lastG = -1;
-  for (let u = lo; u < hi; u++) {
-    const g = Math.floor(u / perG);
-    const r0 = g * Mg + (u % perG) * ROWS, r1 = Math.min(g * Mg + Mg, r0 + ROWS);
-    if (!packed && g !== lastG) {
-      const kRows = pl.b.rows, nCols = pl.b.cols;
-      for (let n = 0; n < N; n++) for (let kk = 0; kk < K; kk++) Bt[n * K + kk] = M[kRows[g * K + kk] + nCols[n]];
-      lastG = g;
-    }
-    const cols = pl.a.cols;
+  /** Pack rows [r0, r1) of an A operand (row table + column table) into panels at `dst`, LayerNorm-ing them when asked. */
+  packRows(dst, rows, cols, r0, r1, K, ln, lnw, lnb) {
+    const F = this.mem;
     for (let r = r0; r < r1; r++) {
-      const ro = pl.a.rows[r], ao = (r - r0) * K;
-      for (let kk = 0; kk < K; kk++) A[ao + kk] = M[ro + cols[kk]];
-      if (k.ln) lnRow(A, ao, K, k.ln.eps, pl.lnw, pl.lnb, M);
+      const ro = rows[r], i = r - r0, o = dst + Math.floor(i / MR) * K * MR + (i % MR);
+      if (!ln) {
+        for (let kk = 0; kk < K; kk++) F[o + kk * MR] = F[ro + cols[kk]];
+        continue;
+      }
+      let mean = 0;
+      for (let kk = 0; kk < K; kk++) mean += F[ro + cols[kk]];
+      mean /= K;
+      let v = 0;
+      for (let kk = 0; kk < K; kk++) { const d = F[ro + cols[kk]] - mean; v += d * d; }
+      const inv = 1 / Math.sqrt(v / K + ln.eps);
+      for (let kk = 0; kk < K; kk++) {
+        let y = (F[ro + cols[kk]] - mean) * inv;
+        if (lnw) y *= F[lnw.off + kk * lnw.strides[0]];
+        if (lnb) y += F[lnb.off + kk * lnb.strides[0]];
+        F[o + kk * MR] = y;
+      }
     }
-    gemmNT(A, 0, r1 - r0, K, Bt, bOff, N, C, 0, null);
-    epi(M, C, pl, r0, r1);
-  }
-}
-
-/** LayerNorm of one packed row in place (f64 statistics). */
-function lnRow(A, o, K, eps, w, b, M) {
-  let mean = 0;
-  for (let i = 0; i < K; i++) mean += A[o + i];
-  mean /= K;
-  let v = 0;
-  for (let i = 0; i < K; i++) { const d = A[o + i] - mean; v += d * d; }
-  const inv = 1 / Math.sqrt(v / K + eps);
-  for (let i = 0; i < K; i++) {
-    let y = (A[o + i] - mean) * inv;
-    if (w) y *= M[w.off + i * w.strides[0]];
-    if (b) y += M[b.off + i * b.strides[0]];
-    A[o + i] = y;
-  }
-}
-
-function attentionKernel(M, k, pl, t, T) {
-  const [Tn, d] = pl.q.n, [S] = pl.k.n, dv = pl.v.n[1];
-  const G = pl.q.groups.length;
-  const q = new Float32Array(Tn * d), kk = new Float32Array(S * d), vt = new Float32Array(dv * S);
-  const s = new Float32Array(Tn * S), o = new Float32Array(Tn * dv);
-  const [lo, hi] = part(G, t, T);
-  for (let g = lo; g < hi; g++) {
-    const gather = (src, dst, rows, cols, transpose) => {
-      const base = src.groups[g], [sr, sc] = src.st;
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[transpose ? c * rows + r : r * cols + c] = M[base + r * sr + c * sc];
-    };
-    gather(pl.q, q, Tn, d, false);
-    gather(pl.k, kk, S, d, false);
-    gather(pl.v, vt, S, dv, true);
-    gemmNT(q, 0, Tn, d, kk, 0, S, s, 0, null);
-    for (let r = 0; r < Tn; r++) {
-      const ro = r * S;
-      let mx = -Infinity;
-      for (let j = 0; j < S; j++) { s[ro + j] *= k.scale; if (s[ro + j] > mx) mx = s[ro + j]; }
-      let sum = 0;
-      for (let j = 0; j < S; j++) { const e = Math.exp(s[ro + j] - mx); s[ro + j] = e; sum += e; }
-      const inv = 1 / sum;
-      for (let j = 0; j < S; j++) s[ro + j] *= inv;
+    for (let i = r1 - r0; i < ceilTo(r1 - r0, MR); i++) {
+      const o = dst + Math.floor(i / MR) * K * MR + (i % MR);
+      for (let kk = 0; kk < K; kk++) F[o + kk * MR] = 0;
     }
-    gemmNT(s, 0, Tn, S, vt, 0, dv, o, 0, null);
-    const base = pl.out.groups[g], [sr, sc] = pl.out.st;
-    for (let r = 0; r < Tn; r++) for (let c = 0; c < dv; c++) M[base + r * sr + c * sc] = o[r * dv + c];
+  }
+
+  /** out[g, m, n] = epi(Σ_k A·B) over blocks of MB rows: packs A (LayerNorm-ed when fused), multiplies panels, runs the epilogue. */
+  gemmKernel(k, pl, epi) {
+    const { G, M: Mg, K, N } = pl, t = this.t, T = this.T, F = this.mem;
+    const sA = this.scratch, sB = sA + this.needs.a, sC = sB + this.needs.b;
+    const np = Math.ceil(N / NR);
+    const packed = this.packed.get(k.id);
+    const perG = Math.ceil(Mg / MB);
+    const units = G * perG;
+    // Split row blocks between threads when there are enough of them, else column panels.
+    const byRows = units >= 2 * T || np < T;
+    const [u0, u1] = byRows ? part(units, t, T) : [0, units];
+    const [j0, j1] = byRows ? [0, np] : part(np, t, T);
+    if (j0 >= j1) return;
+    let lastG = -1, bAt = packed ? packed.at : sB;
+    for (let u = u0; u < u1; u++) {
+      const g = Math.floor(u / perG);
+      const r0 = g * Mg + (u % perG) * MB, r1 = Math.min(g * Mg + Mg, r0 + MB);
+      if (!packed && g !== lastG) {
+        const kRows = pl.b.rows, nCols = pl.b.cols;
+        for (let j = j0; j < j1; j++) for (let kk = 0; kk < K; kk++) {
+          const o = sB + (j * K + kk) * NR;
+          for (let s = 0; s < NR; s++) { const n = j * NR + s; F[o + s] = n < N ? F[kRows[g * K + kk] + nCols[n]] : 0; }
+        }
+        bAt = sB;
+        lastG = g;
+      }
+      this.packRows(sA, pl.a.rows, pl.a.cols, r0, r1, K, k.ln, pl.lnw, pl.lnb);
+      const ldc = (j1 - j0) * NR;
+      this.gemm(sA, bAt + j0 * K * NR, sC, Math.ceil((r1 - r0) / MR), j1 - j0, K, ldc);
+      epi(F, sC, pl, r0, r1, j0 * NR, Math.min(N, j1 * NR), ldc);
+    }
+  }
+
+  /** softmax(q kᵀ·scale) v per group, over blocks of MB query rows: K and V packed once per group, P written as A panels. */
+  attentionKernel(k, pl) {
+    const F = this.mem, t = this.t, T = this.T;
+    const [Tn, d] = pl.q.n, [S] = pl.k.n, dv = pl.v.n[1];
+    const npS = Math.ceil(S / NR), npV = Math.ceil(dv / NR);
+    const sA = this.scratch, sK = sA + this.needs.a, sV = sK + npS * NR * d, sC = sA + this.needs.a + this.needs.b;
+    const G = pl.q.groups.length;
+    const [lo, hi] = part(G, t, T);
+    const ldS = npS * NR, ldO = npV * NR;
+    for (let g = lo; g < hi; g++) {
+      // K as B panels over s (k = feature), V as B panels over its features (k = s).
+      const kb = pl.k.groups[g], [ks, kf] = pl.k.st;
+      for (let j = 0; j < npS; j++) for (let f = 0; f < d; f++) {
+        const o = sK + (j * d + f) * NR;
+        for (let s = 0; s < NR; s++) { const n = j * NR + s; F[o + s] = n < S ? F[kb + n * ks + f * kf] : 0; }
+      }
+      const vb = pl.v.groups[g], [vs, vf] = pl.v.st;
+      for (let j = 0; j < npV; j++) for (let s = 0; s < S; s++) {
+        const o = sV + (j * S + s) * NR;
+        for (let c = 0; c < NR; c++) { const n = j * NR + c; F[o + c] = n < dv ? F[vb + s * vs + n * vf] : 0; }
+      }
+      const qb = pl.q.groups[g], [qs, qf] = pl.q.st;
+      const ob = pl.out.groups[g], [os, of] = pl.out.st;
+      for (let r0 = 0; r0 < Tn; r0 += MB) {
+        const rows = Math.min(MB, Tn - r0), mp = Math.ceil(rows / MR);
+        for (let i = 0; i < mp * MR; i++) {
+          const o = sA + Math.floor(i / MR) * d * MR + (i % MR);
+          if (i < rows) for (let f = 0; f < d; f++) F[o + f * MR] = F[qb + (r0 + i) * qs + f * qf];
+          else for (let f = 0; f < d; f++) F[o + f * MR] = 0;
+        }
+        this.gemm(sA, sK, sC, mp, npS, d, ldS);
+        // Softmax of each score row (f64 sums), written as A panels over s for P·V.
+        for (let i = 0; i < mp * MR; i++) {
+          const c = sC + i * ldS, o = sA + Math.floor(i / MR) * S * MR + (i % MR);
+          if (i >= rows) { for (let s = 0; s < S; s++) F[o + s * MR] = 0; continue; }
+          let mx = -Infinity;
+          for (let s = 0; s < S; s++) { const x = F[c + s] * k.scale; if (x > mx) mx = x; }
+          let sum = 0;
+          for (let s = 0; s < S; s++) { const e = Math.exp(F[c + s] * k.scale - mx); F[c + s] = e; sum += e; }
+          const inv = 1 / sum;
+          for (let s = 0; s < S; s++) F[o + s * MR] = F[c + s] * inv;
+        }
+        this.gemm(sA, sV, sC, mp, npV, S, ldO);
+        for (let i = 0; i < rows; i++) {
+          const c = sC + i * ldO, o = ob + (r0 + i) * os;
+          for (let f = 0; f < dv; f++) F[o + f * of] = F[c + f];
+        }
+      }
+    }
+  }
+
+  /** The caller's input goes into memory; forward runs every kernel; outputs come back as fresh arrays. */
+  setInput(input) {
+    this.mem.set(input, this.io[this.p.inputs[0]]);
+  }
+
+  outputs(B) {
+    return this.p.outputs.map((o) => this.mem.slice(this.io[o.buf], this.io[o.buf] + at(this.p.bufs[o.buf].size, B)));
   }
 }
 
-function layernormKernel(M, k, pl, t, T) {
+// ---- kernels without panels ----
+
+function layernormKernel(F, k, pl, t, T) {
   const n = pl.n, row = new Float64Array(n);
   const [lo, hi] = part(pl.x.length, t, T);
   for (let r = lo; r < hi; r++) {
     const xo = pl.x[r], oo = pl.out[r];
     let mean = 0;
-    for (let i = 0; i < n; i++) { row[i] = M[xo + i * pl.xs]; mean += row[i]; }
+    for (let i = 0; i < n; i++) { row[i] = F[xo + i * pl.xs]; mean += row[i]; }
     mean /= n;
     let v = 0;
     for (let i = 0; i < n; i++) { const d = row[i] - mean; v += d * d; }
     const inv = 1 / Math.sqrt(v / n + k.eps);
     for (let i = 0; i < n; i++) {
       let y = (row[i] - mean) * inv;
-      if (pl.w) y *= M[pl.w.off + i * pl.w.strides[0]];
-      if (pl.b) y += M[pl.b.off + i * pl.b.strides[0]];
-      M[oo + i * pl.os] = y;
+      if (pl.w) y *= F[pl.w.off + i * pl.w.strides[0]];
+      if (pl.b) y += F[pl.b.off + i * pl.b.strides[0]];
+      F[oo + i * pl.os] = y;
     }
   }
 }
 
-function softmaxKernel(M, pl, t, T) {
+function softmaxKernel(F, pl, t, T) {
   const n = pl.n, row = new Float64Array(n);
   const [lo, hi] = part(pl.x.length, t, T);
   for (let r = lo; r < hi; r++) {
     const xo = pl.x[r], oo = pl.out[r];
     let mx = -Infinity;
-    for (let i = 0; i < n; i++) { row[i] = M[xo + i * pl.xs]; if (row[i] > mx) mx = row[i]; }
+    for (let i = 0; i < n; i++) { row[i] = F[xo + i * pl.xs]; if (row[i] > mx) mx = row[i]; }
     let sum = 0;
     for (let i = 0; i < n; i++) { row[i] = Math.exp(row[i] - mx); sum += row[i]; }
-    for (let i = 0; i < n; i++) M[oo + i * pl.os] = row[i] / sum;
+    for (let i = 0; i < n; i++) F[oo + i * pl.os] = row[i] / sum;
   }
 }
 
-function reduceKernel(M, pl, t, T) {
+function reduceKernel(F, pl, t, T) {
   const [lo, hi] = part(pl.rows.length, t, T);
   const n = pl.cols.length;
   for (let r = lo; r < hi; r++) {
     let s = 0;
     const ro = pl.rows[r];
-    for (let j = 0; j < n; j++) s += M[ro + pl.cols[j]];
-    M[pl.out[r]] = s / n;
+    for (let j = 0; j < n; j++) s += F[ro + pl.cols[j]];
+    F[pl.out[r]] = s / n;
   }
 }
 
 /** Gather a resolved view into a contiguous array. */
-function gatherView(M, v) {
+function gatherView(F, v) {
   const offs = offsetTable(v.shape, v.strides, 0, v.shape.length, v.off);
   const out = new Float32Array(offs.length);
-  for (let i = 0; i < offs.length; i++) out[i] = M[offs[i]];
+  for (let i = 0; i < offs.length; i++) out[i] = F[offs[i]];
   return out;
 }
 
-function genericKernel(M, k, pl) {
+function genericKernel(F, k, pl) {
   const ref = REFERENCE_OPS[k.op];
   if (!ref) throw new Error(`no reference kernel for op ${k.op}`);
-  const y = ref(pl.ins.map((v) => gatherView(M, v)), pl.ins.map((v) => v.shape), k.attrs, pl.out.shape);
+  const y = ref(pl.ins.map((v) => gatherView(F, v)), pl.ins.map((v) => v.shape), k.attrs, pl.out.shape);
   const offs = offsetTable(pl.out.shape, pl.out.strides, 0, pl.out.shape.length, pl.out.off);
-  for (let i = 0; i < offs.length; i++) M[offs[i]] = y[i];
+  for (let i = 0; i < offs.length; i++) F[offs[i]] = y[i];
 }
 
 /** Ops that run as generic kernels, by their plain-JS references (kernels.js): contiguous inputs, shapes, attrs. */

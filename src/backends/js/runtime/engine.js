@@ -1,0 +1,171 @@
+// Runs a ProgramRunner on every core: one WebAssembly memory shared by worker threads (worker_threads
+// in Node, module Web Workers in browsers where SharedArrayBuffer is available), the same program on
+// each (SPMD), a barrier between kernels. The main thread takes part as thread 0. Without shared
+// memory or workers it runs on one thread; without WebAssembly SIMD the GEMM micro-kernel is plain JS.
+
+const PAGE = 65536;
+const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+const canBlock = isNode || (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope);
+
+// ctl words: 0 barrier count, 1 barrier generation, 2 batch (0 = exit), 3 command sequence.
+function barrier(ctl, T) {
+  const gen = Atomics.load(ctl, 1);
+  if (Atomics.add(ctl, 0, 1) === T - 1) {
+    Atomics.store(ctl, 0, 0);
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+    return;
+  }
+  for (let spins = 0; Atomics.load(ctl, 1) === gen; spins++) if (spins > 2000 && canBlock) Atomics.wait(ctl, 1, gen, 5);
+}
+
+/** One forward pass of this thread's parts, with a barrier after each kernel. */
+function runParts(runner, ctl, T, B) {
+  runner.prepare(B);
+  const n = runner.p.kernels.length;
+  for (let i = 0; i < n; i++) {
+    runner.runKernel(i);
+    if (T > 1) barrier(ctl, T);
+  }
+}
+
+function simdModule(wasm) {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(wasm) ? new WebAssembly.Module(wasm) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function defaultThreads() {
+  if (isNode) {
+    const os = await import('node:os');
+    return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  }
+  return (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
+}
+
+async function spawn(url, data) {
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(new URL(url), { workerData: { vitcWorker: data } });
+    w.unref();
+    return new Promise((resolve, reject) => {
+      w.once('message', () => resolve({ terminate: () => w.terminate() }));
+      w.once('error', reject);
+    });
+  }
+  const w = new Worker(`${url}#vitc-worker`, { type: 'module' });
+  return new Promise((resolve, reject) => {
+    w.onmessage = () => resolve({ terminate: () => w.terminate() });
+    w.onerror = (e) => reject(new Error(`vitc worker: ${e.message}`));
+    w.postMessage({ vitcWorker: data });
+  });
+}
+
+/**
+ * An engine for `program`: `forward(input, B)` resolves to the outputs. Options: threads (default:
+ * every core), moduleUrl (the module to start workers from; without it, one thread), wasm
+ * ({ shared, plain } micro-kernel bytes).
+ */
+export async function createEngine(program, gen, weights, opts) {
+  const wanted = opts.threads === undefined ? await defaultThreads() : opts.threads;
+  const shareable = typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true);
+  const T = wanted > 1 && shareable && opts.moduleUrl && typeof WebAssembly === 'object' ? wanted : 1;
+  const wasmBytes = T > 1 ? opts.wasm.shared : opts.wasm.plain;
+  const module = simdModule(wasmBytes);
+  const runner = new ProgramRunner(program, gen, { thread: 0, threads: T });
+  const needBytes = (B) => runner.layout(B).top * 4;
+  let memory;
+  if (typeof WebAssembly === 'object') {
+    memory = new WebAssembly.Memory({ initial: Math.ceil(needBytes(1) / PAGE), maximum: 65536, shared: T > 1 });
+  } else {
+    memory = new Float32Array(needBytes(1) / 4);
+  }
+  const gemmOf = (mem) => (module ? new WebAssembly.Instance(module, { env: { mem } }).exports.gemm : null);
+  runner.attach(memory, gemmOf(memory));
+  runner.load(weights);
+  const ctl = T > 1 ? new Int32Array(new SharedArrayBuffer(16)) : null;
+  const workers = [];
+  for (let t = 1; t < T; t++) workers.push(await spawn(opts.moduleUrl, { memory, module, ctl, t, T }));
+  let busy = Promise.resolve();
+  const grow = (B) => {
+    const need = needBytes(B);
+    if (memory instanceof Float32Array) {
+      if (need / 4 > memory.length) {
+        const bigger = new Float32Array(need / 4);
+        bigger.set(memory.subarray(0, runner.fixed));
+        memory = bigger;
+        runner.attach(memory, null);
+      }
+    } else if (need > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      runner.refresh();
+    }
+  };
+  const run = (input, B) => {
+    grow(B);
+    runner.prepare(B);
+    runner.setInput(input);
+    if (T > 1) {
+      Atomics.store(ctl, 2, B);
+      Atomics.add(ctl, 3, 1);
+      Atomics.notify(ctl, 3);
+    }
+    runParts(runner, ctl, T, B);
+    return runner.outputs(B);
+  };
+  return {
+    threads: T,
+    simd: !!module,
+    /** Forward passes run one at a time, in call order. */
+    forward(input, B) {
+      const next = busy.then(() => run(input, B));
+      busy = next.catch(() => {});
+      return next;
+    },
+    async dispose() {
+      if (ctl) {
+        Atomics.store(ctl, 2, 0);
+        Atomics.add(ctl, 3, 1);
+        Atomics.notify(ctl, 3);
+      }
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** The worker side: attach to the shared memory, then run parts whenever the main thread says so. */
+function workerLoop(program, gen, data, ready) {
+  const { memory, module, ctl, t, T } = data;
+  const runner = new ProgramRunner(program, gen, { thread: t, threads: T });
+  runner.attach(memory, module ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports.gemm : null);
+  let seq = Atomics.load(ctl, 3); // before saying ready: the first command may follow at once
+  ready();
+  for (;;) {
+    Atomics.wait(ctl, 3, seq);
+    const now = Atomics.load(ctl, 3);
+    if (now === seq) continue;
+    seq = now;
+    const B = Atomics.load(ctl, 2);
+    if (B === 0) return;
+    runParts(runner, ctl, T, B);
+  }
+}
+
+/** If this module was started as one of an engine's workers, serve it (never returns in that case). */
+export async function serveIfWorker(program, gen) {
+  if (isNode) {
+    const wt = await import('node:worker_threads');
+    if (wt.isMainThread || !wt.workerData || !wt.workerData.vitcWorker) return;
+    workerLoop(program, gen, wt.workerData.vitcWorker, () => wt.parentPort.postMessage('ready'));
+    process.exit(0);
+  } else if (canBlock && typeof location !== 'undefined' && location.hash === '#vitc-worker') {
+    self.onmessage = (e) => {
+      if (!e.data || !e.data.vitcWorker) return;
+      workerLoop(program, gen, e.data.vitcWorker, () => self.postMessage('ready'));
+      self.close();
+    };
+  }
+}
