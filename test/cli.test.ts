@@ -129,7 +129,7 @@ describe('the generated JS module', () => {
     expect(await fromBytes.forward(x, 2)).toEqual(y);
     await expect(fromPath.forward(x, 3)).rejects.toThrow('forward: input has 6144 values; expected 9216 for shape [3, 3, 32, 32]');
     expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('forward(input: Float32Array, batch: number): Promise<Float32Array>;');
-    expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string): Promise<Model>;');
+    expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;');
     await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });
 });

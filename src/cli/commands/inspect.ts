@@ -7,14 +7,23 @@ import { verifyGraph } from '../../ir/verify.js';
 import { countMacs, countParams, layerTable, peakActivationBytes } from '../../analysis/cost.js';
 import { inputs, outputNodes, params } from '../../ir/graph.js';
 import { fmtShape, numel } from '../../ir/types.js';
-import { flag, positionals, type Parsed } from '../args.js';
+import { flag, positionals, str, type Parsed } from '../args.js';
+import { fail } from '../../diag/diagnostic.js';
+import { getBackend } from '../../backends/registry.js';
+import { runPipeline } from '../../passes/pipeline.js';
+import { buildKernelProgram } from '../../kernel/index.js';
+import { kernelCost } from '../../kernel/cost.js';
+import { arenaBytes } from '../../kernel/memory.js';
+import type { Spec } from '../../spec/load.js';
+import type { Precision } from '../../backends/backend.js';
 import type { Command, Io } from '../command.js';
-import { fmtBytes, fmtGmacs, fmtInt } from './shared.js';
+import { fmtBytes, fmtGmacs, fmtInt, precisionOption } from './shared.js';
 
 export const inspect: Command = {
   name: 'inspect',
   summary: 'per-layer table, parameters, GMACs, activation memory',
   help: `usage: vitc inspect SPEC [--json]
+       vitc inspect SPEC --kernels [--target T] [--precision P] [--json]
        vitc inspect MODEL.onnx
 
 Builds the spec's IR and reports, per layer (patch_embed, blocks.N, norm, head, ...; a hybrid's
@@ -24,13 +33,23 @@ and convolutions; FLOPs = 2 x MACs), weight bytes, and the peak memory of live a
 Given a .onnx file (from vitc build --target onnx), prints its graph as text: metadata, inputs,
 outputs, initializers, and every node with its attributes and output types.
 
-options:
-  --json       print the same report as JSON
-  -h, --help   this help
+With --kernels, reports the planned KernelProgram instead (the level the js, cuda and wgsl targets
+render): one row per fused kernel with its kind, scope, the IR nodes it covers, GFLOPs, bytes read
+and written, and arithmetic intensity (FLOPs per byte), at batch 1; then the kernel count and arena
+size at batch 1 and 64, side by side with the unfused graph (one kernel per op, every value in memory).
 
-example:
-  vitc inspect spec/vit-b16.yaml     # 86,567,656 parameters, 17.56 GMACs`,
-  options: { json: { type: 'boolean' } },
+options:
+  --json          print the same report as JSON
+  --kernels       the fused kernel table (see above)
+  --target T      with --kernels: whose plan to show (default js; e.g. the GPU targets keep LayerNorm
+                  as a kernel of its own)
+  --precision P   with --kernels: fp32 (default), tf32, fp16 or bf16 (storage sizes follow it)
+  -h, --help      this help
+
+examples:
+  vitc inspect spec/vit-b16.yaml             # 86,567,656 parameters, 17.56 GMACs
+  vitc inspect spec/vit-b16.yaml --kernels   # 5 kernels per encoder block`,
+  options: { json: { type: 'boolean' }, kernels: { type: 'boolean' }, target: { type: 'string', short: 't' }, precision: { type: 'string' } },
   async run(p: Parsed, io: Io) {
     const [file] = positionals('inspect', p, ['SPEC']);
     if (file!.endsWith('.onnx')) {
@@ -38,6 +57,8 @@ example:
       return 0;
     }
     const spec = loadSpec(file!);
+    if (flag(p, 'kernels')) return kernelReport(spec, str(p, 'target') ?? 'js', precisionOption(p), flag(p, 'json'), io);
+    for (const o of ['target', 'precision']) if (str(p, o) !== undefined) fail('cli/option', `--${o} applies to vitc inspect --kernels only`);
     const g = buildGraph(spec);
     const problems = verifyGraph(g);
     if (problems.length) throw new Error(`IR verification failed: ${problems.join('; ')}`);
@@ -90,3 +111,43 @@ example:
     return 0;
   },
 };
+
+/** `vitc inspect SPEC --kernels`: the fused kernels of a target's plan, against the unfused graph. */
+function kernelReport(spec: Spec, target: string, precision: Precision, json: boolean, io: Io): number {
+  const backend = getBackend(target);
+  if (backend.consumes !== 'kernels') fail('cli/target', `the ${target} target renders the graph, not kernels`, undefined, 'use --target js, cuda or wgsl');
+  const g = buildGraph(spec);
+  const { graph } = runPipeline(g, { nativeComposites: backend.capabilities.nativeComposites });
+  const prog = buildKernelProgram(graph, { precision, lnPrologue: backend.capabilities.lnPrologue ?? false });
+  // The unfused reference: every op its own kernel and every value in memory (composites decomposed).
+  const unfused = runPipeline(g, { nativeComposites: new Set() }).graph;
+  const unfusedOps = unfused.nodes.filter((n) => !['input', 'param', 'const'].includes(n.op)).length;
+  const rows = prog.kernels.map((k) => {
+    const c = kernelCost(prog, k, 1);
+    return { id: k.id, kind: k.kind, scope: k.scope, covers: k.covers.length, flops: c.flops, bytes_read: c.bytesRead, bytes_written: c.bytesWritten, intensity: c.flops / Math.max(1, c.bytesRead + c.bytesWritten) };
+  });
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0);
+  const report = {
+    name: spec.config.name, target, precision, kernels: rows.length, unfused_ops: unfusedOps,
+    arena_bytes: { batch1: arenaBytes(prog.arena, 1), batch64: arenaBytes(prog.arena, 64) },
+    unfused_activation_bytes: { batch1: peakActivationBytes(unfused, 1), batch64: peakActivationBytes(unfused, 64) },
+    gflops_batch1: sum((r) => r.flops) / 1e9,
+    rows,
+  };
+  if (json) {
+    io.out(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const head = ['#', 'kind', 'scope', 'nodes', 'GFLOP', 'MB read', 'MB written', 'FLOP/B'];
+  const table = rows.map((r) => [String(r.id), r.kind, r.scope || '-', String(r.covers), (r.flops / 1e9).toFixed(3), (r.bytes_read / 1e6).toFixed(2), (r.bytes_written / 1e6).toFixed(2), r.intensity.toFixed(1)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  io.out(`${spec.config.name}: kernels for ${target} (${precision}), batch 1`);
+  io.out('');
+  io.out(line(head));
+  for (const t of table) io.out(line(t));
+  io.out('');
+  io.out(`kernels: ${rows.length} (unfused graph: ${unfusedOps} ops); ${(report.gflops_batch1).toFixed(2)} GFLOP per image`);
+  io.out(`memory:  arena ${fmtBytes(report.arena_bytes.batch1)} at batch 1, ${fmtBytes(report.arena_bytes.batch64)} at batch 64 (unfused peak activations: ${fmtBytes(report.unfused_activation_bytes.batch1)} and ${fmtBytes(report.unfused_activation_bytes.batch64)})`);
+  return 0;
+}
