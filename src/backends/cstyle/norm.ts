@@ -1,0 +1,95 @@
+// Row-wise normalizations: LayerNorm over the last dim and softmax along one axis. One workgroup per
+// row (in a loop over rows); statistics in f32, reduced through workgroup memory in a fixed tree
+// order, so every dialect computes the same sums.
+import { prodA, type Affine } from '../../ir/strided.js';
+import type { KernelProgram, LayerNormKernel, SoftmaxKernel, View } from '../../kernel/types.js';
+import type { Dialect, KernelSource } from './dialect.js';
+import { operand } from './elementwise.js';
+import { affine, coordinates, mergeDims, offsetOf } from './views.js';
+
+/** Threads per row: enough to give each a few elements of a row of n. */
+export function rowWorkgroup(n: number): number {
+  return n <= 64 ? 32 : n <= 256 ? 64 : n <= 2048 ? 128 : 256;
+}
+
+/** Sum (or max) `v` over the workgroup into `red[0]`; then every thread reads it into `into`. */
+function reduceTree(d: Dialect, wg: number, v: string, into: string, op: 'sum' | 'max'): string[] {
+  const out = [`${d.shared('red', d.localId)} = ${v};`, d.barrier];
+  for (let s = wg / 2; s >= 1; s /= 2) {
+    const a = d.shared('red', d.localId), b = d.shared('red', `${d.localId} + ${s}`);
+    out.push(`if (${d.localId} < ${s}) { ${a} = ${op === 'sum' ? `${a} + ${b}` : d.call('max', a, b)}; }`, d.barrier);
+  }
+  out.push(d.let(into, 'f32', d.shared('red', '0')), d.barrier);
+  return out;
+}
+
+interface Rows { rows: Affine; x: string; out: string; n: number; sx: Affine; so: Affine }
+
+/** Rows over every dim but `axis`, with the row start of x and out (for row variable `row`). */
+function rowsOf(d: Dialect, x: View, out: View, axis: number): Rows {
+  const others = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const m = mergeDims(others.map((i) => x.shape[i]!), [others.map((i) => x.strides[i]!), others.map((i) => out.strides[i]!)]);
+  const coords = coordinates('row', m.shape, d.batch);
+  const n = x.shape[axis]!;
+  if (n.b !== 0) throw new Error('normalization along the batch dim');
+  const rows = prodA(m.shape);
+  return { rows, x: offsetOf(coords, m.strides[0]!, d.batch), out: offsetOf(coords, m.strides[1]!, d.batch), n: n.c, sx: x.strides[axis]!, so: out.strides[axis]! };
+}
+
+const at = (j: string, s: Affine, batch: string) => (s.b === 0 && s.c === 1 ? j : `${j} * ${affine(s, batch)}`);
+
+export function layernormKernel(d: Dialect, p: KernelProgram, k: LayerNormKernel, name: string): KernelSource {
+  const r = rowsOf(d, k.x, k.out, k.x.shape.length - 1);
+  const wg = rowWorkgroup(r.n);
+  const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
+  const w = k.w && operand(p, 'w', k.w), b = k.b && operand(p, 'b', k.b);
+  const xj = d.load(x, `xb + ${at('j', r.sx, d.batch)}`);
+  let y = '(v - mean) * rstd';
+  if (w) y = `${y} * ${d.load(w, at('j', k.w!.strides[0]!, d.batch))}`;
+  if (b) y = `${y} + ${d.load(b, at('j', k.b!.strides[0]!, d.batch))}`;
+  const loop = (inner: string[]) => [`  ${d.forOpen('j', d.localId, String(r.n), String(wg))}`, ...inner.map((s) => `    ${s}`), '  }'];
+  const body = [
+    d.forOpen('row', d.groupId, affine(r.rows, d.batch), d.numGroups),
+    `  ${d.let('xb', 'i32', r.x)}`,
+    `  ${d.let('ob', 'i32', r.out)}`,
+    `  ${d.var('s', 'f32', d.f32(0))}`,
+    ...loop([`s += ${xj};`]),
+    ...reduceTree(d, wg, 's', 'total', 'sum').map((s) => `  ${s}`),
+    `  ${d.let('mean', 'f32', `total / ${d.f32(r.n)}`)}`,
+    `  ${d.var('q', 'f32', d.f32(0))}`,
+    ...loop([d.let('c', 'f32', `${xj} - mean`), 'q += c * c;']),
+    ...reduceTree(d, wg, 'q', 'sq', 'sum').map((s) => `  ${s}`),
+    `  ${d.let('rstd', 'f32', d.call('rsqrt', `sq / ${d.f32(r.n)} + ${d.f32(k.eps)}`))}`,
+    ...loop([d.let('v', 'f32', xj), d.store(out, `ob + ${at('j', r.so, d.batch)}`, y)]),
+    '}',
+  ];
+  return {
+    name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), out], workgroup: wg, grid: { items: r.rows, per: 1 },
+    shared: [{ name: 'red', count: wg }], body, doc: `LayerNorm over the last dim (${r.n}), f32 mean and variance, eps ${k.eps}`,
+  };
+}
+
+export function softmaxKernel(d: Dialect, p: KernelProgram, k: SoftmaxKernel, name: string): KernelSource {
+  const r = rowsOf(d, k.x, k.out, k.axis);
+  const wg = rowWorkgroup(r.n);
+  const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
+  const xj = d.load(x, `xb + ${at('j', r.sx, d.batch)}`);
+  const loop = (inner: string[]) => [`  ${d.forOpen('j', d.localId, String(r.n), String(wg))}`, ...inner.map((s) => `    ${s}`), '  }'];
+  const body = [
+    d.forOpen('row', d.groupId, affine(r.rows, d.batch), d.numGroups),
+    `  ${d.let('xb', 'i32', r.x)}`,
+    `  ${d.let('ob', 'i32', r.out)}`,
+    `  ${d.var('mx', 'f32', d.f32(-Infinity))}`,
+    ...loop([`mx = ${d.call('max', 'mx', xj)};`]),
+    ...reduceTree(d, wg, 'mx', 'rowmax', 'max').map((s) => `  ${s}`),
+    `  ${d.var('s', 'f32', d.f32(0))}`,
+    ...loop([`s += ${d.call('exp', `${xj} - rowmax`)};`]),
+    ...reduceTree(d, wg, 's', 'total', 'sum').map((s) => `  ${s}`),
+    ...loop([d.store(out, `ob + ${at('j', r.so, d.batch)}`, `${d.call('exp', `${xj} - rowmax`)} / total`)]),
+    '}',
+  ];
+  return {
+    name, operands: [x, out], workgroup: wg, grid: { items: r.rows, per: 1 },
+    shared: [{ name: 'red', count: wg }], body, doc: `softmax along axis ${k.axis} (${r.n}), f32 max and sum`,
+  };
+}
