@@ -79,6 +79,6 @@ export function sampleInput(manifest: Manifest, batch: number): Float32Array {
   return out;
 }
 
-export async function openSession(p: Prepared, weights: Uint8Array, threads?: number): Promise<Session> {
-  return p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads });
+export async function openSession(p: Prepared, weights: Uint8Array, threads?: number, info?: (line: string) => void): Promise<Session> {
+  return p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads, info });
 }

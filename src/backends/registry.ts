@@ -4,8 +4,9 @@ import { didYouMean } from '../util/suggest.js';
 import type { Backend, TargetOption } from './backend.js';
 import { jsBackend } from './js/emit.js';
 import { onnxBackend } from './onnx/index.js';
+import { cudaBackend } from './cuda/index.js';
 
-const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend].map((b) => [b.name, b]));
+const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend, cudaBackend].map((b) => [b.name, b]));
 
 /** Every backend, in --help order. */
 export const BACKENDS: readonly Backend[] = [...TABLE.values()];

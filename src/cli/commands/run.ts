@@ -99,7 +99,7 @@ examples:
       }
       for (const line of info) io.err(line);
       const t0 = performance.now();
-      const session = await openSession(prepared, weights, threads);
+      const session = await openSession(prepared, weights, threads, (line) => io.err(line));
       const t1 = performance.now();
       let logits: Float32Array;
       try {

@@ -1,0 +1,121 @@
+// `vitc run --target cuda`: build the runner (make with nvcc when nvidia-smi finds a GPU, else g++ with
+// vitc's emulation header, the very same model.cu on the CPU), then run it per forward call through
+// .npy files. The runner prints which it uses.
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fail } from '../../diag/diagnostic.js';
+import { readNpy, writeNpy } from '../../weights/npy.js';
+import type { OpenRequest, Session } from '../backend.js';
+import { EMU_DIR } from './emit.js';
+
+const run = promisify(execFile);
+
+export interface Gpu { readonly name: string; readonly arch: string }
+
+/** The first GPU nvidia-smi lists, with the ARCH to build for, or undefined. */
+export function findGpu(): Gpu | undefined {
+  if (process.env.VITC_CUDA_EMULATE === '1') return undefined;
+  const r = spawnSync('nvidia-smi', ['--query-gpu=name,compute_cap', '--format=csv,noheader'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0 || !r.stdout) return undefined;
+  const [name, cap] = r.stdout.split('\n')[0]!.split(',').map((s) => s.trim());
+  if (!name || !cap) return undefined;
+  const cc = cap.replace('.', '');
+  return { name, arch: cc === '90' ? 'sm_90a' : `sm_${cc}` };
+}
+
+/** The first line of compiler output that reports an error (else the first non-empty line). */
+export function firstError(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /\berror\b/i.test(l)) ?? lines[0] ?? '(no output)';
+}
+
+function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+}
+
+/** g++ flags of the emulation build: exact f32 (no contraction), half pairs read through uint32. */
+export const EMU_FLAGS = ['-x', 'c++', '-std=c++17', '-DVITC_EMULATE', '-ffp-contract=off', '-fno-strict-aliasing'];
+
+/** Small models compile fastest unoptimized (they run in milliseconds); large ones run fastest optimized. */
+export function emuOptLevel(macsPerImage: number): string {
+  return macsPerImage < 5e7 ? '-O0' : '-O2';
+}
+
+/**
+ * Compile a build directory for the CPU emulation, cached by content under the temporary directory
+ * (the same sources are compiled once, however many sessions open them). Returns the binary's path.
+ */
+export async function buildEmulation(dir: string, macsPerImage: number): Promise<string> {
+  const flags = [...EMU_FLAGS, emuOptLevel(macsPerImage)];
+  if (!which('g++')) fail('cuda/emulation', 'no GPU was found and g++ is not installed, so the CUDA build cannot run on the CPU either', undefined, 'install g++ (Debian: apt-get install g++), or run on a machine with an NVIDIA GPU');
+  const sources = ['model.cu', 'main.cu', 'model.h'].map((f) => readFileSync(join(dir, f)));
+  const h = createHash('sha256');
+  for (const s of [...sources, readFileSync(join(EMU_DIR, 'vitc_emu.h')), Buffer.from(flags.join(' '))]) h.update(s);
+  const key = h.digest('hex').slice(0, 24);
+  const cache = join(tmpdir(), 'vitc-cuda-emu');
+  const bin = join(cache, `vitc_model_${key}`);
+  if (existsSync(bin)) return bin;
+  mkdirSync(cache, { recursive: true });
+  const tmp = `${bin}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await run('g++', [...flags, `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), join(dir, 'main.cu'), '-o', tmp], { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } });
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as { stderr?: string; message: string };
+    fail('cuda/compile', `g++ could not compile ${dir}/model.cu for the emulation: ${firstError(err.stderr ?? err.message)}`);
+  }
+  renameSync(tmp, bin);
+  return bin;
+}
+
+/** `make` in the build directory for the GPU's architecture; returns the runner's path. */
+export async function buildNative(dir: string, gpu: Gpu): Promise<string> {
+  if (!which('nvcc') && !existsSync('/usr/local/cuda/bin/nvcc')) fail('cuda/nvcc', `a GPU (${gpu.name}) was found but nvcc is not on PATH`, undefined, 'install the CUDA toolkit, or put its bin directory on PATH');
+  try {
+    await run('make', ['-C', dir, `ARCH=${gpu.arch}`, 'vitc_model'], { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C', PATH: `${process.env.PATH}:/usr/local/cuda/bin` } });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    fail('cuda/make', `make failed in ${dir}: ${firstError(`${err.stderr ?? ''}\n${err.stdout ?? ''}` || err.message)}`);
+  }
+  return join(dir, 'vitc_model');
+}
+
+export async function openCuda(req: OpenRequest): Promise<Session> {
+  const gpu = findGpu();
+  const bin = gpu ? await buildNative(req.dir, gpu) : await buildEmulation(req.dir, req.manifest.stats.macs_per_image);
+  req.info?.(gpu
+    ? `cuda: running on ${gpu.name} (built with nvcc for ${gpu.arch})`
+    : 'cuda: no GPU found by nvidia-smi: running model.cu on the CPU under vitc\'s emulation (g++; exact but slow)');
+  const work = mkdtempSync(join(tmpdir(), 'vitc-cuda-run-'));
+  const weights = join(work, 'weights.safetensors');
+  writeFileSync(weights, req.weights);
+  const inShape = req.manifest.inputs[0]!.shape.slice(1) as number[];
+  const extra = process.env.VITC_CUDA_TILES ? ['--tiles', process.env.VITC_CUDA_TILES] : [];
+  let calls = 0;
+  return {
+    async forward(input: Float32Array, batch: number): Promise<Float32Array> {
+      const n = calls++;
+      const inFile = join(work, `input-${n}.npy`), outFile = join(work, `output-${n}.npy`);
+      writeFileSync(inFile, writeNpy([batch, ...inShape], input));
+      try {
+        await run(bin, ['--weights', weights, '--input', inFile, '--output', outFile, ...extra], { maxBuffer: 64 << 20 });
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        const lines = (err.stderr ?? err.message).split('\n').map((l) => l.trim()).filter(Boolean);
+        const msg = lines.find((l) => l.startsWith('vitc_model: error:'))?.slice('vitc_model: error: '.length) ?? lines[lines.length - 1] ?? err.message;
+        fail('cuda/run', `the cuda runner failed: ${msg}`);
+      }
+      const out = readNpy(outFile, new Uint8Array(readFileSync(outFile)));
+      rmSync(inFile, { force: true });
+      rmSync(outFile, { force: true });
+      return out.data;
+    },
+    async close() {
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
