@@ -1,0 +1,200 @@
+// The cuda target end to end: nvcc compiles every generated file for sm_80 and sm_90a without spills
+// (tensor-core PTX where the precision asks for it); the CPU emulation catches wrong fragment layouts
+// and missing barriers; the C API reports bad weights by name, grows its arena and refuses bad
+// batches; kernels the goldens do not reach agree with the js reference; `vitc run` says what it runs
+// on and reports compiler failures by their first error line. The goldens are in golden.test.ts.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { compile, writeBuildDir } from '../src/compile.js';
+import type { Precision } from '../src/backends/backend.js';
+import { EMU_DIR } from '../src/backends/cuda/emit.js';
+import { parsePtxas } from '../src/backends/cuda/ptxas.js';
+import { buildEmulation, buildNative, EMU_FLAGS } from '../src/backends/cuda/runner.js';
+import { DiagnosticError, formatDiagnostic } from '../src/diag/diagnostic.js';
+import { openSession, prepare, randomWeightsFor } from '../src/runner.js';
+import { parseSafetensors, tensorToFloat32, writeSafetensors } from '../src/weights/safetensors.js';
+import { readNpy } from '../src/weights/npy.js';
+import { compare, loadGolden } from './golden.js';
+import { tempDir, vitc } from './helpers.js';
+
+const run = promisify(execFile);
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const NVCC = has('nvcc');
+const GPP = has('g++');
+if (!NVCC) console.warn('cuda.test.ts: nvcc is not on PATH, so the tests that compile the generated CUDA for sm_80 and sm_90a are skipped');
+if (!GPP) console.warn('cuda.test.ts: g++ is not installed, so the CPU-emulation tests are skipped');
+
+async function buildDir(spec: string, precision: Precision): Promise<string> {
+  const c = await compile(spec, 'cuda', { precision, seed: 0 });
+  const dir = join(tempDir('vitc-cuda-'), 'build');
+  writeBuildDir(dir, c.files);
+  return dir;
+}
+
+/** Run an emulation build on a golden's input: max|err| / max|ref|, or the runner's failure. */
+async function runGolden(dir: string, golden: string): Promise<{ rel?: number; failure?: string }> {
+  const g = loadGolden(golden);
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { stats: { macs_per_image: number } };
+  const bin = await buildEmulation(dir, m.stats.macs_per_image);
+  const out = join(dir, 'out.npy');
+  try {
+    await run(bin, ['--weights', join('test/golden', golden, 'weights.safetensors'), '--input', join('test/golden', golden, 'input.npy'), '--output', out]);
+  } catch (e) {
+    return { failure: (e as { stderr?: string }).stderr ?? String(e) };
+  }
+  return { rel: compare(readNpy(out, new Uint8Array(readFileSync(out))).data, g.logits.data).rel };
+}
+
+describe('the cuda build directory', () => {
+  it('is byte-identical across builds, with one comment line per kernel in the forward', async () => {
+    const a = await compile('spec/tiny/tiny-distilled.yaml', 'cuda', { precision: 'fp16', seed: 0 });
+    const b = await compile('spec/tiny/tiny-distilled.yaml', 'cuda', { precision: 'fp16', seed: 0 });
+    expect(a.files.map((f) => f.path)).toEqual(['model.cu', 'model.h', 'main.cu', 'Makefile', 'README.md', 'manifest.json']);
+    expect(b.files).toEqual(a.files);
+    const cu = String(a.files[0]!.contents);
+    const forward = cu.slice(cu.indexOf('static void vitc_enqueue('));
+    const comments = [...forward.matchAll(/^ {2}\/\/ (k\d+) (.*)$/gm)];
+    expect(comments.map((c) => c[1])).toEqual(a.kernels!.kernels.map((k) => `k${k.id}`));
+    expect(comments.find((c) => c[2]!.startsWith('blocks.0.attn.qkv '))![2]).toBe('blocks.0.attn.qkv @ stdlib/nn.vit:9:12: gemm, covers %18');
+    expect(comments.find((c) => c[2]!.includes('attention'))![2]).toMatch(/^blocks\.0\.attn @ stdlib\/nn\.vit:\d+:\d+: attention, covers %\d+$/);
+  });
+});
+
+describe.skipIf(!NVCC)('nvcc compiles every generated file for sm_80 and sm_90a', () => {
+  const GENCODE = ['-gencode=arch=compute_80,code=sm_80', '-gencode=arch=compute_90a,code=sm_90a'];
+  const nvcc = async (dir: string, file: string, keep: boolean) => {
+    const { stderr } = await run('nvcc', ['-O3', '-std=c++17', ...GENCODE, '-Xptxas', '-v', ...(keep ? ['-keep', `-keep-dir=${dir}`] : []), '-c', join(dir, file), '-o', join(dir, `${file}.o`)], { maxBuffer: 64 << 20 });
+    return stderr;
+  };
+
+  it.each<[string, Precision]>([
+    ['spec/vit-b16.yaml', 'fp32'], ['spec/vit-b16.yaml', 'tf32'], ['spec/vit-b16.yaml', 'fp16'], ['spec/vit-b16.yaml', 'bf16'],
+    ['spec/tiny/tiny-p14.yaml', 'fp16'],
+  ])('%s %s: every kernel for both targets, no spills, the precision\'s instructions in the PTX', async (spec, precision) => {
+    const dir = await buildDir(spec, precision);
+    const report = parsePtxas(await nvcc(dir, 'model.cu', true));
+    const kernels = [...readFileSync(join(dir, 'model.cu'), 'utf8').matchAll(/__global__ void __launch_bounds__\(\d+\) (\w+)\(/g)].map((m) => m[1]!).sort();
+    for (const arch of ['sm_80', 'sm_90a']) {
+      expect(report.filter((r) => r.arch === arch).map((r) => r.fn).sort(), arch).toEqual(kernels);
+    }
+    for (const r of report) {
+      expect({ fn: r.fn, arch: r.arch, spills: r.spillStores + r.spillLoads, stack: r.stack }).toEqual({ fn: r.fn, arch: r.arch, spills: 0, stack: 0 });
+      expect(r.smem).toBeLessThanOrEqual(48 * 1024);
+    }
+    const ptx = readdirSync(dir).filter((f) => f.endsWith('.ptx')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    expect(ptx).toContain('.target sm_90a');
+    const want = {
+      fp32: [/\bfma\.rn\.f32\b/], tf32: [/mma\.sync\.aligned\.m16n8k8\.row\.col\.f32\.tf32\.tf32\.f32/, /cvt\.rna\.tf32\.f32/],
+      fp16: [/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32/, /ldmatrix\.sync\.aligned\.m8n8\.x4\.trans/],
+      bf16: [/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32/, /ldmatrix\.sync\.aligned\.m8n8\.x4\.trans/],
+    }[precision];
+    for (const re of [...want, /cp\.async\.cg\.shared\.global/]) expect(ptx).toMatch(re);
+    if (precision === 'fp32') expect(ptx).not.toMatch(/\bmma\.sync/);
+    if (spec.endsWith('vit-b16.yaml') && precision === 'fp16') {
+      expect(parsePtxas(await nvcc(dir, 'main.cu', false))).toEqual([]);
+      expect(existsSync(join(dir, 'main.cu.o'))).toBe(true);
+    }
+  }, 900_000);
+});
+
+describe.skipIf(!GPP)('the CPU emulation', () => {
+  it('catches a wrong mma fragment layout, a wrong P fragment in attention and a missing barrier', async () => {
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp16');
+    const original = readFileSync(join(dir, 'model.cu'), 'utf8');
+    const tolerance = 5e-3;
+    expect((await runGolden(dir, 'tiny-base')).rel).toBeLessThan(tolerance);
+    const variants: Record<string, (s: string) => string> = {
+      // A fragments with registers 1 and 2 swapped: rows 8-15 and columns 8-15 trade places.
+      'A fragment': (s) => s.replaceAll('vitc_ldmatrix_x4(af[i], ', 'vitc_ldmatrix_x4_swapped(af[i], ').replace('// ---- kernels ----',
+        '__device__ __forceinline__ void vitc_ldmatrix_x4_swapped(uint32_t* r, const void* p) { vitc_ldmatrix_x4(r, p); const uint32_t t = r[1]; r[1] = r[2]; r[2] = t; }\n// ---- kernels ----'),
+      // P's A fragment built from the wrong accumulator registers.
+      'P fragment': (s) => s.replace('pf[1] = vitc_pack_f16(s[2 * kk][2], s[2 * kk][3]);', 'pf[1] = vitc_pack_f16(s[2 * kk + 1][0], s[2 * kk + 1][1]);')
+        .replace('pf[2] = vitc_pack_f16(s[2 * kk + 1][0], s[2 * kk + 1][1]);', 'pf[2] = vitc_pack_f16(s[2 * kk][2], s[2 * kk][3]);'),
+      // No barrier between the copies landing and the tensor cores reading them.
+      'barrier': (s) => s.replaceAll('    vitc_cp_async_wait<1>();\n    __syncthreads();\n    compute_stage', '    vitc_cp_async_wait<1>();\n    compute_stage'),
+    };
+    for (const [what, patch] of Object.entries(variants)) {
+      const broken = patch(original);
+      expect(broken, what).not.toBe(original);
+      writeFileSync(join(dir, 'model.cu'), broken);
+      const r = await runGolden(dir, 'tiny-base');
+      expect(r.failure !== undefined || r.rel! > tolerance, `${what}: ${r.failure ?? r.rel}`).toBe(true);
+    }
+  }, 300_000);
+
+  it('has a C API that names bad tensors, grows its arena, replays graphs and refuses bad batches', async () => {
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
+    const good = join('test/golden/tiny-base/weights.safetensors');
+    const tensors = Object.entries(parseSafetensors(readFileSync(good))).map(([name, t]) => ({ name, shape: t.shape, data: tensorToFloat32(t) }));
+    const missing = join(dir, 'missing.safetensors'), misshaped = join(dir, 'misshaped.safetensors');
+    writeFileSync(missing, writeSafetensors(tensors.filter((t) => t.name !== 'head.bias')));
+    writeFileSync(misshaped, writeSafetensors(tensors.map((t) => (t.name === 'blocks.1.mlp.fc1.weight' ? { ...t, shape: [96, 96] } : t))));
+    const bin = join(dir, 'api_check');
+    await run('g++', [...EMU_FLAGS, '-O0', `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), 'test/fixtures/cuda/api_check.cu', '-o', bin], { maxBuffer: 64 << 20 });
+    const { stdout } = await run(bin, [good, missing, misshaped]);
+    const lines = new Map(stdout.trim().split('\n').map((l) => { const [k, ...rest] = l.split(' '); return [k === 'value' ? rest.shift()! : k!, rest.join(' ')]; }));
+    expect(lines.get('missing_file')).toMatch(/^i\/o error \/nonexistent\/weights\.safetensors: No such file or directory$/);
+    expect(lines.get('bad_0')).toBe(`weights do not match the model ${missing}: weights: missing tensor "head.bias" (the model expects shape [10])`);
+    expect(lines.get('bad_1')).toBe(`weights do not match the model ${misshaped}: weights: tensor "blocks.1.mlp.fc1.weight" has shape [96, 96]; the model expects [192, 48]`);
+    expect(lines.get('garbage_bytes')).toMatch(/^not a valid safetensors file weights: the safetensors header length/);
+    for (const k of ['load', 'forward_1', 'forward_3', 'forward_3_again', 'forward_direct', 'forward_large_tiles']) expect(lines.get(k), k).toBe('ok ');
+    expect(Number(lines.get('arena_3'))).toBeGreaterThan(Number(lines.get('arena_1')));
+    for (const k of ['batch1_vs_batch3', 'replay_vs_capture', 'direct_vs_graph', 'large_vs_auto']) expect(Number(lines.get(k)), k).toBe(0);
+    const maxBatch = Number(lines.get('max_batch'));
+    expect(lines.get('batch_0')).toBe(`unsupported batch size batch 0 is outside 1..${maxBatch} (the largest batch whose element offsets fit the kernels' 32-bit indices and grid limits)`);
+    expect(lines.get('batch_too_large')).toBe(`unsupported batch size batch ${maxBatch + 1} is outside 1..${maxBatch} (the largest batch whose element offsets fit the kernels' 32-bit indices and grid limits)`);
+    expect(lines.get('misaligned')).toMatch(/^invalid argument vitc_forward: input and output must be 16-byte aligned/);
+    expect(lines.get('null_output')).toMatch(/^invalid argument /);
+  }, 300_000);
+
+  it.each<[Precision, number]>([['fp32', 1e-5], ['fp16', 5e-3]])('matches the js reference on kernels the goldens do not reach (%s)', async (precision, tolerance) => {
+    const spec = 'test/fixtures/cuda/mixer.yaml';
+    const js = await prepare(spec, 'js', { precision: 'fp32', seed: 0 });
+    const cu = await prepare(spec, 'cuda', { precision, seed: 0 });
+    try {
+      const kinds = new Set((await compile(spec, 'cuda', { precision, seed: 0 })).kernels!.kernels.map((k) => (k.kind === 'gemm' ? `gemm g=${k.rank.g}` : k.kind === 'generic' ? k.op : k.kind)));
+      for (const k of ['gemm g=1', 'softmax', 'conv2d', 'reduce', 'elementwise', 'layernorm']) expect(kinds).toContain(k);
+      const weights = randomWeightsFor(js.manifest, 3);
+      const [C, H, W] = js.manifest.inputs[0]!.shape.slice(1) as number[];
+      const x = new Float32Array(2 * C! * H! * W!).map((_, i) => Math.sin(i * 0.731) * 1.3);
+      const a = await (await openSession(js, weights)).forward(x, 2);
+      const session = await openSession(cu, weights);
+      const b = await session.forward(x, 2);
+      await session.close();
+      expect(compare(b, a).rel).toBeLessThan(tolerance);
+    } finally {
+      js.cleanup();
+      cu.cleanup();
+    }
+  }, 300_000);
+});
+
+describe('vitc run --target cuda', () => {
+  it.skipIf(!GPP && !NVCC)('says whether it runs on a GPU or under the emulation', async () => {
+    const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--target', 'cuda', '--top', '1');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/cuda: (running on .* \(built with nvcc for sm_\d+a?\)|no GPU found by nvidia-smi: running model\.cu on the CPU under vitc's emulation)/);
+    expect(r.stdout).toMatch(/^image 0: top-1 of 10 classes/);
+  }, 300_000);
+
+  it.skipIf(!NVCC)('reports a make failure with nvcc\'s first error line', async () => {
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
+    const cu = readFileSync(join(dir, 'model.cu'), 'utf8');
+    writeFileSync(join(dir, 'model.cu'), cu.replace('  const int tid = threadIdx.x;', '  const int tid = threadIdx.x + undefined_name;'));
+    const e = await buildNative(dir, { name: 'a test GPU', arch: 'sm_80' }).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(DiagnosticError);
+    expect(formatDiagnostic((e as DiagnosticError).diagnostics[0]!)).toMatch(/^error: make failed in .*: .*model\.cu\(\d+\): error: identifier "undefined_name" is undefined$/);
+  }, 300_000);
+
+  it.skipIf(!GPP)('reports an emulation compile failure with g++\'s first error line', async () => {
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
+    const cu = readFileSync(join(dir, 'model.cu'), 'utf8');
+    writeFileSync(join(dir, 'model.cu'), cu.replace('  const int tid = threadIdx.x;', '  const int tid = threadIdx.x + undefined_name;'));
+    const e = await buildEmulation(dir, 1).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(DiagnosticError);
+    expect(formatDiagnostic((e as DiagnosticError).diagnostics[0]!)).toMatch(/^error: g\+\+ could not compile .*model\.cu for the emulation: .*model\.cu:\d+:\d+: error: 'undefined_name' was not declared in this scope/);
+  }, 300_000);
+});
