@@ -56,6 +56,8 @@ export interface GoldenRow {
   readonly why: string;
   /** Also require the same top-1 class as PyTorch for every image (reduced precisions). */
   readonly top1?: boolean;
+  /** The goldens this row runs, where not all (to keep the suite's time in bounds). */
+  readonly only?: readonly string[];
 }
 
 /**
@@ -66,8 +68,8 @@ export const GOLDEN_MATRIX: readonly GoldenRow[] = [
   { target: 'js', precision: 'fp32', tolerance: 1e-5, why: 'f32 storage, f64 accumulation: measured at most 7e-7 on the plain ViTs, 1.4e-6 on the 16-unit hybrid tiny-r50' },
   { target: 'onnx', precision: 'fp32', tolerance: 1e-4, why: 'onnxruntime f32: measured at most 7e-7 on the plain ViTs, 1.9e-6 on tiny-r50' },
   { target: 'onnx', precision: 'fp16', tolerance: 5e-3, why: 'fp16 weights and activations, f32 statistics: measured at most 1.5e-3 on the plain ViTs (tiny-mlp-ratio), 3.0e-3 on tiny-r50' },
-  { target: 'cuda', precision: 'fp32', tolerance: 1e-5, why: 'model.cu under the CPU emulation, exact f32 FMA, online softmax: measured at most 6.1e-7 (tiny-p14)' },
-  { target: 'cuda', precision: 'tf32', top1: true, tolerance: 5e-3, why: 'TF32 mma (10-bit mantissas), f32 attention: measured at most 1.1e-3 (tiny-p14) in the emulation' },
-  { target: 'cuda', precision: 'fp16', top1: true, tolerance: 5e-3, why: 'fp16 storage and mma, f32 accumulation and statistics: measured at most 1.7e-3 (tiny-mlp-ratio) in the emulation' },
-  { target: 'cuda', precision: 'bf16', top1: true, tolerance: 3e-2, why: 'bf16 storage and mma (8-bit mantissas), f32 accumulation and statistics: measured at most 1.4e-2 (tiny-mlp-ratio) in the emulation' },
+  { target: 'cuda', precision: 'fp32', tolerance: 1e-5, why: 'model.cu under the CPU emulation, exact f32 FMA, online softmax: measured at most 6.1e-7 on the plain ViTs (tiny-p14), 1.6e-6 on tiny-r50' },
+  { target: 'cuda', precision: 'tf32', top1: true, tolerance: 5e-3, only: ['tiny-base', 'tiny-p14', 'tiny-r50'], why: 'TF32 mma (10-bit mantissas), f32 attention: measured at most 1.1e-3 on the plain ViTs (tiny-p14), 1.6e-3 on tiny-r50, in the emulation; the other goldens share its kernels with fp32 and fp16' },
+  { target: 'cuda', precision: 'fp16', top1: true, tolerance: 1e-2, why: 'fp16 storage and mma, f32 accumulation and statistics: measured at most 1.7e-3 on the plain ViTs (tiny-mlp-ratio), 4.0e-3 on tiny-r50, in the emulation (a GPU sums in another order)' },
+  { target: 'cuda', precision: 'bf16', top1: true, tolerance: 5e-2, why: 'bf16 storage and mma (8-bit mantissas), f32 accumulation and statistics: measured at most 1.4e-2 on the plain ViTs (tiny-mlp-ratio), 2.4e-2 on tiny-r50, in the emulation' },
 ];

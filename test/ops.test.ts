@@ -94,7 +94,7 @@ describe('spatial ops match PyTorch (test/fixtures/ops)', () => {
     expect(readdirSync(DIR).filter((f) => f.endsWith('.safetensors')).map((f) => f.replace(/\.safetensors$/, '')).sort()).toEqual(CASES.map((c) => c.name).sort());
   });
 
-  const runs = CASES.flatMap((c) => ['js', 'onnx'].flatMap((target) => [
+  const runs = CASES.flatMap((c) => ['js', 'onnx', 'cuda'].flatMap((target) => [
     { c, target, unfolded: false },
     ...(c.op === 'stdconv2d' ? [{ c, target, unfolded: true }] : []),
   ]));

@@ -1,8 +1,9 @@
-// Row-wise normalizations: LayerNorm over the last dim and softmax along one axis. One workgroup per
-// row (in a loop over rows); statistics in f32, reduced through workgroup memory in a fixed tree
+// Row-wise normalizations: LayerNorm over the last dim, softmax along one axis, GroupNorm over
+// (image, channel group). One workgroup per row (in a loop over rows); statistics in f32, reduced through workgroup memory in a fixed tree
 // order, so every dialect computes the same sums.
 import { prodA, type Affine } from '../../ir/strided.js';
-import type { KernelProgram, LayerNormKernel, SoftmaxKernel, View } from '../../kernel/types.js';
+import type { AttrsOf } from '../../ir/ops/index.js';
+import type { GenericKernel, KernelProgram, LayerNormKernel, SoftmaxKernel, View } from '../../kernel/types.js';
 import type { Dialect, KernelSource } from './dialect.js';
 import { operand } from './elementwise.js';
 import { affine, coordinates, mergeDims, offsetOf } from './views.js';
@@ -91,5 +92,48 @@ export function softmaxKernel(d: Dialect, p: KernelProgram, k: SoftmaxKernel, na
   return {
     name, operands: [x, out], workgroup: wg, grid: { items: r.rows, per: 1 },
     shared: [{ name: 'red', count: wg }], body, doc: `softmax along axis ${k.axis} (${r.n}), f32 max and sum`,
+  };
+}
+
+/**
+ * GroupNorm of x [N, C, ...]: a workgroup per (image, group), normalizing its C/groups channels over
+ * every position with f32 mean and variance, then a per-channel weight and bias.
+ */
+export function groupnormKernel(d: Dialect, p: KernelProgram, k: GenericKernel, name: string): KernelSource {
+  const a = k.attrs as AttrsOf<'groupnorm'>;
+  const [xv, wv, bv] = k.ins as [View, View | undefined, View | undefined];
+  const C = xv.shape[1]!.c, G = a.groups, Cg = C / G;
+  const sp = mergeDims(xv.shape.slice(2), [xv.strides.slice(2), k.out.strides.slice(2)]);
+  const S = sp.shape.reduce((n, s) => n * s.c, 1), L = Cg * S;
+  const wg = rowWorkgroup(L);
+  const x = operand(p, 'x', xv), out = operand(p, 'out', k.out, true);
+  const w = wv && operand(p, 'w', wv), b = bv && operand(p, 'b', bv);
+  const rows = prodA([xv.shape[0]!, { b: 0, c: G }]);
+  const coords = coordinates('s', sp.shape, d.batch);
+  const pos = (v: View, strides: readonly Affine[]) => [at('bn', v.strides[0]!, d.batch), at('c', v.strides[1]!, d.batch), offsetOf(coords, strides, d.batch)].filter((t) => t !== '0').join(' + ');
+  const element = [d.let('c', 'i32', `c0 + j / ${S}`), d.let('s', 'i32', `j % ${S}`)];
+  const xj = d.load(x, pos(xv, sp.strides[0]!));
+  let y = '(v - mean) * rstd';
+  if (w) y = `${y} * ${d.load(w, at('c', wv!.strides[0]!, d.batch))}`;
+  if (b) y = `${y} + ${d.load(b, at('c', bv!.strides[0]!, d.batch))}`;
+  const loop = (inner: string[]) => [`  ${d.forOpen('j', d.localId, String(L), String(wg))}`, ...[...element, ...inner].map((s) => `    ${s}`), '  }'];
+  const body = [
+    d.forOpen('row', d.groupId, affine(rows, d.batch), d.numGroups),
+    `  ${d.let('bn', 'i32', `row / ${G}`)}`,
+    `  ${d.let('c0', 'i32', `(row % ${G}) * ${Cg}`)}`,
+    `  ${d.var('t', 'f32', d.f32(0))}`,
+    ...loop([`t += ${xj};`]),
+    ...reduceTree(d, wg, 't', 'total', 'sum').map((s) => `  ${s}`),
+    `  ${d.let('mean', 'f32', `total / ${d.f32(L)}`)}`,
+    `  ${d.var('q', 'f32', d.f32(0))}`,
+    ...loop([d.let('e', 'f32', `${xj} - mean`), 'q += e * e;']),
+    ...reduceTree(d, wg, 'q', 'sq', 'sum').map((s) => `  ${s}`),
+    `  ${d.let('rstd', 'f32', d.call('rsqrt', `sq / ${d.f32(L)} + ${d.f32(a.eps)}`))}`,
+    ...loop([d.let('v', 'f32', xj), d.store(out, pos(k.out, sp.strides[1]!), y)]),
+    '}',
+  ];
+  return {
+    name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), out], workgroup: wg, grid: { items: rows, per: 1 },
+    shared: [{ name: 'red', count: wg }], body, doc: `GroupNorm, ${G} groups of ${Cg} channels x ${S} positions, f32 mean and variance, eps ${a.eps}`,
   };
 }

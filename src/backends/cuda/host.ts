@@ -94,6 +94,7 @@ export function hostTables(p: KernelProgram, m: Manifest, w: WeightsLayout, maxB
     `#define VITC_STORAGE_IS_BF16 ${storage === 'bf16' ? 1 : 0}`,
     `#define VITC_NUM_WEIGHTS ${m.weights.length}`,
     `#define VITC_NUM_REGIONS ${w.regions.length}`,
+    `#define VITC_NUM_TRANSFORMS ${m.weight_transforms.length}`,
     `#define VITC_WEIGHT_BYTES ((size_t)${w.bytes})`,
     `#define VITC_ARENA_PER_SAMPLE ${p.arena.perSample}`,
     `#define VITC_ARENA_FIXED ${p.arena.fixed}`,
@@ -106,6 +107,19 @@ export function hostTables(p: KernelProgram, m: Manifest, w: WeightsLayout, maxB
     `static const vitc_weight_desc VITC_WEIGHTS[${Math.max(1, m.weights.length)}] = {`,
     ...m.weights.map((x) => `  {${JSON.stringify(x.name)}, ${x.shape.length}, ${cArray(x.shape, 1)}},`),
     ...(m.weights.length ? [] : ['  {"", 0, {0}},']),
+    '};',
+    '',
+    'struct vitc_transform { int weight; int op; double eps; };',
+    '/** Transforms folded into weights, applied in this order at load (op 0: standardize each filter, StdConv). */',
+    `static const vitc_transform VITC_TRANSFORMS[${Math.max(1, m.weight_transforms.length)}] = {`,
+    ...m.weight_transforms.map((t) => {
+      const wi = m.weights.findIndex((x) => x.name === t.name);
+      if (wi < 0) throw new Error(`weight transform of unknown weight ${t.name}`);
+      switch (t.op) {
+        case 'standardize': return `  {${wi}, 0, ${t.eps}},  // ${t.name}: standardize(eps=${t.eps})`;
+      }
+    }),
+    ...(m.weight_transforms.length ? [] : ['  {-1, 0, 0.0},']),
     '};',
     '',
     '/** Constants of the model (f32), converted to the storage type at load. */',
