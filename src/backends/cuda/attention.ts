@@ -104,11 +104,10 @@ function mmaAttention(a: Args, math: 'f16' | 'bf16', storage: Storage): CudaFunc
       '    }',
     ];
   };
-  const fix = (s: string) => (s.startsWith('    #') ? s.trimStart() : s);
-  push('  auto load_q = [&]() {', ...load(a.q, 'Qs', BQ, DP, a.D, 'q0', a.T, LQ).map(fix), '  };');
+  push('  auto load_q = [&]() {', ...load(a.q, 'Qs', BQ, DP, a.D, 'q0', a.T, LQ), '  };');
   push('  auto load_kv = [&](int st, int kv0) {',
-    ...load(a.kk, 'Ks[st]', BKV, DP, a.D, 'kv0', a.S, LQ).map(fix),
-    ...load(a.v, 'Vs[st]', BKV, DVP, a.DV, 'kv0', a.S, LV).map(fix), '  };');
+    ...load(a.kk, 'Ks[st]', BKV, DP, a.D, 'kv0', a.S, LQ),
+    ...load(a.v, 'Vs[st]', BKV, DVP, a.DV, 'kv0', a.S, LV), '  };');
   push('  load_q();', '  load_kv(0, 0);', '  vitc_cp_async_commit();');
   push(`  uint32_t qf[${QK}][4];`);
   push(`  float o[${ON}][4];`);

@@ -134,9 +134,9 @@ function gemmFunction(c: Ctx, t: Tile): CudaFunction {
   };
   const bufDtype = (o: Operand) => o.dtype;
   L('  auto load_stage = [&](int st, int k0) {');
-  for (const s of loader('As', t.BM, 'm0', 'M', c.K, 'a', (r, k) => join(c.a.m.at(r), c.a.k.at(k)), c.a.vec, bufDtype(c.a.op))) L(`    ${s}`.replace(/^ {4}#/, '#'));
+  for (const s of loader('As', t.BM, 'm0', 'M', c.K, 'a', (r, k) => join(c.a.m.at(r), c.a.k.at(k)), c.a.vec, bufDtype(c.a.op))) L(s);
   const wAt = c.w.pack ? (r: string, k: string) => `${r} * ${c.w.pack!.Kp} + ${k}` : (r: string, k: string) => join(c.w.n.at(r), c.w.k.at(k));
-  for (const s of loader('Bs', t.BN, 'n0', String(c.N), kLimit, 'w', wAt, c.w.vec, bufDtype(c.w.op))) L(`    ${s}`.replace(/^ {4}#/, '#'));
+  for (const s of loader('Bs', t.BN, 'n0', String(c.N), kLimit, 'w', wAt, c.w.vec, bufDtype(c.w.op))) L(s);
   L('  };');
 
   // Accumulators and the compute step for one stage.
