@@ -75,6 +75,7 @@ export async function buildEmulation(dir: string, macsPerImage: number): Promise
 /** `make` in the build directory for the GPU's architecture; returns the runner's path. */
 export async function buildNative(dir: string, gpu: Gpu): Promise<string> {
   if (!which('nvcc') && !existsSync('/usr/local/cuda/bin/nvcc')) fail('cuda/nvcc', `a GPU (${gpu.name}) was found but nvcc is not on PATH`, undefined, 'install the CUDA toolkit, or put its bin directory on PATH');
+  if (!which('make')) fail('cuda/make', `a GPU (${gpu.name}) was found but make is not installed`, undefined, 'install make (Debian: apt-get install make), or run `nvcc` as the Makefile in the build directory does');
   try {
     await run('make', ['-C', dir, `ARCH=${gpu.arch}`, 'vitc_model'], { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C', PATH: `${process.env.PATH}:/usr/local/cuda/bin` } });
   } catch (e) {
