@@ -35,7 +35,7 @@ export class ModuleLoader {
     if (this.loading.length >= MAX_CHAIN) {
       throw new DiagnosticError([error('dsl/import-depth', `imports nest more than ${MAX_CHAIN} files deep`, referencedFrom, 'import the files you need from one place')]);
     }
-    const src = readSource(absPath, displayPath(absPath), referencedFrom);
+    const src = readSource(absPath, displayPath(absPath), referencedFrom, 'model-language file');
     const { ast, diagnostics } = parseVit(src.displayName, src.text);
     if (diagnostics.length) throw new DiagnosticError(diagnostics);
     this.loading.push(absPath);

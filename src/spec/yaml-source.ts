@@ -1,8 +1,8 @@
 // Parse one YAML file into a tree that remembers where every key and value came from,
 // so that errors found after `extends` merging and schema validation still point at the user's text.
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node as YamlNode } from 'yaml';
-import { error, fileSpan, DiagnosticError, type Diagnostic, type Span } from '../diag/diagnostic.js';
+import { error, DiagnosticError, type Diagnostic, type Span } from '../diag/diagnostic.js';
+import { readTextFile } from '../io/files.js';
 
 /** A value plus the span of its text; mappings keep their keys' spans too. */
 export type SourcedNode =
@@ -22,13 +22,9 @@ export interface SourceFile {
   readonly text: string;
 }
 
-export function readSource(absPath: string, displayName: string, referencedFrom?: Span): SourceFile {
-  try {
-    return { absPath, displayName, text: readFileSync(absPath, 'utf8') };
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
-    throw new DiagnosticError([error('spec/unreadable', referencedFrom ? `cannot read "${displayName}": ${reason}` : `cannot read spec: ${reason}`, referencedFrom ?? fileSpan(displayName))]);
-  }
+/** Read a spec or model-language file (a regular text file); `what` names it in messages. */
+export function readSource(absPath: string, displayName: string, referencedFrom?: Span, what = 'spec'): SourceFile {
+  return { absPath, displayName, text: readTextFile(absPath, what, { display: displayName, referencedFrom }) };
 }
 
 function spanAt(file: string, lc: LineCounter, offset: number, end?: number): Span {

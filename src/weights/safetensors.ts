@@ -1,6 +1,6 @@
 // safetensors files in vitc: writing (random weights, tests) and reading with diagnostics.
 // Parsing itself is the runtime's (shared with generated modules), so there is one reader.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readRegularFile } from '../io/files.js';
 import { DiagnosticError, error, fileSpan } from '../diag/diagnostic.js';
 import { bindWeights, checkTensors, parseSafetensors, tensorToFloat32, type StTensor } from '../runtime/safetensors.js';
 
@@ -48,31 +48,9 @@ export function writeSafetensorsRaw(tensors: readonly StoredTensor[]): Uint8Arra
   return out;
 }
 
-/** Read a whole file of any size (readFileSync stops at 2 GiB; ViT-H/14's weights are 2.6 GB). */
-export function readLargeFile(file: string): Uint8Array {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size < 1 << 30) return new Uint8Array(readFileSync(fd));
-    const out = new Uint8Array(size);
-    for (let at = 0; at < size;) {
-      const n = readSync(fd, out, at, Math.min(1 << 30, size - at), at);
-      if (n === 0) throw new Error(`unexpected end of file at byte ${at}`);
-      at += n;
-    }
-    return out;
-  } finally {
-    closeSync(fd);
-  }
-}
-
+/** Read a weights, input or model file (a regular file; `what` names it in messages). */
 export function readFileOrFail(file: string, what: string): Uint8Array {
-  try {
-    return readLargeFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DiagnosticError([error('io/unreadable', `cannot read ${what}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, fileSpan(file))]);
-  }
+  return readRegularFile(file, what);
 }
 
 type Expected = ReadonlyArray<readonly [string, readonly number[]]>;

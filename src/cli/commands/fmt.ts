@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { DiagnosticError, fail, error, fileSpan } from '../../diag/diagnostic.js';
+import { DiagnosticError, fail } from '../../diag/diagnostic.js';
+import { readTextFile, writeFileAtomic } from '../../io/files.js';
 import { parseVit } from '../../dsl/parse.js';
 import { formatFile } from '../../dsl/format.js';
 import { displayPath } from '../../spec/load.js';
@@ -37,17 +37,12 @@ options:
     let unformatted = 0;
     for (const f of files) {
       const name = displayPath(resolve(f));
-      let text: string;
-      try {
-        text = readFileSync(f, 'utf8');
-      } catch (e) {
-        throw new DiagnosticError([error('io/unreadable', `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, fileSpan(name))]);
-      }
+      const text = readTextFile(f, 'model-language file', { display: name });
       const out = formatVitText(name, text);
       if (check) {
         if (out !== text) { unformatted++; io.err(`${name}: not in canonical form (vitc fmt --write ${f})`); }
       } else if (write) {
-        if (out !== text) writeFileSync(f, out);
+        if (out !== text) writeFileAtomic(f, out, 'model-language file');
       } else {
         io.out(out.replace(/\n$/, ''));
       }

@@ -1,0 +1,166 @@
+// Reading the user's files and writing vitc's outputs, with every failure as a one-line diagnostic.
+// Inputs must be regular files of bounded size (a spec named /dev/zero or a FIFO would read forever);
+// outputs are checked before any work starts and written to a temporary sibling that is renamed into
+// place, so a failed write never leaves a half-written file.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, accessSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DiagnosticError, error, fileSpan, type Span } from '../diag/diagnostic.js';
+import { fmtCount, fmtSize, MAX_BINARY_BYTES, MAX_TEXT_BYTES } from '../limits.js';
+
+/** What an errno means, in words. */
+export function reasonOf(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EROFS': return 'the file system is read-only';
+    case 'ENAMETOOLONG': return 'the name is too long';
+    case 'ELOOP': return 'too many levels of symbolic links';
+    case 'EEXIST': return 'it already exists';
+    case 'EMFILE': case 'ENFILE': return 'too many open files';
+    case 'EIO': return 'an input/output error';
+    case 'EFBIG': return 'the file is too large for the file system';
+    default: return (e as Error)?.message?.split('\n')[0] ?? String(e);
+  }
+}
+
+/** What a non-regular file is, for "is not a regular file (a character device)". */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+export interface ReadOptions {
+  /** Where the file was named (an `extends:` or `import` line); the error is reported there. */
+  readonly referencedFrom?: Span;
+  /** How the file is shown in messages (default: the path as given). */
+  readonly display?: string;
+  readonly maxBytes?: number;
+}
+
+/** Read a whole regular file of at most `maxBytes` (default: the binary limit), in chunks (a single read stops at 2 GiB). */
+export function readRegularFile(path: string, what: string, opts: ReadOptions = {}): Uint8Array {
+  const shown = opts.display ?? path;
+  const failRead = (code: string, reason: string): never => {
+    throw new DiagnosticError([error(code, opts.referencedFrom ? `cannot read ${JSON.stringify(shown)}: ${reason}` : `cannot read ${what}: ${reason}`, opts.referencedFrom ?? fileSpan(shown))]);
+  };
+  const max = opts.maxBytes ?? MAX_BINARY_BYTES;
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return failRead('io/unreadable', 'is a directory');
+    if (!st.isFile()) return failRead('io/not-a-file', `it is ${kindOf(st)}, not a regular file`);
+    // O_NONBLOCK: should the file have become a FIFO since the stat, opening it does not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof DiagnosticError) throw e;
+    return failRead('io/unreadable', reasonOf(e));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return failRead('io/not-a-file', `it is ${kindOf(st)}, not a regular file`);
+    if (st.size > max) return failRead('io/too-large', `it has ${fmtCount(st.size)} bytes (${fmtSize(st.size)}); ${what} files are at most ${fmtSize(max)}`);
+    const out = new Uint8Array(st.size);
+    for (let at = 0; at < st.size;) {
+      const n = readSync(fd, out, at, Math.min(2 ** 30, st.size - at), at);
+      if (n === 0) return failRead('io/unreadable', `the file shrank to ${at} bytes while being read`);
+      at += n;
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof DiagnosticError) throw e;
+    return failRead('io/unreadable', reasonOf(e));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Read a regular text file (UTF-8) of at most MAX_TEXT_BYTES. */
+export function readTextFile(path: string, what: string, opts: ReadOptions = {}): string {
+  return new TextDecoder().decode(readRegularFile(path, what, { maxBytes: MAX_TEXT_BYTES, ...opts }));
+}
+
+function failWrite(shown: string, reason: string, hint?: string): never {
+  throw new DiagnosticError([error('io/unwritable', `cannot write ${shown}: ${reason}`, undefined, hint)]);
+}
+
+/**
+ * Create and remove an empty file in `dir`: the one sure test that writing there works (permissions,
+ * read-only and special file systems) before the work whose result would go there.
+ */
+export function probeWritable(dir: string, shown: string): void {
+  const probe = join(dir, `.vitc-probe-${process.pid}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    rmSync(probe, { force: true });
+  } catch (e) {
+    failWrite(shown, reasonOf(e), 'choose a directory you can write to');
+  }
+}
+
+/**
+ * Check, before any work, that `path` can be written as a file: its directory exists (or can be made
+ * under one that does) and is writable, and the path is not a directory or a device.
+ */
+export function checkOutputFile(path: string, what: string): void {
+  const shown = `${what} ${JSON.stringify(path)}`;
+  if (path.trim() === '') failWrite(shown, 'the name is empty');
+  if (basename(path).length > 255) failWrite(shown, reasonOf({ code: 'ENAMETOOLONG' }));
+  let st: Stats | undefined;
+  try { st = statSync(path); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') failWrite(shown, reasonOf(e));
+  }
+  if (st?.isDirectory()) failWrite(shown, 'it is a directory');
+  if (st && !st.isFile()) failWrite(shown, `it is ${kindOf(st)}, not a regular file`);
+  checkDirectoryWritable(dirname(resolve(path)), shown);
+}
+
+/** The nearest existing ancestor of `dir` must be a writable directory (missing ones are made later, after the work). */
+export function checkDirectoryWritable(dir: string, shown: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    let st: Stats;
+    try { st = statSync(d); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && dirname(d) !== d) continue;
+      return failWrite(shown, reasonOf(e));
+    }
+    if (!st.isDirectory()) return failWrite(shown, `${d} is not a directory`);
+    try { accessSync(d, constants.W_OK | constants.X_OK); } catch { return failWrite(shown, `permission denied in ${d}`, 'choose a directory you can write to'); }
+    if (d === dir) probeWritable(d, shown);
+    return;
+  }
+}
+
+/** Write `contents` to a temporary file next to `path` and rename it into place; a failure leaves nothing behind. */
+export function writeFileAtomic(path: string, contents: string | Uint8Array, what: string): void {
+  const shown = `${what} ${JSON.stringify(path)}`;
+  const target = resolve(path);
+  const tmp = join(dirname(target), `.vitc-tmp-${basename(target).slice(0, 200)}-${process.pid}`);
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    writeChunked(tmp, contents);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    failWrite(shown, reasonOf(e), 'nothing was written');
+  }
+}
+
+/** Write a file in chunks (one write call takes at most 2 GiB; ViT-H/14's weights are 2.6 GB). */
+export function writeChunked(path: string, contents: string | Uint8Array): void {
+  const bytes = typeof contents === 'string' ? Buffer.from(contents, 'utf8') : contents;
+  const fd = openSync(path, 'w');
+  try {
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, Math.min(2 ** 30, bytes.length - at));
+  } finally {
+    closeSync(fd);
+  }
+}
