@@ -1,4 +1,5 @@
 import { compile, writeBuildDir } from '../../compile.js';
+import { checkBuildDir } from '../../io/build-dir.js';
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
 import { formatDiagnostic, note } from '../../diag/diagnostic.js';
@@ -54,6 +55,9 @@ example:
     const precision = precisionOption(p);
     const dumpAfter = str(p, 'dump-ir');
     if (dumpAfter !== undefined) checkDumpName(dumpAfter);
+    const outGiven = str(p, 'out');
+    // The output is checked before the work, so a bad -o costs nothing.
+    if (outGiven !== undefined) checkBuildDir(outGiven);
     const weights = await weightsInput(p, () => expectedFromSpec(loadSpec(file!)));
     for (const line of weights?.notes ?? []) io.err(line);
     const compiled = await compile(file!, target, {
@@ -68,7 +72,7 @@ example:
     }
     for (const n of compiled.spec.notes) io.err(formatDiagnostic(n));
     if (compiled.dump) io.out(compiled.dump.trimEnd());
-    const outDir = str(p, 'out') ?? `out/${compiled.spec.config.name}-${target}`;
+    const outDir = outGiven ?? `out/${compiled.spec.config.name}-${target}`;
     writeBuildDir(outDir, compiled.files);
     const m = compiled.manifest;
     io.out(`${outDir}: ${m.spec.name} for ${target} (${precision}): ${m.files.map((f) => `${f.path} ${fmtBytes(f.bytes)}`).join(', ')}, manifest.json`);

@@ -1,6 +1,6 @@
-import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
-import { writeContents } from '../../compile.js';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename } from 'node:path';
+import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
 import { fail, fileSpan, formatDiagnostic, note } from '../../diag/diagnostic.js';
 import { expectedFromSpec, importWeights } from '../../import/index.js';
 import { schemeLabel } from '../../import/names.js';
@@ -55,6 +55,7 @@ examples:
     const out = str(p, 'out');
     if (!out) return fail('cli/usage', 'vitc convert: missing -o OUT.safetensors', undefined, 'see vitc convert --help');
     if (existsSync(out) && realpathSync(out) === realpathSync(input!)) fail('io/out-file', `refusing to overwrite the input ${input} with its conversion`, fileSpan(out), 'choose another -o');
+    checkOutputFile(out, '-o');
     const specPath = str(p, 'spec');
     const spec = specPath ? loadSpec(specPath) : undefined;
     const model = spec ? expectedFromSpec(spec) : undefined;
@@ -64,16 +65,7 @@ examples:
     if (unused.length) io.err(formatDiagnostic(note('convert/unused', `${unused.length} tensors are not used by ${spec!.config.name} (kept in the output): ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? ', ...' : ''}`, fileSpan(input!))));
     const tensors = Object.values(parseSafetensors(imported.bytes));
     const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort().join(', ');
-    const target = resolve(out);
-    const tmp = join(dirname(target), `.vitc-tmp-${basename(target)}-${process.pid}`);
-    try {
-      writeContents(tmp, imported.bytes);
-      renameSync(tmp, target);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      const code = (e as NodeJS.ErrnoException).code;
-      fail('io/out-file', `cannot write ${out}: ${code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, fileSpan(out));
-    }
+    writeFileAtomic(out, imported.bytes, '-o');
     const names = imported.scheme === 'timm' ? 'timm names' : `${schemeLabel(imported.scheme)} names mapped to timm's`;
     io.out(`${out}: ${fmtInt(tensors.length)} tensors (${dtypes}), ${fmtBytes(imported.bytes.length)}, from a ${FORMAT_NAMES[imported.format]} with ${names}${spec ? `; matches ${spec.config.name}` : ''}`);
     return 0;

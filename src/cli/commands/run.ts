@@ -1,5 +1,3 @@
-import { writeFileSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
@@ -10,7 +8,8 @@ import { readNpy, writeNpy } from '../../weights/npy.js';
 import { readFileOrFail } from '../../weights/safetensors.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { loadSpec } from '../../spec/load.js';
+import { displayPath, loadSpec } from '../../spec/load.js';
+import { checkOutputFile, readTextFile, writeFileAtomic } from '../../io/files.js';
 
 export const runCmd: Command = {
   name: 'run',
@@ -58,6 +57,8 @@ examples:
     const top = intOption('run', p, 'top', 5);
     const threads = intOption('run', p, 'threads', 2, 1);
     const precision = precisionOption(p);
+    const outFile = str(p, 'output');
+    if (outFile !== undefined) checkOutputFile(outFile, '--output');
     const dirGiven = isBuildDir(what!);
     const imported = await weightsInput(p, () => (dirGiven ? expectedFromManifest(readManifest(what!)) : expectedFromSpec(loadSpec(what!))));
     const weightsFile = imported?.file;
@@ -97,10 +98,11 @@ examples:
         // Targets that embed weights were built with these same seeded weights.
         weights = prepared.backend.capabilities.embedsWeights ? new Uint8Array() : randomWeightsFor(m, seed);
       }
-      for (const line of info) io.err(line);
+      const labels = loadLabels(what!, dirGiven);
       const t0 = performance.now();
       const session = await openSession(prepared, weights, threads, (line) => io.err(line));
       const t1 = performance.now();
+      for (const line of info) io.err(line);
       let logits: Float32Array;
       try {
         logits = await session.forward(input, batch);
@@ -109,9 +111,7 @@ examples:
       }
       const t2 = performance.now();
       const classes = logits.length / batch;
-      const outFile = str(p, 'output');
-      if (outFile) writeFileSync(outFile, writeNpy([batch, classes], logits));
-      const labels = loadLabels(what!, dirGiven);
+      if (outFile) writeFileAtomic(outFile, writeNpy([batch, classes], logits), '--output');
       for (let b = 0; b < batch && top > 0; b++) {
         const row = logits.subarray(b * classes, (b + 1) * classes);
         const mx = row.reduce((a, v) => Math.max(a, v), -Infinity);
@@ -131,11 +131,8 @@ examples:
 /** Class names from the spec's `labels` file, when it has one (spec runs only). */
 function loadLabels(what: string, isDir: boolean): string[] | undefined {
   if (isDir) return undefined;
-  const labels = loadSpec(what).config.labels;
+  const spec = loadSpec(what);
+  const labels = spec.config.labels;
   if (!labels) return undefined;
-  try {
-    return readFileSync(resolve(dirname(what), labels), 'utf8').split('\n').map((s) => s.trim());
-  } catch {
-    return fail('run/labels', `cannot read labels file ${labels}`);
-  }
+  return readTextFile(labels, 'labels file', { display: displayPath(labels), referencedFrom: spec.spans.value('/labels') }).split('\n').map((s) => s.trim());
 }

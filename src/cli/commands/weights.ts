@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
 import { loadSpec } from '../../spec/load.js';
 import { buildGraph } from '../../compile.js';
 import { params } from '../../ir/graph.js';
@@ -27,11 +27,12 @@ options:
     const [file] = positionals('weights', p, ['SPEC']);
     const out = str(p, 'out');
     if (!out) fail('cli/usage', 'vitc weights: missing -o FILE', undefined, 'see vitc weights --help');
+    checkOutputFile(out, '-o');
     const seed = intOption('weights', p, 'seed', 0);
     const g = buildGraph(loadSpec(file!));
     const ps = params(g).map((n) => ({ name: n.attrs.name, shape: n.attrs.shape as number[], init: n.attrs.init }));
     const bytes = writeSafetensors(randomWeights(ps, seed));
-    writeFileSync(out, bytes);
+    writeFileAtomic(out, bytes, '-o');
     io.out(`${out}: ${ps.length} tensors, ${fmtInt(ps.reduce((s, q) => s + q.shape.reduce((a, b) => a * b, 1), 0))} parameters, ${fmtBytes(bytes.length)} (seed ${seed})`);
     return 0;
   },
