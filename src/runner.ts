@@ -1,6 +1,6 @@
 // What `vitc run` does, as a library (the golden tests use exactly this path):
 // build a spec into a temporary directory (or take a build directory), bind weights, run batches.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, writeBuildDir } from './compile.js';
@@ -10,28 +10,39 @@ import type { Manifest } from './backends/manifest.js';
 import { DiagnosticError, error, fail, fileSpan } from './diag/diagnostic.js';
 import { randomWeights } from './weights/random.js';
 import { checkWeights, writeSafetensors } from './weights/safetensors.js';
+import { checkManifest } from './backends/manifest-check.js';
+import { readTextFile } from './io/files.js';
+import { truncate } from './diag/quote.js';
 
 export interface Prepared {
   readonly dir: string;
   readonly manifest: Manifest;
   readonly backend: Backend;
+  /** The user's build directory (its files are their input), rather than a temporary build of a spec. */
+  readonly userDir: boolean;
   /** Remove the temporary build directory (no-op for a user's build directory). */
   cleanup(): void;
 }
 
 export function isBuildDir(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'));
+  try {
+    return statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'));
+  } catch {
+    return false;
+  }
 }
 
+/** A build directory's manifest.json, checked against the schema and the directory (backends/manifest-check.ts). */
 export function readManifest(dir: string): Manifest {
   const file = join(dir, 'manifest.json');
+  const text = readTextFile(file, 'manifest');
+  let raw: unknown;
   try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    if (m.format !== 'vitc-build/1') throw new Error(`unknown format ${JSON.stringify(m.format)}`);
-    return m;
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new DiagnosticError([error('build/manifest', `not a vitc build manifest: ${(e as Error).message}`, fileSpan(file))]);
+    throw new DiagnosticError([error('build/manifest', `not a vitc build manifest: the file is not JSON (${(e as Error).message.split('\n')[0]})`, fileSpan(file))]);
   }
+  return checkManifest(dir, raw);
 }
 
 /** A build directory for `specOrDir`: the directory itself, or a fresh temporary build of the spec. */
@@ -39,13 +50,13 @@ export async function prepare(specOrDir: string, target: string | undefined, opt
   if (isBuildDir(specOrDir)) {
     const manifest = readManifest(specOrDir);
     if (target && target !== manifest.target) fail('run/target', `${specOrDir} was built for ${manifest.target}, not ${target}`, undefined, `rebuild with vitc build --target ${target}`);
-    return { dir: specOrDir, manifest, backend: getBackend(manifest.target), cleanup: () => {} };
+    return { dir: specOrDir, manifest, backend: getBackend(manifest.target), userDir: true, cleanup: () => {} };
   }
   const compiled = await compile(specOrDir, target ?? 'js', options);
   const base = mkdtempSync(join(tmpdir(), 'vitc-run-'));
   const dir = join(base, 'build');
   writeBuildDir(dir, compiled.files);
-  return { dir, manifest: compiled.manifest, backend: compiled.backend, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+  return { dir, manifest: compiled.manifest, backend: compiled.backend, userDir: false, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 
 /** Seeded random weights for a build, as safetensors bytes. */
@@ -80,5 +91,18 @@ export function sampleInput(manifest: Manifest, batch: number): Float32Array {
 }
 
 export async function openSession(p: Prepared, weights: Uint8Array, threads?: number, info?: (line: string) => void): Promise<Session> {
-  return p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads, info });
+  if (!p.userDir) return p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads, info });
+  // A user's build directory is their input: a model file that does not load (truncated, garbage,
+  // edited) is their problem to fix, reported on one line at the file.
+  const entry = join(p.dir, p.manifest.entry);
+  const asDiagnostic = (what: string) => (e: unknown): never => {
+    if (e instanceof DiagnosticError) throw e;
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+    throw new DiagnosticError([error('build/load', `${what} (${truncate(msg, 300).text})`, fileSpan(entry), 'rebuild it with vitc build')]);
+  };
+  const session = await p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads, info }).catch(asDiagnostic(`cannot load the ${p.manifest.target} model`));
+  return {
+    forward: (input, batch) => session.forward(input, batch).catch(asDiagnostic('the model failed to run')),
+    close: () => session.close(),
+  };
 }

@@ -11,6 +11,11 @@ const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend, cud
 /** Every backend, in --help order. */
 export const BACKENDS: readonly Backend[] = [...TABLE.values()];
 
+/** The backend named `name`, if there is one. */
+export function findBackend(name: string): Backend | undefined {
+  return TABLE.get(name);
+}
+
 export function getBackend(name: string): Backend {
   const b = TABLE.get(name);
   if (!b) fail('cli/target', `unknown target "${name}"`, undefined, didYouMean(name, [...TABLE.keys()]) ?? `targets: ${[...TABLE.keys()].join(', ')}`);

@@ -2,6 +2,7 @@
 // diffs (`vitc inspect model.onnx` prints it). Weights show type, shape and size; small int64 and
 // scalar constants show their values.
 import { DT, onnx, type P } from './proto.js';
+import { DiagnosticError, error, fileSpan } from '../../diag/diagnostic.js';
 
 const ELEM: Readonly<Record<number, string>> = {
   [DT.FLOAT]: 'float32', [DT.FLOAT16]: 'float16', [DT.DOUBLE]: 'float64', [DT.INT64]: 'int64', [DT.INT32]: 'int32', [DT.BOOL]: 'bool',
@@ -39,8 +40,23 @@ function tensorText(t: P.ITensorProto): string {
   return `${type} ${raw.length} bytes`;
 }
 
-export function dumpOnnx(bytes: Uint8Array): string {
-  const m = onnx.ModelProto.decode(bytes);
+/** Decode a model file's bytes; bytes that are not an ONNX model are one error at `file`. */
+export function decodeOnnx(file: string, bytes: Uint8Array): P.IModelProto {
+  const notModel = (why: string): never => { throw new DiagnosticError([error('onnx/not-a-model', `not an ONNX model (${why})`, fileSpan(file))]); };
+  let m: P.IModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    return notModel(`the protobuf does not decode: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!m.graph) return notModel('it has no graph');
+  if (!m.opsetImport?.length) return notModel('it imports no opset');
+  if (!(Number(m.irVersion ?? 0) > 0)) return notModel('it has no IR version');
+  return m;
+}
+
+export function dumpOnnx(model: Uint8Array | P.IModelProto): string {
+  const m = model instanceof Uint8Array ? onnx.ModelProto.decode(model) : model;
   const g = m.graph!;
   const types = new Map<string, string>();
   for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) types.set(v.name!, typeText(v.type));

@@ -1,5 +1,5 @@
 import { loadSpec } from '../../spec/load.js';
-import { dumpOnnx } from '../../backends/onnx/dump.js';
+import { decodeOnnx, dumpOnnx } from '../../backends/onnx/dump.js';
 import { readFileOrFail } from '../../weights/safetensors.js';
 import { derived, featureSize } from '../../spec/config.js';
 import { buildGraph } from '../../compile.js';
@@ -53,7 +53,7 @@ examples:
   async run(p: Parsed, io: Io) {
     const [file] = positionals('inspect', p, ['SPEC']);
     if (file!.endsWith('.onnx')) {
-      io.out(dumpOnnx(readFileOrFail(file!, 'model')).trimEnd());
+      io.out(dumpOnnx(decodeOnnx(file!, readFileOrFail(file!, 'model'))).trimEnd());
       return 0;
     }
     const spec = loadSpec(file!);
