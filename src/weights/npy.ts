@@ -1,5 +1,8 @@
-// NumPy .npy files (format versions 1-3): float32 C-order arrays in and out.
+// NumPy .npy files (format versions 1.0, 2.0, 3.0): float32 C-order arrays in and out.
 import { DiagnosticError, error, fileSpan } from '../diag/diagnostic.js';
+import { quote } from '../diag/quote.js';
+import { checkSize, fmtCount, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { parsePyLiteral, pyKind, PyLiteralError, type PyValue } from './py-literal.js';
 
 export interface NpyArray {
   readonly dtype: string;
@@ -7,32 +10,71 @@ export interface NpyArray {
   readonly data: Float32Array;
 }
 
-const DTYPE_NAMES: Record<string, string> = { '<f4': 'float32', '<f8': 'float64', '<f2': 'float16', '|u1': 'uint8', '<i4': 'int32', '<i8': 'int64', '>f4': 'big-endian float32', '|b1': 'bool' };
+const DTYPE_NAMES: ReadonlyMap<string, string> = new Map([['<f4', 'float32'], ['<f8', 'float64'], ['<f2', 'float16'], ['|u1', 'uint8'], ['<i4', 'int32'], ['<i8', 'int64'], ['>f4', 'big-endian float32'], ['|b1', 'bool']]);
 
-/** Parse a .npy file; only little-endian float32 in C order is accepted. Problems are `file: message`. */
+/** Format versions numpy writes and reads: 1.0 (u16 header length, latin-1), 2.0 (u32), 3.0 (u32, UTF-8). */
+const VERSIONS = new Set(['1.0', '2.0', '3.0']);
+const KEYS = ['descr', 'fortran_order', 'shape'];
+
+/**
+ * Parse a .npy file; only little-endian float32 in C order is accepted. The header is read as the
+ * format defines it, a Python dict literal with exactly the keys descr, fortran_order and shape, and
+ * the data must fill the rest of the file exactly. Problems are `file: message`.
+ */
 export function readNpy(file: string, bytes: Uint8Array): NpyArray {
   const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) bad('not a .npy file (bad magic bytes)');
+  const version = `${bytes[6]}.${bytes[7]}`;
+  if (!VERSIONS.has(version)) bad(`unsupported .npy format version ${version} (vitc reads 1.0, 2.0 and 3.0, as numpy writes them)`);
   const major = bytes[6]!;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (major > 1 && bytes.length < 12) bad('truncated .npy header');
   const [hlen, hstart] = major === 1 ? [dv.getUint16(8, true), 10] : [dv.getUint32(8, true), 12];
-  if (hstart + hlen > bytes.length) bad('truncated .npy header');
+  if (hstart + hlen > bytes.length) bad(`truncated .npy header: it claims ${hlen} bytes but only ${bytes.length - hstart} follow`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(hstart, hstart + hlen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) return bad('unreadable .npy header');
-  if (descr !== '<f4') bad(`dtype is ${DTYPE_NAMES[descr] ?? descr} ('${descr}'); expected float32 ('<f4'); convert with x.astype(np.float32)`);
-  if (fortran === 'True') bad('array is in Fortran order; save a C-contiguous array (np.ascontiguousarray)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!header.trimStart().startsWith('{')) bad('malformed .npy header: it is not a dict literal ({...})');
+  let dict: PyValue;
+  try {
+    dict = parsePyLiteral(header, { longSuffix: major < 3 });
+  } catch (e) {
+    if (!(e instanceof PyLiteralError)) throw e;
+    return bad(`malformed .npy header: ${e.message} (at header character ${e.at + 1})`);
+  }
+  if (dict.t !== 'dict') return bad(`malformed .npy header: it is ${pyKind(dict)}, not a dict`);
+  const fields = new Map<string, PyValue>();
+  for (const [k, v] of dict.entries) {
+    if (k.t !== 'str') return bad(`malformed .npy header: a key is ${pyKind(k)}, not a string`);
+    if (fields.has(k.v)) return bad(`malformed .npy header: the key ${quote(k.v)} appears twice`);
+    fields.set(k.v, v);
+  }
+  const keys = [...fields.keys()];
+  if (keys.length !== KEYS.length || !KEYS.every((k) => fields.has(k))) {
+    bad(`malformed .npy header: it must have exactly the keys 'descr', 'fortran_order' and 'shape'; it has ${keys.length ? keys.map((k) => quote(k, 24)).join(', ') : 'none'}`);
+  }
+  const descr = fields.get('descr')!, fortran = fields.get('fortran_order')!, shapeV = fields.get('shape')!;
+  if (descr.t !== 'str') return bad(`'descr' is ${pyKind(descr)}${descr.t === 'list' ? ' (a structured dtype)' : ''}; expected float32 ('<f4')`);
+  if (descr.v !== '<f4') bad(`dtype is ${DTYPE_NAMES.get(descr.v) ?? quote(descr.v, 24)} (${quote(descr.v, 24).replace(/^"|"$/g, "'")}); expected float32 ('<f4'); convert with x.astype(np.float32)`);
+  if (fortran.t !== 'bool') return bad(`'fortran_order' is ${pyKind(fortran)}; expected True or False`);
+  if (fortran.v) bad('array is in Fortran order; save a C-contiguous array (np.ascontiguousarray)');
+  if (shapeV.t !== 'tuple') return bad(`'shape' is ${pyKind(shapeV)}; expected a tuple of ints`);
+  const shape: number[] = [];
+  for (const d of shapeV.items) {
+    if (d.t !== 'int') return bad(`'shape' holds ${pyKind(d)}; dims are ints`);
+    if (d.v < 0n) bad(`'shape' holds the negative dim ${d.v}`);
+    if (d.v > BigInt(MAX_TENSOR_ELEMENTS)) bad(`'shape' holds the dim ${d.v}, more than the ${fmtCount(MAX_TENSOR_ELEMENTS)} elements a tensor may have`);
+    shape.push(Number(d.v));
+  }
   const n = shape.reduce((a, b) => a * b, 1);
+  checkSize(`the array (${shape.join(', ')})`, n, MAX_TENSOR_ELEMENTS, 'elements', 4, fileSpan(file));
   const start = hstart + hlen;
-  if (bytes.length - start < n * 4) bad(`truncated data: shape (${shape.join(', ')}) needs ${n * 4} bytes, the file has ${bytes.length - start}`);
+  const have = bytes.length - start;
+  if (have < n * 4) bad(`truncated data: shape (${shape.join(', ')}) needs ${n * 4} bytes, the file has ${have}`);
+  if (have > n * 4) bad(`${have - n * 4} bytes follow the data of shape (${shape.join(', ')}); the file is damaged or not what its header says`);
   const data = new Float32Array(n);
   if ((bytes.byteOffset + start) % 4 === 0) data.set(new Float32Array(bytes.buffer, bytes.byteOffset + start, n));
   else for (let i = 0; i < n; i++) data[i] = dv.getFloat32(start + 4 * i, true);
-  return { dtype: descr, shape, data };
+  return { dtype: descr.v, shape, data };
 }
 
 /** Serialize a float32 array as .npy version 1.0 (as numpy.save writes it). */
