@@ -5,38 +5,71 @@ import { applyWeightTransforms } from './transforms.js';
 // Format: u64 little-endian header size N, N bytes of JSON {name: {dtype, shape, data_offsets}}, data.
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const ST_DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+const ST_DTYPE_BYTES = new Map([['F64', 8], ['F32', 4], ['F16', 2], ['BF16', 2]]);
+/** The format's limit on the JSON header (as the reference implementation enforces it). */
+const MAX_HEADER_BYTES = 100000000;
 
-/** Parse safetensors bytes into {name: {dtype, shape, bytes}}; throws Error with a clear message. */
+/** A tensor name as messages show it: quoted, and cut when long. */
+function shownName(name) {
+  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name);
+}
+
+const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Parse safetensors bytes into {name: {dtype, shape, bytes}} (an object without a prototype, so any
+ * name is just a name); throws Error with a clear message. As the format specifies, data_offsets are
+ * integers relative to the data section, and the tensors tile it exactly: no overlaps, no holes, no
+ * bytes after the last one.
+ */
 export function parseSafetensors(bytes) {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length < 8) throw new Error(`not a safetensors file: ${u8.length} bytes is shorter than the 8-byte header size`);
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  const headerLen = Number(dv.getBigUint64(0, true));
+  const claimed = dv.getBigUint64(0, true);
   if (u8[8] !== 0x7b) throw new Error('not a safetensors file: no JSON header after the 8-byte size');
-  if (headerLen > u8.length - 8) throw new Error(`truncated safetensors file: the header claims ${headerLen} bytes but only ${u8.length - 8} follow`);
+  if (claimed > BigInt(u8.length - 8)) throw new Error(`truncated safetensors file: the header claims ${claimed} bytes but only ${u8.length - 8} follow`);
+  if (claimed > BigInt(MAX_HEADER_BYTES)) throw new Error(`not a safetensors file: a header of ${claimed} bytes is over the format's limit of ${MAX_HEADER_BYTES}`);
+  const headerLen = Number(claimed);
   let header;
   try {
     header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + headerLen)));
   } catch (e) {
-    throw new Error(`not a safetensors file: the header is not JSON (${e.message})`);
+    throw new Error(`not a safetensors file: the header is not JSON (${e.message.split('\n')[0]})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new Error('not a safetensors file: the header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataLen = u8.length - dataStart;
-  const tensors = {};
+  const tensors = Object.create(null);
+  const extents = [];
   for (const name of Object.keys(header)) {
-    if (name === '__metadata__') continue;
     const t = header[name];
-    const size = ST_DTYPE_BYTES[t && t.dtype];
-    if (!t || !Array.isArray(t.shape) || !Array.isArray(t.data_offsets) || t.data_offsets.length !== 2) throw new Error(`tensor "${name}": malformed header entry`);
-    if (size === undefined) throw new Error(`tensor "${name}": unsupported dtype ${t.dtype} (supported: ${Object.keys(ST_DTYPE_BYTES).join(', ')})`);
+    if (name === '__metadata__') {
+      if (t === null || typeof t !== 'object' || Array.isArray(t) || Object.values(t).some((v) => typeof v !== 'string')) throw new Error('malformed safetensors header: "__metadata__" must map strings to strings');
+      continue;
+    }
+    const what = `tensor ${shownName(name)}`;
+    if (t === null || typeof t !== 'object' || Array.isArray(t)) throw new Error(`${what}: malformed header entry (expected {"dtype", "shape", "data_offsets"})`);
+    if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw new Error(`${what}: "shape" must be a list of non-negative integers`);
+    if (!Array.isArray(t.data_offsets) || t.data_offsets.length !== 2 || !t.data_offsets.every(isCount)) throw new Error(`${what}: "data_offsets" must be two non-negative integers [begin, end]`);
+    const size = typeof t.dtype === 'string' ? ST_DTYPE_BYTES.get(t.dtype) : undefined;
+    if (size === undefined) throw new Error(`${what}: unsupported dtype ${JSON.stringify(String(t.dtype).slice(0, 16))} (supported: ${[...ST_DTYPE_BYTES.keys()].join(', ')})`);
     const [begin, end] = t.data_offsets;
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (end > dataLen) throw new Error(`truncated safetensors file: tensor "${name}" ends at byte ${end} of the data section but the file has only ${dataLen}`);
-    if (end - begin !== count * size || begin < 0) throw new Error(`tensor "${name}": data_offsets [${begin}, ${end}] do not fit shape [${t.shape.join(',')}] of ${t.dtype}`);
+    if (begin > end) throw new Error(`${what}: data_offsets [${begin}, ${end}] end before they begin`);
+    if (end > dataLen) throw new Error(`truncated safetensors file: ${what} ends at byte ${end} of the data section but the file has only ${dataLen}`);
+    if (end - begin !== count * size) throw new Error(`${what}: data_offsets [${begin}, ${end}] do not fit shape [${t.shape.join(',')}] of ${t.dtype}`);
+    extents.push([begin, end, what]);
     tensors[name] = { dtype: t.dtype, shape: t.shape, bytes: u8.subarray(dataStart + begin, dataStart + end) };
   }
+  extents.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0;
+  for (const [begin, end, what] of extents) {
+    if (begin < at) throw new Error(`${what}: data_offsets [${begin}, ${end}] overlap the tensor before it, which ends at ${at}`);
+    if (begin > at) throw new Error(`${what}: data_offsets [${begin}, ${end}] leave a hole: bytes ${at} to ${begin} of the data section belong to no tensor`);
+    at = end;
+  }
+  if (at !== dataLen) throw new Error(`${dataLen - at} bytes follow the last tensor; the data section must end where the last tensor ends`);
   return tensors;
 }
 
@@ -68,9 +101,9 @@ export function checkTensors(tensors, expected) {
   const problems = [];
   for (const [name, shape] of expected) {
     const t = tensors[name];
-    if (!t) problems.push(`missing tensor "${name}" (expected shape [${shape.join(',')}])`);
+    if (!t) problems.push(`missing tensor ${shownName(name)} (expected shape [${shape.join(',')}])`);
     else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      problems.push(`tensor "${name}" has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
+      problems.push(`tensor ${shownName(name)} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
     }
   }
   if (problems.length) {
