@@ -1,8 +1,9 @@
 // The one way weights come into vitc: any supported file -> safetensors bytes with timm names, used
 // by build, run and convert alike. Formats: safetensors, PyTorch .pth/.pt (zip, restricted
 // unpickler), NumPy .npz; naming schemes: timm, Hugging Face, JAX, torchvision (names.ts).
-import { closeSync, openSync, readSync } from 'node:fs';
-import { fail, fileSpan, note, type Diagnostic } from '../diag/diagnostic.js';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from '../io/files.js';
+import { DiagnosticError, fail, fileSpan, note, type Diagnostic } from '../diag/diagnostic.js';
 import { parseSafetensors } from '../runtime/safetensors.js';
 import { readFileOrFail, writeSafetensorsRaw } from '../weights/safetensors.js';
 import { explainMismatch } from './explain.js';
@@ -43,10 +44,11 @@ function sniff(file: string): 'zip' | 'safetensors' | 'legacy-torch' | 'npy' | '
   let n = 0;
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    fd = openRegularFile(file, 'weights'); // the same one-line error as every other unreadable file
     n = readSync(fd, head, 0, 16, 0);
-  } catch {
-    readFileOrFail(file, 'weights'); // the same one-line error as every other unreadable file
+  } catch (e) {
+    if (e instanceof DiagnosticError) throw e;
+    readFileOrFail(file, 'weights');
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

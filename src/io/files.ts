@@ -46,24 +46,35 @@ export interface ReadOptions {
   readonly maxBytes?: number;
 }
 
-/** Read a whole regular file of at most `maxBytes` (default: the binary limit), in chunks (a single read stops at 2 GiB). */
-export function readRegularFile(path: string, what: string, opts: ReadOptions = {}): Uint8Array {
+function readFailure(path: string, what: string, opts: ReadOptions) {
   const shown = opts.display ?? path;
-  const failRead = (code: string, reason: string): never => {
+  return (code: string, reason: string): never => {
     throw new DiagnosticError([error(code, opts.referencedFrom ? `cannot read ${JSON.stringify(shown)}: ${reason}` : `cannot read ${what}: ${reason}`, opts.referencedFrom ?? fileSpan(shown))]);
   };
-  const max = opts.maxBytes ?? MAX_BINARY_BYTES;
-  let fd: number;
+}
+
+/**
+ * Open `path` for reading when it is a regular file (a directory, device, FIFO or socket is an error
+ * that says which). Opened non-blocking, so a file that became a FIFO since the check does not wait.
+ */
+export function openRegularFile(path: string, what: string, opts: ReadOptions = {}): number {
+  const failRead = readFailure(path, what, opts);
   try {
     const st = statSync(path);
     if (st.isDirectory()) return failRead('io/unreadable', 'is a directory');
     if (!st.isFile()) return failRead('io/not-a-file', `it is ${kindOf(st)}, not a regular file`);
-    // O_NONBLOCK: should the file have become a FIFO since the stat, opening it does not wait for a writer.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if (e instanceof DiagnosticError) throw e;
     return failRead('io/unreadable', reasonOf(e));
   }
+}
+
+/** Read a whole regular file of at most `maxBytes` (default: the binary limit), in chunks (a single read stops at 2 GiB). */
+export function readRegularFile(path: string, what: string, opts: ReadOptions = {}): Uint8Array {
+  const failRead = readFailure(path, what, opts);
+  const max = opts.maxBytes ?? MAX_BINARY_BYTES;
+  const fd = openRegularFile(path, what, opts);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return failRead('io/not-a-file', `it is ${kindOf(st)}, not a regular file`);
