@@ -100,9 +100,11 @@ examples:
       }
       const labels = loadLabels(what!, dirGiven);
       const t0 = performance.now();
-      const session = await openSession(prepared, weights, threads, (line) => io.err(line));
+      // The runner's own lines (what it chose) follow the notes; a model that fails to load is the only line.
+      const runnerInfo: string[] = [];
+      const session = await openSession(prepared, weights, threads, (line) => runnerInfo.push(line));
       const t1 = performance.now();
-      for (const line of info) io.err(line);
+      for (const line of [...info, ...runnerInfo]) io.err(line);
       let logits: Float32Array;
       try {
         logits = await session.forward(input, batch);
