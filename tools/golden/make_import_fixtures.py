@@ -34,6 +34,12 @@ written the ways real checkpoints are written, plus the logits the reference com
   not-a-checkpoint.zip   a zip of a text file
   pos_embed-48.npy       pos_embed resampled to flowers-48.yaml's 6x6 grid as timm does
                          (F.interpolate bicubic); input-48.npy, logits-48.npy the reference at 48x48
+  flowers-224.pth        torch.save(state_dict) of flowers-224.yaml (the tutorial's preprocessing)
+  photos.json            for the photos in photos/ (and chelsea.jpg turned by its EXIF orientation,
+                         ImageOps.exif_transpose), per model (flowers-micro, flowers-224): the sha256
+                         of each float32 input tensor made by PIL + torchvision (Image.open().convert('RGB'),
+                         Resize, CenterCrop, ToTensor, Normalize), the softmax probabilities, and the
+                         tutorial's line "class: {}   prob: {:.3}" as Python prints it
 
 Deterministic: seeds are zlib.crc32 of fixed strings; running it twice writes the same bytes, except
 model-legacy.pth and torchscript.pt, whose formats record memory addresses and source positions.
@@ -49,9 +55,14 @@ import sys
 import zipfile
 import zlib
 
+import hashlib
+import json
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageOps
+from torchvision import transforms as T
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
@@ -62,6 +73,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEFAULT_OUT = os.path.join(ROOT, 'test', 'fixtures', 'import')
 SPEC = os.path.join(DEFAULT_OUT, 'flowers.yaml')
 SPEC48 = os.path.join(DEFAULT_OUT, 'flowers-48.yaml')
+SPEC224 = os.path.join(DEFAULT_OUT, 'flowers-224.yaml')
+PHOTOS = os.path.join(DEFAULT_OUT, 'photos')
+PHOTO_FILES = ['chelsea.jpg', 'coffee.jpg', 'astronaut.png', 'rocket.png']
+CLASSES = {'0': 'daisy', '1': 'dandelion', '2': 'roses', '3': 'sunflowers', '4': 'tulips'}
+INTERPOLATION = {'bilinear': T.InterpolationMode.BILINEAR, 'bicubic': T.InterpolationMode.BICUBIC, 'nearest': T.InterpolationMode.NEAREST}
 MARKERS = {'system': '/tmp/vitc-evil-pickle-system', 'rebuild': '/tmp/vitc-evil-pickle-rebuild'}
 
 
@@ -286,6 +302,28 @@ def check_payload_runs(path, marker):
     os.remove(marker)
 
 
+def photo_expectations(spec_path, weights):
+    """The tutorial's predict script on every photo, batched: input hashes, probabilities, lines."""
+    import yaml
+    with open(spec_path) as f:
+        pre = yaml.safe_load(f)['preprocess']
+    cfg = load_spec(spec_path)
+    tf = T.Compose([T.Resize(pre['resize'], interpolation=INTERPOLATION[pre['interpolation']]), T.CenterCrop(pre['crop']),
+                    T.ToTensor(), T.Normalize(pre['mean'], pre['std'])])
+    images = [(f, Image.open(os.path.join(PHOTOS, f)).convert('RGB')) for f in PHOTO_FILES]
+    images.append(('chelsea.jpg --exif-rotate', ImageOps.exif_transpose(Image.open(os.path.join(PHOTOS, 'chelsea.jpg'))).convert('RGB')))
+    x = torch.stack([tf(img) for _, img in images])
+    with torch.no_grad():
+        probs = torch.softmax(forward(cfg, weights, x), dim=1)
+    out = []
+    for (name, _), xi, p in zip(images, x, probs):
+        c = int(torch.argmax(p))
+        out.append({'image': name, 'input_sha256': hashlib.sha256(xi.contiguous().numpy().tobytes()).hexdigest(),
+                    'probs': [float(v) for v in p], 'top1': c,
+                    'line': 'class: {}   prob: {:.3}'.format(CLASSES[str(c)], p[c].numpy())})
+    return {'spec': os.path.basename(spec_path), 'images': out}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=DEFAULT_OUT)
@@ -371,6 +409,13 @@ def main(argv=None):
     x48 = torch.randn(1, 3, 48, 48, generator=torch.Generator().manual_seed(seed(cfg['name'] + ':input-48')))
     np.save(path('input-48.npy'), x48.numpy())
     np.save(path('logits-48.npy'), forward(cfg48, w48, x48).numpy())
+    cfg224 = load_spec(SPEC224)
+    w224 = collections.OrderedDict(random_weights(cfg224, seed(cfg224['name'])))
+    save(build_with_weights(cfg224, w224).state_dict(), path('flowers-224.pth'))
+    expected = [photo_expectations(SPEC, w), photo_expectations(SPEC224, w224)]
+    with open(path('photos.json'), 'w') as f:
+        json.dump(expected, f, indent=1)
+        f.write('\n')
     print('wrote %s (PyTorch %s)' % (out, torch.__version__))
 
 

@@ -1,0 +1,67 @@
+// The batch `vitc run` feeds the model: photos (--image, preprocessed as the spec says), a float32
+// .npy tensor (--input), or a synthetic sample image; and the class names to print with it.
+import { fail, fileSpan } from '../../diag/diagnostic.js';
+import type { Manifest } from '../../backends/manifest.js';
+import { describePlan, loadImageBatch, readLabels } from '../../image/index.js';
+import { sampleInput } from '../../runner.js';
+import { displayPath, type Spec } from '../../spec/load.js';
+import { readNpy } from '../../weights/npy.js';
+import { readFileOrFail } from '../../weights/safetensors.js';
+import { flag, intOption, str, type Parsed } from '../args.js';
+
+export interface RunInput {
+  readonly data: Float32Array;
+  readonly batch: number;
+  /** The image files, in batch order (image runs only). */
+  readonly images?: readonly string[];
+  /** The preprocessing applied, as torchvision would write it (image runs only). */
+  readonly preprocess?: string;
+  /** Lines for stderr before the run. */
+  readonly info: readonly string[];
+}
+
+/** --image values plus the file names that follow them (`--image a.jpg b.png`). */
+export function imageArgs(p: Parsed): string[] {
+  const v = p.values.image;
+  const given = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return given.length ? [...given, ...p.positionals.slice(1)] : [];
+}
+
+export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): Promise<RunInput> {
+  const images = imageArgs(p);
+  const inputFile = str(p, 'input');
+  const [, C, H, W] = m.inputs[0]!.shape as [string, number, number, number];
+  if (images.length && inputFile) fail('cli/usage', 'give --image or --input, not both');
+  if ((images.length || inputFile) && str(p, 'batch') !== undefined) fail('cli/usage', '--batch sets the size of the synthetic input; with --image or --input the batch is what they hold');
+  if (flag(p, 'exif-rotate') && !images.length) fail('cli/usage', '--exif-rotate applies to --image');
+  if (images.length) {
+    const b = await loadImageBatch(images, {
+      preprocess: m.preprocess, input: [C, H, W], exifRotate: flag(p, 'exif-rotate'),
+      spanOf: spec ? (key) => spec.spans.value(`/${key}`) : undefined,
+    });
+    const preprocess = describePlan(b.plan);
+    return { data: b.data, batch: images.length, images, preprocess, info: [...b.notes, `input: ${images.length} image${images.length > 1 ? 's' : ''} as one batch: ${preprocess}`] };
+  }
+  if (inputFile) {
+    const arr = readNpy(inputFile, readFileOrFail(inputFile, 'input'));
+    const want = [C, H, W];
+    if (arr.shape.length !== 4 || arr.shape.slice(1).some((d, i) => d !== want[i]) || arr.shape[0] === 0) {
+      fail('run/input-shape', `input has shape (${arr.shape.join(', ')}); ${m.spec.name} expects (N, ${want.join(', ')}) float32 NCHW`, fileSpan(inputFile));
+    }
+    return { data: arr.data, batch: arr.shape[0]!, info: [] };
+  }
+  const batch = intOption('run', p, 'batch', 1, 1);
+  return {
+    data: sampleInput(m, batch),
+    batch,
+    info: [`input: a synthetic ${H}x${W} sample image${batch > 1 ? ` (batch ${batch})` : ''}, normalized with the spec's mean/std`],
+  };
+}
+
+/** Class names from --labels, else from the spec's `labels` file; checked against the class count. */
+export function runLabels(p: Parsed, spec: Spec | undefined, classes: number): string[] | undefined {
+  const given = str(p, 'labels');
+  if (given !== undefined) return readLabels(given, classes);
+  const fromSpec = spec?.config.labels;
+  return fromSpec ? readLabels(displayPath(fromSpec), classes, spec.spans.value('/labels')) : undefined;
+}

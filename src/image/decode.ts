@@ -1,0 +1,95 @@
+// Decoding an image file to 8-bit pixels exactly as Pillow's Image.open(path).convert('RGB') gives
+// them (or .convert('L') for one-channel models). libvips (through sharp) decodes JPEGs with
+// libjpeg-turbo bit-identically to Pillow when its ICC colour management is off; the remaining
+// differences between the two libraries are handled here or refused with a clear message.
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { fail, fileSpan } from '../diag/diagnostic.js';
+import { readRegularFile } from '../io/files.js';
+
+/** Pixels, row-major, `channels` interleaved bytes per pixel. */
+export interface Image8 {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly data: Uint8Array;
+}
+
+export interface DecodeOptions {
+  /** Apply the EXIF orientation (Pillow's ImageOps.exif_transpose); Image.open ignores it. */
+  readonly exifRotate?: boolean;
+  /** 'RGB' (3 channels) or 'L' (1 channel, ITU-R 601-2 luma as Pillow computes it). */
+  readonly mode: 'RGB' | 'L';
+}
+
+/** Formats both Pillow and libvips read (libvips has no BMP; Pillow has no AVIF/HEIF/SVG/PDF without plugins). */
+const FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
+
+/** A file path, or an encoded image in memory (a request body) with a name for messages. */
+export type ImageSource = string | { readonly name: string; readonly bytes: Uint8Array };
+
+export function sourceName(src: ImageSource): string {
+  return typeof src === 'string' ? src : src.name;
+}
+
+export interface Decoded {
+  readonly image: Image8;
+  /** Things worth a note (a conversion Pillow makes that the user may not expect). */
+  readonly notes: readonly string[];
+}
+
+export async function decodeImage(src: ImageSource, options: DecodeOptions): Promise<Decoded> {
+  const file = sourceName(src);
+  // A path is read as a bounded regular file first (a FIFO or a device would never end).
+  const input = typeof src === 'string' ? readRegularFile(src, 'image') : src.bytes;
+  const span = fileSpan(file);
+  let meta: Metadata;
+  try {
+    meta = await sharp(input).metadata();
+  } catch (e) {
+    const m = (e as Error).message;
+    return fail('image/format', `not an image vitc can read (${m.replace(/\.$/, '')})`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF');
+  }
+  if (!meta.format || !FORMATS.has(meta.format)) fail('image/format', `${meta.format ?? 'this'} images are not supported`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF, as Pillow does without plugins');
+  if (meta.space === 'cmyk') {
+    fail('image/cmyk', 'CMYK JPEGs are not supported: Pillow and libvips turn CMYK into RGB differently', span, 'save the photo as RGB first');
+  }
+  const notes: string[] = [];
+  const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true, failOn: 'error' });
+  const sixteenBitGray = meta.depth === 'ushort' && (meta.channels ?? 0) <= 2;
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = sixteenBitGray
+      ? await img.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
+      : await img.raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    return fail('image/decode', `cannot decode the image: ${(e as Error).message.replace(/\.$/, '')}`, span);
+  }
+  const { width, height, channels: c } = raw.info;
+  const n = width * height;
+  if (meta.format === 'gif' && c === 4 && raw.data.some((v, i) => i % 4 === 3 && v === 0)) {
+    fail('image/gif-transparency', 'this GIF has transparent pixels, whose colour libvips does not keep (Pillow\'s convert(\'RGB\') shows the palette colour there)', span, 'save the image as PNG');
+  }
+  const rgb = new Uint8Array(n * 3);
+  if (sixteenBitGray) {
+    // Pillow 9 opens a 16-bit grayscale PNG in mode "I" and convert('RGB') clips it to 0..255.
+    const v = new Uint16Array(raw.data.buffer, raw.data.byteOffset, raw.data.length / 2);
+    for (let i = 0; i < n; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = Math.min(v[i * c]!, 255);
+    notes.push(`${file}: 16-bit grayscale: values above 255 become 255, as Pillow's convert('RGB') does`);
+  } else {
+    // Gray (+alpha) is replicated, alpha is dropped (Pillow's convert('RGB') does not composite).
+    const d = raw.data;
+    for (let i = 0; i < n; i++) {
+      const s = i * c;
+      if (c >= 3) { rgb[3 * i] = d[s]!; rgb[3 * i + 1] = d[s + 1]!; rgb[3 * i + 2] = d[s + 2]!; } else rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = d[s]!;
+    }
+  }
+  if (options.mode === 'RGB') return { image: { width, height, channels: 3, data: rgb }, notes };
+  return { image: { width, height, channels: 1, data: toLuma(rgb) }, notes };
+}
+
+/** Pillow's RGB -> L: (R*19595 + G*38470 + B*7471 + 0x8000) >> 16 (ITU-R 601-2 in 16-bit fixed point). */
+export function toLuma(rgb: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rgb.length / 3);
+  for (let i = 0; i < out.length; i++) out[i] = (rgb[3 * i]! * 19595 + rgb[3 * i + 1]! * 38470 + rgb[3 * i + 2]! * 7471 + 0x8000) >>> 16;
+  return out;
+}

@@ -1,0 +1,39 @@
+// Class names: the tutorial's class_indices.json ({"0": "daisy", ...}), a JSON list, or a text file
+// with one name per line. The count must be the model's number of classes.
+import { fail, fileSpan, type Span } from '../diag/diagnostic.js';
+import { readTextFile } from '../io/files.js';
+
+/** `referencedFrom`: the spec line that named the file, where a read error is reported. */
+export function readLabels(file: string, classes: number, referencedFrom?: Span): string[] {
+  const span = fileSpan(file);
+  const text = readTextFile(file, 'labels', { referencedFrom });
+  const labels = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? fromJson(file, text) : text.split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l !== '' || all.slice(i).some((x) => x.trim() !== ''));
+  if (labels.length !== classes) {
+    fail('labels/count', `${labels.length} class name${labels.length === 1 ? '' : 's'}, but the model has ${classes} classes`, span, classes > labels.length ? 'give one name per class' : 'is this the labels file of another model?');
+  }
+  return labels;
+}
+
+function fromJson(file: string, text: string): string[] {
+  const span = fileSpan(file);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return fail('labels/json', `not valid JSON: ${(e as Error).message}`, span);
+  }
+  if (Array.isArray(data)) {
+    if (!data.every((x) => typeof x === 'string')) fail('labels/json', 'a JSON list of labels must hold strings', span);
+    return data as string[];
+  }
+  if (data === null || typeof data !== 'object') return fail('labels/json', 'expected {"0": "name", ...} or a list of names', span);
+  const entries = Object.entries(data as Record<string, unknown>);
+  const out: string[] = [];
+  for (const [k, v] of entries) {
+    if (!/^\d+$/.test(k) || typeof v !== 'string') fail('labels/json', `entry ${JSON.stringify(k)}: expected a class index mapped to a name, as in {"0": "daisy"}`, span);
+    out[Number(k)] = v as string;
+  }
+  const hole = Array.from({ length: out.length }, (_, i) => i).find((i) => out[i] === undefined);
+  if (hole !== undefined) fail('labels/json', `no name for class ${hole}`, span);
+  return out;
+}

@@ -1,0 +1,107 @@
+// From a checkpoint and photos to the tutorial's prediction: `vitc run --image` must give the
+// probabilities PIL + torchvision + PyTorch give (test/fixtures/import/photos.json, written by
+// tools/golden/make_import_fixtures.py), within 2e-3 and with the same top-1, from input tensors
+// that are bit-identical to torchvision's.
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { vitc, tempDir } from './helpers.js';
+import { loadImageBatch } from '../src/image/index.js';
+import { loadSpec } from '../src/spec/load.js';
+
+const FX = 'test/fixtures/import';
+const fx = (f: string) => join(FX, f);
+const PHOTOS = ['chelsea.jpg', 'coffee.jpg', 'astronaut.png', 'rocket.png'].map((f) => fx(`photos/${f}`));
+
+interface Expected { spec: string; images: { image: string; input_sha256: string; probs: number[]; top1: number; line: string }[] }
+const EXPECTED = JSON.parse(readFileSync(fx('photos.json'), 'utf8')) as Expected[];
+const WEIGHTS: Record<string, string> = { 'flowers.yaml': 'model-cuda.pth', 'flowers-224.yaml': 'flowers-224.pth' };
+
+describe.each(EXPECTED)('$spec on the four photos', (exp) => {
+  const spec = fx(exp.spec);
+  it('makes input tensors bit-identical to PIL + torchvision (EXIF ignored, and with --exif-rotate)', async () => {
+    const s = loadSpec(spec);
+    const input = [s.config.in_chans, ...s.config.img_size] as [number, number, number];
+    const plain = await loadImageBatch(PHOTOS, { preprocess: s.config.preprocess, input });
+    const rotated = await loadImageBatch([PHOTOS[0]!], { preprocess: s.config.preprocess, input, exifRotate: true });
+    const per = input[0] * input[1] * input[2];
+    const hashes = [...PHOTOS.map((_, i) => plain.data.subarray(i * per, (i + 1) * per)), rotated.data]
+      .map((t) => createHash('sha256').update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength)).digest('hex'));
+    expect(hashes).toEqual(exp.images.map((e) => e.input_sha256));
+  });
+  it('predicts what PyTorch predicts: probabilities within 2e-3, the same top-1, the tutorial\'s lines', async () => {
+    const r = await vitc('run', spec, '--weights', fx(WEIGHTS[exp.spec]!), '--image', ...PHOTOS, '--labels', fx('class_indices.json'), '--json');
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout) as { results: { image: string; class: number; top: { class: number; prob: number }[] }[] };
+    let maxErr = 0;
+    got.results.forEach((res, i) => {
+      const want = exp.images[i]!;
+      expect(res.image).toBe(PHOTOS[i]);
+      expect(res.class).toBe(want.top1);
+      for (const t of res.top) maxErr = Math.max(maxErr, Math.abs(t.prob - want.probs[t.class]!));
+    });
+    expect(maxErr).toBeLessThan(2e-3);
+    const text = await vitc('run', spec, '--weights', fx(WEIGHTS[exp.spec]!), '--image', ...PHOTOS, '--labels', fx('labels.txt'), '--top', '0');
+    expect(text.stdout.split('\n').slice(0, 4)).toEqual(exp.images.slice(0, 4).map((e, i) => `${PHOTOS[i]}: ${e.line}`));
+    expect(text.stderr).toContain(`input: 4 images as one batch: Resize(${exp.spec === 'flowers.yaml' ? 36 : 256}, bilinear), CenterCrop(`);
+    const turned = await vitc('run', spec, '--weights', fx(WEIGHTS[exp.spec]!), '--image', PHOTOS[0]!, '--exif-rotate', '--labels', fx('class_indices.json'), '--top', '0');
+    expect(turned.stdout.split('\n')[0]).toBe(`${PHOTOS[0]}: ${exp.images[4]!.line}`);
+  });
+});
+
+describe('class names', () => {
+  it('come from the spec\'s labels file when --labels is not given', async () => {
+    const dir = tempDir();
+    const spec = join(dir, 'labelled.yaml');
+    writeFileSync(spec, `extends: ${join(process.cwd(), fx('flowers.yaml'))}\nlabels: ${join(process.cwd(), fx('class_indices.json'))}\n`);
+    const r = await vitc('run', spec, '--weights', fx('model.pth'), '--image', PHOTOS[1]!, '--top', '1');
+    expect(r.stdout.split('\n')[0]).toBe(`${PHOTOS[1]}: ${EXPECTED[0]!.images[1]!.line}`);
+    expect(r.stdout.split('\n')[1]).toMatch(/^ {2}1\. dandelion {2}p=0\.6677 {2}logit=/);
+  });
+});
+
+describe('image and label errors: one line, exit 1', () => {
+  const spec = fx('flowers.yaml');
+  const run = (...args: string[]) => vitc('run', spec, '--weights', fx('weights.safetensors'), ...args);
+  const one = async (args: string[], line: string) => {
+    const r = await run(...args);
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, '', line]);
+  };
+  it('labels that do not fit the model', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'three.txt'), 'a\nb\nc\n');
+    writeFileSync(join(dir, 'gap.json'), '{"0": "a", "2": "c"}');
+    writeFileSync(join(dir, 'bad.json'), '{"0": "a",');
+    await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'three.txt')], `${join(dir, 'three.txt')}: error: 3 class names, but the model has 5 classes (give one name per class)`);
+    await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'gap.json')], `${join(dir, 'gap.json')}: error: no name for class 1`);
+    expect((await run('--image', PHOTOS[0]!, '--labels', join(dir, 'bad.json'))).stderr).toMatch(/bad\.json: error: not valid JSON: /);
+  });
+  it('files that are not images, and images vitc cannot read exactly as Pillow does', async () => {
+    const dir = tempDir();
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 30, b: 60 } } }).toColourspace('cmyk').jpeg().toFile(join(dir, 'cmyk.jpg'));
+    await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 200, g: 30, b: 60, alpha: 0 } } }).gif().toFile(join(dir, 'clear.gif'));
+    const bmp = Buffer.alloc(58);
+    bmp.write('BM'); bmp.writeUInt32LE(58, 2); bmp.writeUInt32LE(54, 10); bmp.writeUInt32LE(40, 14); bmp.writeInt32LE(1, 18); bmp.writeInt32LE(1, 22);
+    bmp.writeUInt16LE(1, 26); bmp.writeUInt16LE(24, 28); bmp.writeUInt32LE(4, 34);
+    writeFileSync(join(dir, 'tiny.bmp'), bmp);
+    await one(['--image', join(dir, 'cmyk.jpg')], `${join(dir, 'cmyk.jpg')}: error: CMYK JPEGs are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
+    await one(['--image', join(dir, 'clear.gif')], `${join(dir, 'clear.gif')}: error: this GIF has transparent pixels, whose colour libvips does not keep (Pillow's convert('RGB') shows the palette colour there) (save the image as PNG)`);
+    expect((await run('--image', join(dir, 'tiny.bmp'))).stderr).toMatch(/tiny\.bmp: error: not an image vitc can read \(.*\) \(vitc reads JPEG, PNG, WebP, TIFF and GIF\)$/);
+    await one(['--image', fx('labels.txt')], `test/fixtures/import/labels.txt: error: not an image vitc can read (Input file contains unsupported image format) (vitc reads JPEG, PNG, WebP, TIFF and GIF)`);
+    await one(['--image', fx('photos/nope.jpg')], 'test/fixtures/import/photos/nope.jpg: error: cannot read image: no such file');
+  });
+  it('inputs that cannot go together', async () => {
+    await one(['--image', PHOTOS[0]!, '--input', fx('input.npy')], 'error: give --image or --input, not both');
+    await one(['--image', PHOTOS[0]!, '--batch', '2'], 'error: --batch sets the size of the synthetic input; with --image or --input the batch is what they hold');
+    await one(['--exif-rotate'], 'error: --exif-rotate applies to --image');
+  });
+  it('a spec whose crop is not the model\'s input size', async () => {
+    const dir = tempDir();
+    const bad = join(dir, 'crop.yaml');
+    writeFileSync(bad, `extends: ${join(process.cwd(), spec)}\npreprocess:\n  crop: 30\n`);
+    const r = await vitc('run', bad, '--image', PHOTOS[0]!);
+    expect([r.code, r.stderr]).toEqual([1, `${bad}:3:9: error: preprocess.crop is 30, but the model takes 32x32 images (set crop: 32, or img_size: 30)`]);
+  });
+});
