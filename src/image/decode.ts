@@ -47,7 +47,7 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
     meta = await sharp(input).metadata();
   } catch (e) {
     const m = (e as Error).message;
-    return fail('image/format', `not an image vitc can read (${m.replace(/\.$/, '')})`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF');
+    return fail('image/format', `not an image vitc can read (${m.replace(/^Input (buffer|file) contains /, '').replace(/\.$/, '')})`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF');
   }
   if (!meta.format || !FORMATS.has(meta.format)) fail('image/format', `${meta.format ?? 'this'} images are not supported`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF, as Pillow does without plugins');
   if (meta.space === 'cmyk') {
