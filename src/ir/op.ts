@@ -37,6 +37,8 @@ export interface OpDecl<A extends object> {
   /** Composite ops only: the same computation in primitives. */
   decompose?(b: GraphBuilder, args: readonly Value[], attrs: A): Value;
   readonly fusion: FusionClass;
+  /** Binary ops whose operands commute (pattern matching tries both orders). */
+  readonly commutative?: boolean;
   /**
    * Injective ops: the output as a strided layout of the input's (no data moves), or undefined when
    * no strided layout expresses it (then the kernel layer copies).

@@ -43,6 +43,8 @@ function flops(k: Kernel, batch: number): number {
       return G * (2 * T! * S * d! + 2 * T! * S * dv + 5 * T! * S);
     }
     case 'layernorm': return 8 * out;
+    case 'groupnorm': return 8 * out + out * exprOps(k.epi.expr);
+    case 'im2col': return 0;
     case 'softmax': return 5 * out;
     case 'reduce': return prod(dims(k.x, batch));
     case 'elementwise': return out * Math.max(1, exprOps(k.expr));

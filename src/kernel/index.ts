@@ -6,7 +6,7 @@ import { lowerGraph } from './lower.js';
 import { planMemory, DEFAULT_ALIGN } from './memory.js';
 import { precisionPolicy, storageOf } from './precision.js';
 import { verifyKernels } from './verify.js';
-import type { KernelProgram } from './types.js';
+import type { KernelProgram, View } from './types.js';
 
 export interface KernelOptions {
   readonly precision: Precision;
@@ -17,6 +17,11 @@ export interface KernelOptions {
 }
 
 export function buildKernelProgram(g: Graph, opts: KernelOptions): KernelProgram {
+  return buildKernelProgramWithValues(g, opts).program;
+}
+
+/** The program, and where each graph value lives in it (tests compare kernels with the unfused graph through this). */
+export function buildKernelProgramWithValues(g: Graph, opts: KernelOptions): { program: KernelProgram; values: ReadonlyMap<number, View> } {
   const low = lowerGraph(g, { lnPrologue: opts.lnPrologue });
   const precision = precisionPolicy(opts.precision);
   const typed = low.bufs.map((b) => ({ ...b, dtype: storageOf(b.kind, precision) }));
@@ -24,7 +29,7 @@ export function buildKernelProgram(g: Graph, opts: KernelOptions): KernelProgram
   const program: KernelProgram = { name: g.name, precision, bufs, kernels: low.kernels, inputs: low.inputs, outputs: low.outputs, arena };
   const problems = verifyKernels(program);
   if (problems.length) throw new InternalCompilerError(`KernelProgram verification failed:\n  ${problems.join('\n  ')}`);
-  return program;
+  return { program, values: low.values };
 }
 
 export type * from './types.js';

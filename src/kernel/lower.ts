@@ -12,16 +12,20 @@ import {
 } from '../ir/strided.js';
 import type { Shape } from '../ir/types.js';
 import { InternalCompilerError } from '../passes/pipeline.js';
-import { selectKernels, type Fused, type SelectOptions, type ValExpr } from './select.js';
+import { isPatchConv, selectKernels, type Fused, type SelectOptions, type ValExpr } from './select.js';
 import type { Buf, BufKind, Expr, Kernel, View } from './types.js';
 
 type BufDraft = Omit<Buf, 'dtype'>;
+/** A kernel before it has its position. */
+type KernelDraft = Kernel extends infer K ? (K extends Kernel ? Omit<K, 'id'> : never) : never;
 
 export interface Lowered {
   readonly bufs: readonly BufDraft[];
   readonly kernels: readonly Kernel[];
   readonly inputs: readonly number[];
   readonly outputs: readonly { readonly name: string; readonly buf: number }[];
+  /** Where each graph value lives (values computed inside a kernel have none): for tests and debugging. */
+  readonly values: ReadonlyMap<number, View>;
 }
 
 interface Copy { readonly src: number; readonly dst: View; readonly anchor: number; readonly covers: readonly number[]; readonly at: Node }
@@ -145,25 +149,53 @@ export function lowerGraph(g: Graph, opts: SelectOptions): Lowered {
     if (!v) throw new InternalCompilerError(`value %${id} has no storage`);
     return v;
   };
-  const planned: { anchor: number; seq: number; make: (id: number) => Kernel }[] = [];
-  fused.forEach((f, seq) => planned.push({ anchor: f.anchor, seq, make: (id) => kernelOf(f, id, at, byId) }));
+  // A convolution that is not a direct GEMM gathers its patches (im2col) into a temp first.
+  const patches = new Map<number, View>();
+  for (const f of fused) {
+    const root: Node | undefined = f.group.kind === 'gemm' ? f.group.root : undefined;
+    if (root?.op === 'conv2d' && !isPatchConv(root, byId)) {
+      const r = root as NodeOf<'conv2d'>;
+      const [n, c] = shapeOf(byId.get(r.args[0]!)!.type.shape);
+      const [, , oh, ow] = shapeOf(r.type.shape);
+      const [, , kh, kw] = byId.get(r.args[1]!)!.type.shape as number[];
+      const shape = [n!, oh!, ow!, c!, { b: 0, c: kh! }, { b: 0, c: kw! }];
+      patches.set(r.id, { buf: newBuf('temp', '', shape), ...contiguous(shape) });
+    }
+  }
+  const planned: { anchor: number; seq: number; make: () => KernelDraft[] }[] = [];
+  fused.forEach((f, seq) => planned.push({ anchor: f.anchor, seq, make: () => kernelsOf(f, at, byId, patches) }));
   copies.forEach((c, i) => planned.push({
     anchor: c.anchor, seq: fused.length + i,
-    make: (id) => ({ kind: 'copy', id, x: broadcastView(at(c.src), shapeOf(byId.get(c.src)!.type.shape)), out: c.dst, covers: c.covers, scope: c.at.scope, span: c.at.span }),
+    make: () => [{ kind: 'copy', x: broadcastView(at(c.src), shapeOf(byId.get(c.src)!.type.shape)), out: c.dst, covers: c.covers, scope: c.at.scope, span: c.at.span }],
   }));
   planned.sort((x, y) => x.anchor - y.anchor || x.seq - y.seq);
-  const kernels = planned.map((p, i) => p.make(i));
-  return { bufs, kernels, inputs, outputs: outBufs };
+  const kernels = planned.flatMap((p) => p.make()).map((k, id) => ({ ...k, id }) as Kernel);
+  return { bufs, kernels, inputs, outputs: outBufs, values: storage };
 }
 
 function broadcastView(v: View, shape: readonly Affine[]): View {
   return { buf: v.buf, ...broadcastTo(v, shape) };
 }
 
-/** The kernel for a fused group. */
-function kernelOf(f: Fused, id: number, at: (id: number) => View, byId: ReadonlyMap<number, Node>): Kernel {
+/** The kernels for a fused group (an im2col and a GEMM for a convolution, else one). */
+function kernelsOf(f: Fused, at: (id: number) => View, byId: ReadonlyMap<number, Node>, patches: ReadonlyMap<number, View>): KernelDraft[] {
   const g = f.group;
-  const base = { id, covers: f.covers, scope: f.out.scope, span: f.out.span };
+  if (g.kind === 'gemm' && patches.has(g.root.id)) {
+    const r = g.root as NodeOf<'conv2d'>;
+    const cols = patches.get(r.id)!;
+    const im2col: KernelDraft = {
+      kind: 'im2col', x: at(r.args[0]!), out: cols, kernel: [cols.shape[4]!.c, cols.shape[5]!.c],
+      stride: r.attrs.stride, pad: r.attrs.pad, dilation: r.attrs.dilation, covers: [r.id], scope: r.scope, span: r.span,
+    };
+    return [im2col, kernelOf(f, at, byId, cols)];
+  }
+  return [kernelOf(f, at, byId)];
+}
+
+/** The kernel for a fused group; `cols` is a convolution's gathered patches. */
+function kernelOf(f: Fused, at: (id: number) => View, byId: ReadonlyMap<number, Node>, cols?: View): KernelDraft {
+  const g = f.group;
+  const base = { covers: f.covers, scope: f.out.scope, span: f.out.span };
   const outShape = shapeOf(f.out.type.shape);
   const out = at(f.out.id);
   switch (g.kind) {
@@ -185,6 +217,13 @@ function kernelOf(f: Fused, id: number, at: (id: number) => View, byId: Readonly
         b = broadcastView(at(r.args[1]!), [...lead, ...shapeOf(sb.slice(-2))]);
         perm = [...Array(outShape.length).keys()];
         rank = { g: lead.length, m: 1, k: 1, n: 1 };
+      } else if (cols) {
+        // A convolution over its gathered patches [N, OH, OW, C, kh, kw].
+        const w = at(r.args[1]!);
+        a = cols;
+        b = { buf: w.buf, ...permute(w, [1, 2, 3, 0]) };
+        perm = [0, 2, 3, 1];
+        rank = { g: 0, m: 3, k: 3, n: 1 };
       } else {
         // A patch convolution: A[n, gy, gx, c, py, px] = x[n, c, gy·py + ..., gx·px + ...].
         const x = at(r.args[0]!);
@@ -217,6 +256,16 @@ function kernelOf(f: Fused, id: number, at: (id: number) => View, byId: Readonly
         b: g.ln.args[2] === undefined ? undefined : at(g.ln.args[2]),
       } : undefined;
       return { kind: 'gemm', ...base, a, b, rank, ln, epi: { expr, ins }, out: { buf: out.buf, ...permute(out, perm) } };
+    }
+    case 'groupnorm': {
+      const n = g.root;
+      const leaves: number[] = [];
+      const expr = toExpr(g.expr, leaves);
+      return {
+        kind: 'groupnorm', ...base, out, x: at(n.args[0]!), groups: n.attrs.groups, eps: n.attrs.eps,
+        w: n.args[1] === undefined ? undefined : at(n.args[1]), b: n.args[2] === undefined ? undefined : at(n.args[2]),
+        epi: { expr, ins: leaves.map((l) => broadcastView(at(l), outShape)) },
+      };
     }
     case 'elementwise': {
       const leaves: number[] = [];

@@ -22,7 +22,7 @@ function wholeBuffer(v: View, b: Buf): boolean {
 function inPlaceCandidates(k: Kernel): readonly View[] {
   switch (k.kind) {
     case 'elementwise': return k.ins;
-    case 'gemm': return k.epi.ins;
+    case 'gemm': case 'groupnorm': return k.epi.ins;
     default: return [];
   }
 }

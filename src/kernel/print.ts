@@ -24,6 +24,8 @@ function operands(k: Kernel): [string, View | undefined][] {
     case 'gemm': return [['a', k.a], ['b', k.b], ['ln.w', k.ln?.w], ['ln.b', k.ln?.b], ...k.epi.ins.map((v, i) => [`in${i}`, v] as [string, View])];
     case 'attention': return [['q', k.q], ['k', k.k], ['v', k.v]];
     case 'layernorm': return [['x', k.x], ['w', k.w], ['b', k.b]];
+    case 'groupnorm': return [['x', k.x], ['w', k.w], ['b', k.b], ...k.epi.ins.map((v, i) => [`in${i}`, v] as [string, View])];
+    case 'im2col': return [['x', k.x]];
     case 'softmax': case 'reduce': case 'copy': return [['x', k.x]];
     case 'elementwise': case 'generic': return k.ins.map((v, i) => [`in${i}`, v]);
   }
@@ -34,6 +36,8 @@ function headline(k: Kernel): string {
     case 'gemm': return `gemm g=${k.rank.g} m=${k.rank.m} k=${k.rank.k} n=${k.rank.n}${k.ln ? ` ln(eps=${fmtNum(k.ln.eps)})` : ''} epi=${fmtExpr(k.epi.expr)}`;
     case 'attention': return `attention scale=${fmtNum(k.scale)}`;
     case 'layernorm': return `layernorm eps=${fmtNum(k.eps)}`;
+    case 'groupnorm': return `groupnorm groups=${k.groups} eps=${fmtNum(k.eps)} epi=${fmtExpr(k.epi.expr)}`;
+    case 'im2col': return `im2col kernel=[${k.kernel.join(',')}] stride=[${k.stride.join(',')}] pad=[${k.pad.join(',')}] dilation=[${k.dilation.join(',')}]`;
     case 'softmax': return `softmax axis=${k.axis}`;
     case 'reduce': return `reduce ${k.op} axes=[${k.axes.join(',')}]`;
     case 'elementwise': return `elementwise ${fmtExpr(k.expr)}`;

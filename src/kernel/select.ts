@@ -25,6 +25,7 @@ export type Contraction = NodeOf<'linear'> | NodeOf<'matmul'> | NodeOf<'conv2d'>
 
 export type Group =
   | { readonly kind: 'gemm'; readonly root: Contraction; readonly ln?: NodeOf<'layernorm'>; readonly expr: ValExpr }
+  | { readonly kind: 'groupnorm'; readonly root: NodeOf<'groupnorm'>; readonly expr: ValExpr }
   | { readonly kind: 'elementwise'; readonly expr: ValExpr }
   | { readonly kind: 'attention' | 'layernorm' | 'softmax' | 'reduce' | 'generic'; readonly node: Node };
 
@@ -52,6 +53,11 @@ export interface SelectOptions {
 const UNARY = new Set<string>(['gelu', 'gelu_tanh', 'relu', 'silu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'neg']);
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div']);
 
+/** A convolution of one group: a GEMM over its patches (im2col), or directly over non-overlapping patches (isPatchConv). */
+export function isGemmConv(n: Node): n is NodeOf<'conv2d'> {
+  return n.op === 'conv2d' && ((n.attrs as { groups?: number }).groups ?? 1) === 1;
+}
+
 /** A convolution that is a GEMM over non-overlapping patches (kernel = stride, no padding, no dilation, one group). */
 export function isPatchConv(n: Node, byId: ReadonlyMap<number, Node>): n is NodeOf<'conv2d'> {
   if (n.op !== 'conv2d') return false;
@@ -67,27 +73,36 @@ export function selectKernels(g: Graph, opts: SelectOptions): Selection {
   const outputs = new Set(g.outputs.map((o) => o.id));
   const users = new Map<number, number[]>(g.nodes.map((n) => [n.id, []]));
   for (const n of g.nodes) for (const a of new Set(n.args)) users.get(a)!.push(n.id);
-  const onlyUser = (id: number): Node | undefined => {
-    const u = users.get(id)!;
-    return u.length === 1 && !outputs.has(id) ? byId.get(u[0]!) : undefined;
-  };
   const taken = new Set<number>();
   const fused: Fused[] = [];
   const isScalarConst = (n: Node) => n.op === 'const' && n.attrs.data.length === 1 && n.type.shape.length === 0;
   const isElementwise = (n: Node) => (UNARY.has(n.op) || BINARY.has(n.op)) && ['elementwise', 'broadcast'].includes(opDecl(n.op).fusion);
+  const usersOf = (id: number) => users.get(id)!;
 
-  /** The expression for value `id` inside a group, absorbing single-use elementwise producers into the tree. */
-  const treeOf = (id: number, covers: number[], root = false): ValExpr => {
-    const n = byId.get(id)!;
-    if (isScalarConst(n)) return { k: 'const', v: (n as NodeOf<'const'>).attrs.data[0]! };
-    if (!isElementwise(n) || taken.has(id) || (!root && !onlyUser(id))) return { k: 'val', id };
-    taken.add(id);
-    covers.push(id);
-    if (UNARY.has(n.op)) return { k: 'un', fn: n.op as UnaryFn, x: treeOf(n.args[0]!, covers) };
-    const [a, b] = n.args as [number, number];
-    const ea = treeOf(a, covers);
-    return { k: 'bin', fn: n.op as BinaryFn, a: ea, b: a === b ? ea : treeOf(b, covers) };
+  /** Add elementwise producers of the region whose every user is in it (so they need no value of their own). */
+  const absorbProducers = (region: Set<number>, root?: number) => {
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const id of [...region]) {
+        if (id === root) continue;
+        for (const a of byId.get(id)!.args) {
+          const p = byId.get(a)!;
+          if (region.has(a) || taken.has(a) || outputs.has(a) || !isElementwise(p) || isScalarConst(p)) continue;
+          if (usersOf(a).every((u) => region.has(u))) { region.add(a); grew = true; }
+        }
+      }
+    }
   };
+  /** The expression of `id` within a region: the root is the accumulator, region nodes are ops, the rest are inputs. */
+  const exprIn = (id: number, region: ReadonlySet<number>, root?: number): ValExpr => {
+    const n = byId.get(id)!;
+    if (id === root) return { k: 'acc' };
+    if (isScalarConst(n)) return { k: 'const', v: (n as NodeOf<'const'>).attrs.data[0]! };
+    if (!region.has(id)) return { k: 'val', id };
+    if (UNARY.has(n.op)) return { k: 'un', fn: n.op as UnaryFn, x: exprIn(n.args[0]!, region, root) };
+    return { k: 'bin', fn: n.op as BinaryFn, a: exprIn(n.args[0]!, region, root), b: exprIn(n.args[1]!, region, root) };
+  };
+  const claim = (region: ReadonlySet<number>) => { for (const id of region) taken.add(id); };
 
   // LayerNorm prologues: every user reads the LayerNorm as a linear layer's input.
   const prologues = new Set<number>();
@@ -101,44 +116,51 @@ export function selectKernels(g: Graph, opts: SelectOptions): Selection {
     }
   }
 
-  // Contractions with their epilogue chains.
+  // Contractions and GroupNorms with their epilogues: the elementwise region that follows, with a single exit.
   for (const n of g.nodes) {
-    if (!(n.op === 'linear' || n.op === 'matmul' || isPatchConv(n, byId))) continue;
-    const root = n as Contraction;
-    const covers: number[] = [n.id];
-    taken.add(n.id);
-    const bias = (n.op === 'linear' || n.op === 'conv2d') ? n.args[2] : undefined;
-    let expr: ValExpr = bias === undefined ? { k: 'acc' } : { k: 'bin', fn: 'add', a: { k: 'acc' }, b: { k: 'val', id: bias } };
-    let cur: Node = n;
-    for (;;) {
-      const u = onlyUser(cur.id);
-      if (!u || taken.has(u.id) || !isElementwise(u) || !sameShape(u.type.shape, cur.type.shape)) break;
-      taken.add(u.id);
-      covers.push(u.id);
-      if (UNARY.has(u.op)) expr = { k: 'un', fn: u.op as UnaryFn, x: expr };
-      else {
-        const [a, b] = u.args as [number, number];
-        const mine: ValExpr = expr;
-        const other = (id: number): ValExpr => (id === cur.id ? mine : treeOf(id, covers));
-        expr = { k: 'bin', fn: u.op as BinaryFn, a: other(a), b: other(b) };
+    if (!(n.op === 'linear' || n.op === 'matmul' || isGemmConv(n) || n.op === 'groupnorm')) continue;
+    const region = new Set<number>([n.id]);
+    // Grow: consumers of the region, elementwise, shaped like the product, not computed elsewhere.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const id of [...region]) for (const u of usersOf(id)) {
+        const un = byId.get(u)!;
+        if (region.has(u) || taken.has(u) || !isElementwise(un) || !sameShape(un.type.shape, n.type.shape)) continue;
+        region.add(u);
+        grew = true;
       }
-      cur = u;
     }
+    // Shrink until one value leaves the region (the kernel's output): drop the latest nodes first.
+    const exits = () => [...region].filter((id) => outputs.has(id) || usersOf(id).some((u) => !region.has(u)));
+    while (exits().length > 1) region.delete([...region].filter((id) => id !== n.id).sort((x, y) => order.get(y)! - order.get(x)!)[0]!);
+    const out = byId.get(exits()[0] ?? n.id)!;
+    absorbProducers(region, n.id);
+    let expr = exprIn(out.id, region, n.id);
+    claim(region);
+    const covers = [...region];
+    if (n.op === 'groupnorm') {
+      fused.push({ group: { kind: 'groupnorm', root: n, expr }, covers: sortBy(covers, order), out, anchor: Math.max(...covers.map((c) => order.get(c)!)) });
+      continue;
+    }
+    const root = n as Contraction;
+    const bias = (n.op === 'linear' || n.op === 'conv2d') ? n.args[2] : undefined;
+    if (bias !== undefined) expr = substituteAcc(expr, { k: 'bin', fn: 'add', a: { k: 'acc' }, b: { k: 'val', id: bias } });
     const lnId = root.op === 'linear' && prologues.has(root.args[0]!) ? root.args[0]! : undefined;
-    if (lnId !== undefined) covers.unshift(lnId);
+    if (lnId !== undefined) covers.push(lnId);
     fused.push({
       group: { kind: 'gemm', root, ln: lnId === undefined ? undefined : (byId.get(lnId) as NodeOf<'layernorm'>), expr },
-      covers: sortBy(covers, order), out: cur, anchor: Math.max(...covers.map((c) => order.get(c)!)),
+      covers: sortBy(covers, order), out, anchor: Math.max(...covers.map((c) => order.get(c)!)),
     });
   }
 
-  // Elementwise trees, from their sinks.
+  // Elementwise regions, from their sinks: a node and the producers whose every user is in the region.
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i]!;
     if (taken.has(n.id) || !isElementwise(n)) continue;
-    const covers: number[] = [];
-    const expr = treeOf(n.id, covers, true);
-    fused.push({ group: { kind: 'elementwise', expr }, covers: sortBy(covers, order), out: n, anchor: i });
+    const region = new Set<number>([n.id]);
+    absorbProducers(region);
+    claim(region);
+    fused.push({ group: { kind: 'elementwise', expr: exprIn(n.id, region) }, covers: sortBy([...region], order), out: n, anchor: i });
   }
 
   // Everything else that computes is a kernel of its own.
@@ -151,6 +173,16 @@ export function selectKernels(g: Graph, opts: SelectOptions): Selection {
   }
   fused.sort((x, y) => x.anchor - y.anchor);
   return { fused, prologues };
+}
+
+/** `e` with every accumulator replaced by `by` (the bias joins the product before the epilogue). */
+function substituteAcc(e: ValExpr, by: ValExpr): ValExpr {
+  switch (e.k) {
+    case 'acc': return by;
+    case 'val': case 'const': return e;
+    case 'un': return { ...e, x: substituteAcc(e.x, by) };
+    case 'bin': return { ...e, a: substituteAcc(e.a, by), b: substituteAcc(e.b, by) };
+  }
 }
 
 function sortBy(ids: number[], order: ReadonlyMap<number, number>): number[] {

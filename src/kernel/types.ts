@@ -104,6 +104,35 @@ export interface LayerNormKernel extends Base {
   readonly eps: number;
 }
 
+/**
+ * GroupNorm of x [N, C, ...] (f32 statistics over each group's channels and positions, biased
+ * variance), a per-channel affine, then an epilogue over `acc` (the normalized value) shaped like out:
+ * GroupNorm + ReLU (+ residual) is one kernel.
+ */
+export interface GroupNormKernel extends Base {
+  readonly kind: 'groupnorm';
+  readonly x: View;
+  readonly w?: View;
+  readonly b?: View;
+  readonly groups: number;
+  readonly eps: number;
+  readonly epi: Epilogue;
+}
+
+/**
+ * The patches of a convolution: out[n, oy, ox, (c, ky, kx)] = x[n, c, oy·sy - pt + ky·dy, ox·sx - pl + kx·dx],
+ * zero outside the image. x is [N, C, H, W]; out is [N, OH, OW, C, kh, kw]; a GEMM then multiplies it.
+ */
+export interface Im2colKernel extends Base {
+  readonly kind: 'im2col';
+  readonly x: View;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  /** [top, left, bottom, right] */
+  readonly pad: readonly [number, number, number, number];
+  readonly dilation: readonly [number, number];
+}
+
 /** Softmax along one axis (f32 max and sum). */
 export interface SoftmaxKernel extends Base {
   readonly kind: 'softmax';
@@ -140,7 +169,7 @@ export interface GenericKernel extends Base {
   readonly ins: readonly View[];
 }
 
-export type Kernel = GemmKernel | AttentionKernel | LayerNormKernel | SoftmaxKernel | ReduceKernel | ElementwiseKernel | CopyKernel | GenericKernel;
+export type Kernel = GemmKernel | AttentionKernel | LayerNormKernel | GroupNormKernel | SoftmaxKernel | ReduceKernel | ElementwiseKernel | CopyKernel | Im2colKernel | GenericKernel;
 export type KernelKind = Kernel['kind'];
 
 /** What is stored in which format, and how GEMMs multiply. Decided once (precision.ts), read by every renderer. */

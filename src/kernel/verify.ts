@@ -45,6 +45,17 @@ function kernelShapes(k: Kernel): string[] {
       want(sameDims(k.x.shape, k.out.shape), () => `layernorm x${dims(k.x.shape)} vs out${dims(k.out.shape)}`);
       for (const x of [k.w, k.b]) if (x) want(sameDims(x.shape, k.x.shape.slice(-1)), () => 'layernorm parameter does not match the last dim');
       break;
+    case 'groupnorm':
+      want(sameDims(k.x.shape, k.out.shape), () => `groupnorm x${dims(k.x.shape)} vs out${dims(k.out.shape)}`);
+      want(k.x.shape.length >= 2 && k.x.shape[1]!.b === 0 && k.x.shape[1]!.c % k.groups === 0, () => `groupnorm groups ${k.groups} do not divide the channels`);
+      for (const e of k.epi.ins) want(sameDims(e.shape, k.out.shape), () => `groupnorm epilogue input ${dims(e.shape)} vs out${dims(k.out.shape)}`);
+      break;
+    case 'im2col': {
+      want(k.x.shape.length === 4 && k.out.shape.length === 6, () => `im2col x${dims(k.x.shape)} -> out${dims(k.out.shape)} must be [N,C,H,W] -> [N,OH,OW,C,kh,kw]`);
+      const [n, c] = k.x.shape;
+      want(eqA(k.out.shape[0]!, n!) && eqA(k.out.shape[3]!, c!) && k.out.shape[4]!.c === k.kernel[0] && k.out.shape[5]!.c === k.kernel[1], () => 'im2col sizes disagree');
+      break;
+    }
     case 'softmax': case 'copy':
       want(sameDims(k.x.shape, k.out.shape), () => `${k.kind} x${dims(k.x.shape)} vs out${dims(k.out.shape)}`);
       break;

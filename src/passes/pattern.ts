@@ -1,7 +1,7 @@
 // A small typed pattern matcher over the IR (in the spirit of tinygrad's PatternMatcher):
 // a pattern names an op (or any), sub-patterns for its arguments, a capture name and a predicate.
 import type { Graph, Node, NodeOf } from '../ir/graph.js';
-import type { OpName } from '../ir/ops/index.js';
+import { opDecl, type OpName } from '../ir/ops/index.js';
 
 export interface Pat {
   readonly op?: OpName | readonly OpName[];
@@ -31,12 +31,24 @@ export function any(name?: string): Pat {
   return { bind: name };
 }
 
+/**
+ * Match `p` at `n`. Commutative ops (declared so in the op catalog: add, mul) match their two
+ * arguments in either order, so `x + f(x)` and `f(x) + x`, `s * q` and `q * s` are the same pattern.
+ */
 export function match(p: Pat, n: Node, ctx: MatchContext, caps: Map<string, Node> = new Map()): Captures | undefined {
   if (p.op !== undefined && (typeof p.op === 'string' ? p.op !== n.op : !p.op.includes(n.op))) return undefined;
   if (p.single && ctx.users(n.id) !== 1) return undefined;
   if (p.args) {
     if (p.args.length !== n.args.length) return undefined;
-    for (let i = 0; i < p.args.length; i++) if (!match(p.args[i]!, ctx.node(n.args[i]!), ctx, caps)) return undefined;
+    const orders = p.args.length === 2 && opDecl(n.op).commutative ? [[0, 1], [1, 0]] : [[...p.args.keys()]];
+    let found: Map<string, Node> | undefined;
+    for (const order of orders) {
+      const trial = new Map(caps);
+      if (order.every((ai, pi) => match(p.args![pi]!, ctx.node(n.args[ai]!), ctx, trial))) { found = trial; break; }
+    }
+    if (!found) return undefined;
+    caps.clear();
+    for (const [k, v] of found) caps.set(k, v);
   }
   if (p.bind) {
     const prev = caps.get(p.bind);

@@ -41,12 +41,12 @@ export function kernelCode(k: Kernel): string {
         '}',
       ].join('\n');
     }
-    case 'gemm': {
+    case 'gemm': case 'groupnorm': {
       const n = k.epi.ins.length;
       const decl = Array.from({ length: n }, (_, i) => `R${i} = pl.ins[${i}].rows, c${i} = pl.ins[${i}].cols`).join(', ');
       const rows = Array.from({ length: n }, (_, i) => `x${i} = R${i}[r]`).join(', ');
       return [
-        `(M, C, pl, r0, r1, n0, n1, ldc) => { // k${k.id} gemm epilogue: C (an offset in M) holds rows r0.. and columns n0.. of the product`,
+        `(M, C, pl, r0, r1, n0, n1, ldc) => { // k${k.id} ${k.kind} epilogue: C (an offset in M) holds rows r0.. and columns n0.. of the result`,
         `  const orow = pl.out.rows, oc = pl.out.cols${decl ? ', ' + decl : ''};`,
         '  for (let r = r0; r < r1; r++) {',
         `    const co = C + (r - r0) * ldc - n0, ro = orow[r]${rows ? ', ' + rows : ''};`,

@@ -8,9 +8,9 @@ function unary(name: string, doc: string): OpDecl<NoAttrs> {
   return defineOp<NoAttrs>({ name, kind: 'primitive', arity: 1, fusion: 'elementwise', doc, infer: ([x]) => x! });
 }
 
-function binary(name: string, doc: string): OpDecl<NoAttrs> {
+function binary(name: string, doc: string, commutative = false): OpDecl<NoAttrs> {
   return defineOp<NoAttrs>({
-    name, kind: 'primitive', arity: 2, fusion: 'broadcast', doc,
+    name, kind: 'primitive', arity: 2, fusion: 'broadcast', commutative, doc,
     infer: ([a, b]) => {
       shapeCheck(a!.dtype === b!.dtype, () => `${name} operands have different dtypes: ${fmtType(a!)} and ${fmtType(b!)}`);
       return tensor(broadcastShapes(a!.shape, b!.shape), a!.dtype);
@@ -18,9 +18,9 @@ function binary(name: string, doc: string): OpDecl<NoAttrs> {
   });
 }
 
-export const add = binary('add', 'a + b, broadcasting.');
+export const add = binary('add', 'a + b, broadcasting.', true);
 export const sub = binary('sub', 'a - b, broadcasting.');
-export const mul = binary('mul', 'a * b, broadcasting.');
+export const mul = binary('mul', 'a * b, broadcasting.', true);
 export const div = binary('div', 'a / b, broadcasting.');
 
 export const gelu = unary('gelu', 'Exact GELU: x * (1 + erf(x / sqrt 2)) / 2.');

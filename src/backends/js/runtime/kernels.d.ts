@@ -15,3 +15,4 @@ export function transpose(x: F, xShape: S, perm: S): F;
 export function concat(xs: F[], sizes: S, outer: number, inner: number): F;
 export function slice(x: F, outer: number, n: number, inner: number, start: number, end: number): F;
 export function mean(x: F, outer: number, n: number, inner: number): F;
+export const UNARY: Readonly<Record<string, (x: number) => number>>;

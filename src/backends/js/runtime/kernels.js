@@ -245,7 +245,7 @@ function erf(x) {
   return x >= 0 ? 1 - r : r - 1;
 }
 
-const UNARY = {
+export const UNARY = {
   gelu: (v) => 0.5 * v * (1 + erf(v * Math.SQRT1_2)),
   gelu_tanh: (v) => 0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))),
   relu: (v) => (v > 0 ? v : 0),

@@ -88,6 +88,9 @@ function scratchNeeds(p) {
       a = Math.max(a, MB * K);
       c = Math.max(c, MB * ceilTo(N, NR));
       if (p.bufs[k.b.buf].kind === 'temp' || g > 0) b = Math.max(b, ceilTo(N, NR) * K);
+    } else if (k.kind === 'groupnorm') {
+      const C = at(k.x.shape[1], 1), S = numel(k.x.shape.slice(2).map((d) => at(d, 1)));
+      c = Math.max(c, (C / k.groups) * S);
     } else if (k.kind === 'attention') {
       const r = k.q.shape.length;
       const T = at(k.q.shape[r - 2], 1), d = at(k.q.shape[r - 1], 1), S = at(k.k.shape[r - 2], 1), dv = at(k.v.shape[r - 1], 1);
@@ -244,6 +247,17 @@ export class ProgramRunner {
         const rows = (r) => offsetTable(r.shape, r.strides, 0, r.shape.length - 1, r.off);
         return { x: rows(x), xs: x.strides[x.strides.length - 1], out: rows(o), os: o.strides[o.strides.length - 1], n: x.shape[x.shape.length - 1], w: k.w && this.view(k.w, B), b: k.b && this.view(k.b, B) };
       }
+      case 'groupnorm': {
+        const x = this.view(k.x, B);
+        return {
+          x: rowsCols(k.x, 2), out: rowsCols(k.out, 2), ins: k.epi.ins.map((v) => rowsCols(v, 2)),
+          N: x.shape[0], C: x.shape[1], w: k.w && this.view(k.w, B), b: k.b && this.view(k.b, B),
+        };
+      }
+      case 'im2col': {
+        const x = this.view(k.x, B), o = this.view(k.out, B);
+        return { x, rows: offsetTable(o.shape, o.strides, 0, 3, o.off), cols: offsetTable(o.shape, o.strides, 3, 6, 0), o };
+      }
       case 'reduce': {
         const x = this.view(k.x, B);
         const keep = [...x.shape.keys()].filter((d) => !k.axes.includes(d));
@@ -284,6 +298,8 @@ export class ProgramRunner {
       case 'gemm': return this.gemmKernel(k, pl, gen);
       case 'attention': return this.attentionKernel(k, pl);
       case 'layernorm': return layernormKernel(F, k, pl, t, T);
+      case 'groupnorm': return this.groupnormKernel(k, pl, gen);
+      case 'im2col': return im2colKernel(F, k, pl, t, T);
       case 'softmax': return softmaxKernel(F, pl, t, T);
       case 'reduce': return reduceKernel(F, pl, t, T);
       case 'elementwise': case 'copy': {
@@ -352,6 +368,27 @@ export class ProgramRunner {
       const ldc = (j1 - j0) * NR;
       this.gemm(sA, bAt + j0 * K * NR, sC, Math.ceil((r1 - r0) / MR), j1 - j0, K, ldc);
       epi(F, sC, pl, r0, r1, j0 * NR, Math.min(N, j1 * NR), ldc);
+    }
+  }
+
+  /** GroupNorm per (image, group): f64 statistics over the group's channels and positions, the affine, then the epilogue. */
+  groupnormKernel(k, pl, epi) {
+    const F = this.mem, { N, C } = pl, cg = C / k.groups, S = pl.x.cols.length, sC = this.scratch + this.needs.a + this.needs.b;
+    const [lo, hi] = part(N * k.groups, this.t, this.T);
+    for (let u = lo; u < hi; u++) {
+      const r0 = Math.floor(u / k.groups) * C + (u % k.groups) * cg, r1 = r0 + cg;
+      let mean = 0;
+      for (let r = r0; r < r1; r++) for (let j = 0; j < S; j++) mean += F[pl.x.rows[r] + pl.x.cols[j]];
+      mean /= cg * S;
+      let v = 0;
+      for (let r = r0; r < r1; r++) for (let j = 0; j < S; j++) { const d = F[pl.x.rows[r] + pl.x.cols[j]] - mean; v += d * d; }
+      const inv = 1 / Math.sqrt(v / (cg * S) + k.eps);
+      for (let r = r0; r < r1; r++) {
+        const c = r % C, w = pl.w ? F[pl.w.off + c * pl.w.strides[0]] : 1, b = pl.b ? F[pl.b.off + c * pl.b.strides[0]] : 0;
+        const o = sC + (r - r0) * S, xo = pl.x.rows[r];
+        for (let j = 0; j < S; j++) F[o + j] = (F[xo + pl.x.cols[j]] - mean) * inv * w + b;
+      }
+      epi(F, sC, pl, r0, r1, 0, S, S);
     }
   }
 
@@ -434,6 +471,27 @@ function layernormKernel(F, k, pl, t, T) {
       if (pl.w) y *= F[pl.w.off + i * pl.w.strides[0]];
       if (pl.b) y += F[pl.b.off + i * pl.b.strides[0]];
       F[oo + i * pl.os] = y;
+    }
+  }
+}
+
+/** Patches of a convolution, zero outside the image; split over (image, output row). */
+function im2colKernel(F, k, pl, t, T) {
+  const [N, C, H, W] = pl.x.shape, [sN, sC, sH, sW] = pl.x.strides, [, OH, OW] = pl.o.shape;
+  const [kh, kw] = k.kernel, [sy, sx] = k.stride, [pt, pl0] = k.pad, [dy, dx] = k.dilation;
+  const [lo, hi] = part(N * OH, t, T);
+  for (let u = lo; u < hi; u++) {
+    const n = Math.floor(u / OH), oy = u % OH;
+    for (let ox = 0; ox < OW; ox++) {
+      const ro = pl.rows[(n * OH + oy) * OW + ox];
+      let col = 0;
+      for (let c = 0; c < C; c++) for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * sy - pt + ky * dy;
+        for (let kx = 0; kx < kw; kx++, col++) {
+          const ix = ox * sx - pl0 + kx * dx;
+          F[ro + pl.cols[col]] = iy >= 0 && iy < H && ix >= 0 && ix < W ? F[pl.x.off + n * sN + c * sC + iy * sH + ix * sW] : 0;
+        }
+      }
     }
   }
 }
