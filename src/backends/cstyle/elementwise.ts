@@ -1,7 +1,7 @@
 // Kernels over every element of the output: elementwise expressions, copies and mean reductions.
 // One thread per output element, in a loop over the grid so that any size runs with few workgroups.
 import { numelA, type Affine } from '../../ir/strided.js';
-import type { CopyKernel, ElementwiseKernel, KernelProgram, ReduceKernel, View } from '../../kernel/types.js';
+import type { CopyKernel, ElementwiseKernel, Im2colKernel, KernelProgram, ReduceKernel, View } from '../../kernel/types.js';
 import type { Dialect, KernelSource, Operand } from './dialect.js';
 import { renderExpr } from './expr.js';
 import { affine, coordinates, mergeDims, offsetOf } from './views.js';
@@ -64,4 +64,26 @@ export function reduceKernel(d: Dialect, p: KernelProgram, k: ReduceKernel, name
     '}',
   ];
   return { name, operands: [x, out], workgroup: wg, grid: { items: n, per: wg }, shared: [], body, doc: `out = the mean of x over axes [${k.axes.join(', ')}] (f32 sum)` };
+}
+
+/** A convolution's patches: one thread per patch element, zero outside the image. */
+export function im2colKernel(d: Dialect, p: KernelProgram, k: Im2colKernel, name: string): KernelSource {
+  const wg = ELEMENTWISE_WORKGROUP;
+  const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
+  const n = numelA(k.out);
+  const [ni, oy, ox, c, ky, kx] = coordinates('i', k.out.shape, d.batch);
+  const [, , H, W] = k.x.shape.map((s) => affine(s, d.batch));
+  const [sy, sx] = k.stride, [pt, pl] = k.pad, [dy, dx] = k.dilation;
+  const src = offsetOf(['nn', 'cc', 'iy', 'ix'], k.x.strides, d.batch);
+  const body = [
+    ...gridLoop(d, 'i', affine(n, d.batch), wg),
+    `  ${d.let('nn', 'i32', ni!)}`,
+    `  ${d.let('cc', 'i32', c!)}`,
+    `  ${d.let('iy', 'i32', `${oy} * ${sy} - ${pt} + ${ky} * ${dy}`)}`,
+    `  ${d.let('ix', 'i32', `${ox} * ${sx} - ${pl} + ${kx} * ${dx}`)}`,
+    `  ${d.let('inside', 'i32', d.select(`iy >= 0 && iy < ${H} && ix >= 0 && ix < ${W}`, '1', '0'))}`,
+    `  ${d.store(out, offsetOf(coordinates('i', k.out.shape, d.batch), k.out.strides, d.batch), d.select('inside == 1', d.load(x, d.select('inside == 1', src, '0')), d.f32(0)))}`,
+    '}',
+  ];
+  return { name, operands: [x, out], workgroup: wg, grid: { items: n, per: wg }, shared: [], body, doc: `the ${k.kernel.join('x')} patches of a convolution (stride ${k.stride.join('x')}), zero outside the image` };
 }

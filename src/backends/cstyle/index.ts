@@ -4,9 +4,9 @@
 import { InternalCompilerError } from '../../passes/pipeline.js';
 import type { Kernel, KernelProgram } from '../../kernel/types.js';
 import type { Dialect, KernelSource } from './dialect.js';
-import { elementwiseKernel, reduceKernel } from './elementwise.js';
+import { elementwiseKernel, im2colKernel, reduceKernel } from './elementwise.js';
 import { genericKernel } from './generic.js';
-import { layernormKernel, softmaxKernel } from './norm.js';
+import { groupnormKernel, layernormKernel, softmaxKernel } from './norm.js';
 
 export type { Dialect, Grid, KernelSource, MathFn, Operand, Scalar } from './dialect.js';
 export { renderExpr, exprInputs } from './expr.js';
@@ -16,7 +16,7 @@ export { rowWorkgroup } from './norm.js';
 export { dedupeKernels, NAME_PLACEHOLDER, type Deduped } from './dedupe.js';
 
 /** The kinds this base renders; the rest (gemm, attention) are the target's own templates. */
-export type CommonKind = 'elementwise' | 'copy' | 'reduce' | 'layernorm' | 'softmax' | 'generic';
+export type CommonKind = 'elementwise' | 'copy' | 'reduce' | 'layernorm' | 'groupnorm' | 'softmax' | 'im2col' | 'generic';
 
 export function isCommonKind(k: Kernel): k is Extract<Kernel, { kind: CommonKind }> {
   return k.kind !== 'gemm' && k.kind !== 'attention';
@@ -28,7 +28,9 @@ export function renderCommonKernel(d: Dialect, p: KernelProgram, k: Kernel, name
     case 'elementwise': case 'copy': return elementwiseKernel(d, p, k, name);
     case 'reduce': return reduceKernel(d, p, k, name);
     case 'layernorm': return layernormKernel(d, p, k, name);
+    case 'groupnorm': return groupnormKernel(d, p, k, name);
     case 'softmax': return softmaxKernel(d, p, k, name);
+    case 'im2col': return im2colKernel(d, p, k, name);
     case 'generic': return genericKernel(d, p, k, name, d.name);
     case 'gemm': case 'attention': throw new InternalCompilerError(`${k.kind} kernels are the ${d.name} target's own templates`);
   }

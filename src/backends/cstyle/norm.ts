@@ -3,7 +3,8 @@
 // order, so every dialect computes the same sums.
 import { prodA, type Affine } from '../../ir/strided.js';
 import type { AttrsOf } from '../../ir/ops/index.js';
-import type { GenericKernel, KernelProgram, LayerNormKernel, SoftmaxKernel, View } from '../../kernel/types.js';
+import type { GenericKernel, GroupNormKernel, KernelProgram, LayerNormKernel, SoftmaxKernel, View } from '../../kernel/types.js';
+import { renderExpr } from './expr.js';
 import type { Dialect, KernelSource } from './dialect.js';
 import { operand } from './elementwise.js';
 import { affine, coordinates, mergeDims, offsetOf } from './views.js';
@@ -97,25 +98,30 @@ export function softmaxKernel(d: Dialect, p: KernelProgram, k: SoftmaxKernel, na
 
 /**
  * GroupNorm of x [N, C, ...]: a workgroup per (image, group), normalizing its C/groups channels over
- * every position with f32 mean and variance, then a per-channel weight and bias.
+ * every position with f32 mean and variance, then a per-channel weight and bias, then the kernel's
+ * epilogue (ReLU, a residual) at the store. Renders the GroupNorm kernel kind and the generic op alike.
  */
-export function groupnormKernel(d: Dialect, p: KernelProgram, k: GenericKernel, name: string): KernelSource {
-  const a = k.attrs as AttrsOf<'groupnorm'>;
-  const [xv, wv, bv] = k.ins as [View, View | undefined, View | undefined];
-  const C = xv.shape[1]!.c, G = a.groups, Cg = C / G;
-  const sp = mergeDims(xv.shape.slice(2), [xv.strides.slice(2), k.out.strides.slice(2)]);
+export function groupnormKernel(d: Dialect, p: KernelProgram, k: GroupNormKernel | GenericKernel, name: string): KernelSource {
+  const g = k.kind === 'groupnorm'
+    ? { x: k.x, w: k.w, b: k.b, groups: k.groups, eps: k.eps, epi: k.epi }
+    : { x: k.ins[0]!, w: k.ins[1], b: k.ins[2], groups: (k.attrs as AttrsOf<'groupnorm'>).groups, eps: (k.attrs as AttrsOf<'groupnorm'>).eps, epi: undefined };
+  const xv = g.x, ins = g.epi?.ins ?? [];
+  const C = xv.shape[1]!.c, G = g.groups, Cg = C / G;
+  const sp = mergeDims(xv.shape.slice(2), [xv.strides.slice(2), k.out.strides.slice(2), ...ins.map((v) => v.strides.slice(2))]);
   const S = sp.shape.reduce((n, s) => n * s.c, 1), L = Cg * S;
   const wg = rowWorkgroup(L);
   const x = operand(p, 'x', xv), out = operand(p, 'out', k.out, true);
-  const w = wv && operand(p, 'w', wv), b = bv && operand(p, 'b', bv);
+  const w = g.w && operand(p, 'w', g.w), b = g.b && operand(p, 'b', g.b);
+  const inOps = ins.map((v, i) => operand(p, `in${i}`, v));
   const rows = prodA([xv.shape[0]!, { b: 0, c: G }]);
   const coords = coordinates('s', sp.shape, d.batch);
-  const pos = (v: View, strides: readonly Affine[]) => [at('bn', v.strides[0]!, d.batch), at('c', v.strides[1]!, d.batch), offsetOf(coords, strides, d.batch)].filter((t) => t !== '0').join(' + ');
+  const pos = (v: View, strides: readonly Affine[]) => [at('bn', v.strides[0]!, d.batch), at('c', v.strides[1]!, d.batch), offsetOf(coords, strides, d.batch)].filter((t) => t !== '0').join(' + ') || '0';
   const element = [d.let('c', 'i32', `c0 + j / ${S}`), d.let('s', 'i32', `j % ${S}`)];
   const xj = d.load(x, pos(xv, sp.strides[0]!));
   let y = '(v - mean) * rstd';
-  if (w) y = `${y} * ${d.load(w, at('c', wv!.strides[0]!, d.batch))}`;
-  if (b) y = `${y} + ${d.load(b, at('c', bv!.strides[0]!, d.batch))}`;
+  if (w) y = `${y} * ${d.load(w, at('c', g.w!.strides[0]!, d.batch))}`;
+  if (b) y = `${y} + ${d.load(b, at('c', g.b!.strides[0]!, d.batch))}`;
+  const stored = g.epi ? renderExpr(d, g.epi.expr, (i) => d.load(inOps[i]!, pos(ins[i]!, sp.strides[2 + i]!)), 'y') : 'y';
   const loop = (inner: string[]) => [`  ${d.forOpen('j', d.localId, String(L), String(wg))}`, ...[...element, ...inner].map((s) => `    ${s}`), '  }'];
   const body = [
     d.forOpen('row', d.groupId, affine(rows, d.batch), d.numGroups),
@@ -128,12 +134,13 @@ export function groupnormKernel(d: Dialect, p: KernelProgram, k: GenericKernel, 
     `  ${d.var('q', 'f32', d.f32(0))}`,
     ...loop([d.let('e', 'f32', `${xj} - mean`), 'q += e * e;']),
     ...reduceTree(d, wg, 'q', 'sq', 'sum').map((s) => `  ${s}`),
-    `  ${d.let('rstd', 'f32', d.call('rsqrt', `sq / ${d.f32(L)} + ${d.f32(a.eps)}`))}`,
-    ...loop([d.let('v', 'f32', xj), d.store(out, pos(k.out, sp.strides[1]!), y)]),
+    `  ${d.let('rstd', 'f32', d.call('rsqrt', `sq / ${d.f32(L)} + ${d.f32(g.eps)}`))}`,
+    ...loop([d.let('v', 'f32', xj), d.let('y', 'f32', y), d.store(out, pos(k.out, sp.strides[1]!), stored)]),
     '}',
   ];
   return {
-    name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), out], workgroup: wg, grid: { items: rows, per: 1 },
-    shared: [{ name: 'red', count: wg }], body, doc: `GroupNorm, ${G} groups of ${Cg} channels x ${S} positions, f32 mean and variance, eps ${a.eps}`,
+    name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), ...inOps, out], workgroup: wg, grid: { items: rows, per: 1 },
+    shared: [{ name: 'red', count: wg }], body,
+    doc: `GroupNorm, ${G} groups of ${Cg} channels x ${S} positions, f32 mean and variance, eps ${g.eps}${g.epi && g.epi.expr.k !== 'acc' ? ', then an epilogue' : ''}`,
   };
 }
