@@ -156,7 +156,7 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     const cu = await prepare(spec, 'cuda', { precision, seed: 0 });
     try {
       const kinds = new Set((await compile(spec, 'cuda', { precision, seed: 0 })).kernels!.kernels.map((k) => (k.kind === 'gemm' ? `gemm g=${k.rank.g}` : k.kind === 'generic' ? k.op : k.kind)));
-      for (const k of ['gemm g=1', 'softmax', 'conv2d', 'reduce', 'elementwise', 'layernorm']) expect(kinds).toContain(k);
+      for (const k of ['gemm g=1', 'softmax', 'im2col', 'reduce', 'elementwise', 'layernorm']) expect(kinds).toContain(k);
       const weights = randomWeightsFor(js.manifest, 3);
       const [C, H, W] = js.manifest.inputs[0]!.shape.slice(1) as number[];
       const x = new Float32Array(2 * C! * H! * W!).map((_, i) => Math.sin(i * 0.731) * 1.3);

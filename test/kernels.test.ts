@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadSpec } from '../src/spec/load.js';
 import { buildModel } from '../src/models/bind.js';
 import { runPipeline } from '../src/passes/pipeline.js';
@@ -206,6 +207,17 @@ describe('the JS runtime', () => {
       expect(compare(outs[0]!, gld.logits.data).rel).toBeLessThan(1e-5);
       expect(Buffer.from(outs[1]!.buffer)).toEqual(Buffer.from(outs[0]!.buffer));
       expect(Buffer.from(outs[2]!.buffer)).toEqual(Buffer.from(outs[0]!.buffer));
+      // The plain-JS micro-kernel (engines without WebAssembly SIMD): the same goldens, and thread-invariant too.
+      const mod = await import(pathToFileURL(join(p.dir, 'model.mjs')).href);
+      const plain: Float32Array[] = [];
+      for (const threads of [1, 2]) {
+        const m = await mod.load(gld.weights, { threads, simd: false });
+        expect(m.simd).toBe(false);
+        plain.push(await m.forward(gld.input.data, gld.input.shape[0]!));
+        await m.dispose();
+      }
+      expect(compare(plain[0]!, gld.logits.data).rel).toBeLessThan(1e-5);
+      expect(Buffer.from(plain[1]!.buffer)).toEqual(Buffer.from(plain[0]!.buffer));
     } finally {
       p.cleanup();
     }

@@ -2,6 +2,7 @@
 // inlined, the program as data, each kernel's loop or epilogue as generated code) plus its .d.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../paths.js';
 import type { KernelProgram } from '../../kernel/types.js';
@@ -123,13 +124,14 @@ function emitModule(ctx: BuildContext, wasm: { shared: Uint8Array; plain: Uint8A
     '',
     '/**',
     ' * Load weights from safetensors bytes or a file path; every expected tensor must be present with its',
-    ' * shape. options.threads: threads for the forward pass (default: every core; 1 without SharedArrayBuffer).',
+    ' * shape. options.threads: threads for the forward pass (default: every core; 1 without SharedArrayBuffer);',
+    ' * options.simd: false runs the plain-JS GEMM even where WebAssembly SIMD exists.',
     ' */',
     'export async function load(source, options = {}) {',
     "  const bytes = typeof source === 'string' ? await readWeightsFile(source) : source;",
     '  const tensors = parseSafetensors(bytes);',
     '  const unused = checkTensors(tensors, weightShapes);',
-    '  const engine = await createEngine(PROGRAM, GEN, weightReader(tensors, weightShapes), { threads: options.threads, moduleUrl: import.meta.url, wasm: WASM });',
+    '  const engine = await createEngine(PROGRAM, GEN, weightReader(tensors, weightShapes), { threads: options.threads, simd: options.simd, moduleUrl: import.meta.url, wasm: WASM });',
     '  return new Model(engine, unused);',
     '}',
     '',
@@ -167,6 +169,8 @@ function emitDts(ctx: BuildContext): string {
     'export interface LoadOptions {',
     '  /** Threads for the forward pass (default: every core; 1 where SharedArrayBuffer is unavailable). */',
     '  readonly threads?: number;',
+    '  /** false: the plain-JS GEMM micro-kernel even where WebAssembly SIMD exists (default: SIMD when available). */',
+    '  readonly simd?: boolean;',
     '}',
     'export declare function load(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;',
     '',
@@ -189,10 +193,12 @@ export const jsBackend: Backend = {
   },
   async open(req: OpenRequest): Promise<Session> {
     const mod = await import(pathToFileURL(join(req.dir, req.manifest.entry)).href) as {
-      load(b: Uint8Array, o: { threads?: number }): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array>; dispose(): Promise<void>; threads: number; simd: boolean }>;
+      load(b: Uint8Array, o: { threads?: number; simd?: boolean }): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array>; dispose(): Promise<void>; threads: number; simd: boolean }>;
     };
     const model = await mod.load(req.weights, { threads: req.threads });
-    req.info?.(`js: ${model.threads} thread${model.threads > 1 ? 's' : ''}, GEMMs on ${model.simd ? 'WebAssembly SIMD' : 'plain JS (no WebAssembly SIMD)'}`);
+    // Say so only when the runtime fell back from what was asked for.
+    const wanted = req.threads ?? availableParallelism();
+    if (!model.simd || model.threads < wanted) req.info?.(`js: running on ${model.threads} thread${model.threads > 1 ? 's' : ''} (${wanted} asked for), GEMMs in ${model.simd ? 'WebAssembly SIMD' : 'plain JS: this engine has no WebAssembly SIMD'}`);
     return { forward: (input, batch) => model.forward(input, batch), close: () => model.dispose() };
   },
 };

@@ -67,14 +67,15 @@ async function spawn(url, data) {
 /**
  * An engine for `program`: `forward(input, B)` resolves to the outputs. Options: threads (default:
  * every core), moduleUrl (the module to start workers from; without it, one thread), wasm
- * ({ shared, plain } micro-kernel bytes).
+ * ({ shared, plain } micro-kernel bytes), simd (false: the plain-JS micro-kernel even where the
+ * engine has WebAssembly SIMD).
  */
 export async function createEngine(program, gen, weights, opts) {
   const wanted = opts.threads === undefined ? await defaultThreads() : opts.threads;
   const shareable = typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true);
   const T = wanted > 1 && shareable && opts.moduleUrl && typeof WebAssembly === 'object' ? wanted : 1;
   const wasmBytes = T > 1 ? opts.wasm.shared : opts.wasm.plain;
-  const module = simdModule(wasmBytes);
+  const module = opts.simd === false ? null : simdModule(wasmBytes);
   const runner = new ProgramRunner(program, gen, { thread: 0, threads: T });
   const needBytes = (B) => runner.layout(B).top * 4;
   let memory;
