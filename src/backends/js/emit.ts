@@ -2,7 +2,6 @@
 // inlined, the program as data, each kernel's loop or epilogue as generated code) plus its .d.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../paths.js';
 import type { KernelProgram } from '../../kernel/types.js';
@@ -196,9 +195,7 @@ export const jsBackend: Backend = {
       load(b: Uint8Array, o: { threads?: number; simd?: boolean }): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array>; dispose(): Promise<void>; threads: number; simd: boolean }>;
     };
     const model = await mod.load(req.weights, { threads: req.threads });
-    // Say so only when the runtime fell back from what was asked for.
-    const wanted = req.threads ?? availableParallelism();
-    if (!model.simd || model.threads < wanted) req.info?.(`js: running on ${model.threads} thread${model.threads > 1 ? 's' : ''} (${wanted} asked for), GEMMs in ${model.simd ? 'WebAssembly SIMD' : 'plain JS: this engine has no WebAssembly SIMD'}`);
+    req.info?.(`js: ${model.threads} thread${model.threads > 1 ? 's' : ''}, GEMMs on ${model.simd ? 'WebAssembly SIMD' : 'plain JS (no WebAssembly SIMD)'}`);
     return { forward: (input, batch) => model.forward(input, batch), close: () => model.dispose() };
   },
 };
