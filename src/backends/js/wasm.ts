@@ -1,10 +1,12 @@
 // The JS target's WebAssembly SIMD128 micro-kernels, written here as WAT and assembled with wabt at
 // build time; the bytes are inlined (base64) into model.mjs so the module stays standalone.
 //
-// gemm(a, b, c, mp, np, K, ldc): C[4i + r, 8j + s] = Σ_k Ap[i][k][r] · Bp[j][k][s] for i < mp, j < np,
-// over panels packed k-major (A: 4 rows per panel, B: 8 columns per panel, both zero-padded), with C
-// rows ldc floats apart. Each 4×8 tile accumulates in eight f32x4 registers over k = 0..K-1 in order,
-// with a separate multiply and add, so every element is the same f32 sum however the work is split.
+// gemm(a, b, c, mp, np, kc, K, ldc, accumulate): C[4i + r, 8j + s] (+)= Σ_{k<kc} Ap[i][k][r] · Bp[j][k][s]
+// for i < mp, j < np, over panels packed k-major (A: 4 rows per panel, B: 8 columns per panel, both
+// zero-padded, panels K deep), with C rows ldc floats apart. Each 4×8 tile accumulates in eight f32x4
+// registers over k in order, with a separate multiply and add; with `accumulate` it starts from C, so
+// blocking K into chunks (to keep a B panel chunk in L1) adds the same f32 terms in the same order.
+// Every element is thus the same f32 sum however the work is split.
 import wabtInit from 'wabt';
 
 export const MR = 4;
@@ -17,14 +19,16 @@ function gemmWat(shared: boolean): string {
           (local.set $av (v128.load32_splat offset=${r * 4} (local.get $ap)))
           (local.set ${acc(r, 0)} (f32x4.add (local.get ${acc(r, 0)}) (f32x4.mul (local.get $av) (local.get $b0))))
           (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $av) (local.get $b1))))`).join('');
-  const zero = rows.map((r) => `(local.set ${acc(r, 0)} (v128.const i32x4 0 0 0 0)) (local.set ${acc(r, 1)} (v128.const i32x4 0 0 0 0))`).join('\n        ');
+  const zero = rows.map((r) => `(local.set ${acc(r, 0)} (v128.const i32x4 0 0 0 0)) (local.set ${acc(r, 1)} (v128.const i32x4 0 0 0 0))`).join('\n          ');
+  const load = rows.map((r) => `(local.set ${acc(r, 0)} (v128.load offset=0 (i32.add (local.get $cp) (i32.mul (local.get $ldb) (i32.const ${r})))))
+          (local.set ${acc(r, 1)} (v128.load offset=16 (i32.add (local.get $cp) (i32.mul (local.get $ldb) (i32.const ${r})))))`).join('\n          ');
   const store = rows.map((r) => `
         (v128.store offset=0 (local.get $cp) (local.get ${acc(r, 0)}))
         (v128.store offset=16 (local.get $cp) (local.get ${acc(r, 1)}))
         (local.set $cp (i32.add (local.get $cp) (local.get $ldb)))`).join('');
   return `(module
   (import "env" "mem" (memory 1 65536${shared ? ' shared' : ''}))
-  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $K i32) (param $ldc i32)
+  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $kc i32) (param $K i32) (param $ldc i32) (param $accum i32)
     (local $i i32) (local $j i32) (local $k i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $ldb i32) (local $bj i32)
     (local $av v128) (local $b0 v128) (local $b1 v128)
     ${rows.map((r) => `(local ${acc(r, 0)} v128) (local ${acc(r, 1)} v128)`).join(' ')}
@@ -36,10 +40,14 @@ function gemmWat(shared: boolean): string {
       (local.set $i (i32.const 0))
       (block $id (loop $il
         (br_if $id (i32.ge_u (local.get $i) (local.get $mp)))
-        ${zero}
+        (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.shl (local.get $i) (i32.const 2)) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 3))) (i32.const 2))))
+        (if (local.get $accum) (then
+          ${load})
+        (else
+          ${zero}))
         (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (i32.shl (local.get $K) (i32.const 4)))))
         (local.set $bp (local.get $bj))
-        (local.set $k (local.get $K))
+        (local.set $k (local.get $kc))
         (block $kd (loop $kl
           (br_if $kd (i32.eqz (local.get $k)))
           (local.set $b0 (v128.load offset=0 (local.get $bp)))
@@ -47,8 +55,7 @@ function gemmWat(shared: boolean): string {
           (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
           (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
           (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-          (br $kl)))
-        (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.shl (local.get $i) (i32.const 2)) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 3))) (i32.const 2))))${store}
+          (br $kl)))${store}
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $il)))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))

@@ -16,7 +16,7 @@
 import { conv2d, maxpool2d, groupnorm, matmul, layernorm, softmax } from './kernels.js';
 
 const at = (a, B) => a.b * B + a.c;
-const MR = 4, NR = 8, MB = 64;
+const MR = 4, NR = 8, MB = 64, KC = 256;
 const ceilTo = (n, m) => Math.ceil(n / m) * m;
 
 /** Row-major offsets of every index over dims [from, to) of a resolved view, plus `base`. */
@@ -285,10 +285,13 @@ export class ProgramRunner {
     }
   }
 
-  /** C[0.., 0..] = A panels x B panels (element offsets). */
+  /**
+   * C[0.., 0..] = A panels x B panels (element offsets; panels K deep). The SIMD kernel goes through K
+   * in chunks of KC (a B panel chunk stays in L1; the f32 sums are the same); the JS one in one pass.
+   */
   gemm(a, b, c, mp, np, K, ldc) {
-    if (this.gemmImpl) this.gemmImpl(a * 4, b * 4, c * 4, mp, np, K, ldc);
-    else gemmPanelsJS(this.mem, a, b, c, mp, np, K, ldc);
+    if (!this.gemmImpl) return gemmPanelsJS(this.mem, a, b, c, mp, np, K, ldc);
+    for (let k0 = 0; k0 < K; k0 += KC) this.gemmImpl((a + k0 * MR) * 4, (b + k0 * NR) * 4, c * 4, mp, np, Math.min(KC, K - k0), K, ldc, k0 > 0 ? 1 : 0);
   }
 
   /** Run this thread's part of kernel i. */
