@@ -123,6 +123,7 @@ describe('every fused kernel computes what the unfused graph computes', () => {
     ['test/fixtures/kernels/commuted.yaml', ''],
     ['test/fixtures/kernels/gated.yaml', ''],
     ['test/fixtures/kernels/scaled.yaml', ''],
+    ['test/fixtures/cuda/mixer.yaml', ''],
   ])('%s, on random inputs, kernel by kernel', async (spec, weightsFile) => {
     const g = graphOf(spec);
     const { program: p, values } = buildKernelProgramWithValues(g, { precision: 'fp32', lnPrologue: true });
