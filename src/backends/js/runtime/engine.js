@@ -1,7 +1,8 @@
 // Runs a ProgramRunner on every core: one WebAssembly memory shared by worker threads (worker_threads
 // in Node, module Web Workers in browsers where SharedArrayBuffer is available), the same program on
-// each (SPMD), a barrier between kernels. The main thread takes part as thread 0. Without shared
-// memory or workers it runs on one thread; without WebAssembly SIMD the GEMM micro-kernel is plain JS.
+// each (SPMD), a barrier between kernels. The caller's thread lays out the batch, writes the input,
+// starts the workers and waits without blocking. Without shared memory or workers the pass runs on
+// the caller's thread; without WebAssembly SIMD the GEMM micro-kernel is plain JS.
 
 const PAGE = 65536;
 const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
@@ -46,19 +47,28 @@ async function defaultThreads() {
   return (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
 }
 
-async function spawn(url, data) {
+/** Start a worker of this module; `on` receives its messages and its failure. Resolves once it is ready. */
+async function spawn(url, data, on) {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(new URL(url), { workerData: { vitcWorker: data } });
     w.unref();
     return new Promise((resolve, reject) => {
-      w.once('message', () => resolve({ terminate: () => w.terminate() }));
+      w.once('message', () => {
+        w.on('message', (m) => on.message(m));
+        w.on('error', (e) => on.error(e));
+        resolve({ terminate: () => w.terminate() });
+      });
       w.once('error', reject);
     });
   }
   const w = new Worker(`${url}#vitc-worker`, { type: 'module' });
   return new Promise((resolve, reject) => {
-    w.onmessage = () => resolve({ terminate: () => w.terminate() });
+    w.onmessage = () => {
+      w.onmessage = (e) => on.message(e.data);
+      w.onerror = (e) => on.error(new Error(e.message));
+      resolve({ terminate: () => w.terminate() });
+    };
     w.onerror = (e) => reject(new Error(`vitc worker: ${e.message}`));
     w.postMessage({ vitcWorker: data });
   });
@@ -66,30 +76,41 @@ async function spawn(url, data) {
 
 /**
  * An engine for `program`: `forward(input, B)` resolves to the outputs. Options: threads (default:
- * every core), moduleUrl (the module to start workers from; without it, one thread), wasm
- * ({ shared, plain } micro-kernel bytes), simd (false: the plain-JS micro-kernel even where the
- * engine has WebAssembly SIMD).
+ * every core), moduleUrl (the module to start workers from), wasm ({ shared, plain } micro-kernel
+ * bytes), simd (false: the plain-JS micro-kernel even where the engine has WebAssembly SIMD).
+ * Where SharedArrayBuffer and workers exist, the forward pass runs on `threads` workers and the
+ * caller's thread only waits, so a server's event loop keeps running; elsewhere it runs on the caller's.
  */
 export async function createEngine(program, gen, weights, opts) {
-  const wanted = opts.threads === undefined ? await defaultThreads() : opts.threads;
-  const shareable = typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true);
-  const T = wanted > 1 && shareable && opts.moduleUrl && typeof WebAssembly === 'object' ? wanted : 1;
-  const wasmBytes = T > 1 ? opts.wasm.shared : opts.wasm.plain;
-  const module = opts.simd === false ? null : simdModule(wasmBytes);
+  const wanted = Math.max(1, opts.threads === undefined ? await defaultThreads() : opts.threads);
+  const useWorkers = typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true)
+    && !!opts.moduleUrl && typeof WebAssembly === 'object' && (isNode || typeof Worker !== 'undefined');
+  const T = useWorkers ? wanted : 1;
+  const module = opts.simd === false ? null : simdModule(useWorkers ? opts.wasm.shared : opts.wasm.plain);
   const runner = new ProgramRunner(program, gen, { thread: 0, threads: T });
   const needBytes = (B) => runner.layout(B).top * 4;
   let memory;
   if (typeof WebAssembly === 'object') {
-    memory = new WebAssembly.Memory({ initial: Math.ceil(needBytes(1) / PAGE), maximum: 65536, shared: T > 1 });
+    memory = new WebAssembly.Memory({ initial: Math.ceil(needBytes(1) / PAGE), maximum: 65536, shared: useWorkers });
   } else {
     memory = new Float32Array(needBytes(1) / 4);
   }
-  const gemmOf = (mem) => (module ? new WebAssembly.Instance(module, { env: { mem } }).exports.gemm : null);
-  runner.attach(memory, gemmOf(memory));
+  runner.attach(memory, module && !useWorkers ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports.gemm : null);
   runner.load(weights);
-  const ctl = T > 1 ? new Int32Array(new SharedArrayBuffer(16)) : null;
+  const ctl = useWorkers ? new Int32Array(new SharedArrayBuffer(16)) : null;
+  let pending = null, failed = null;
+  const on = {
+    message: (m) => {
+      if (m && m.error) on.error(new Error(m.error));
+      else if (m === 'done' && pending) { const p = pending; pending = null; p.resolve(); }
+    },
+    error: (e) => {
+      failed = failed || e;
+      if (pending) { const p = pending; pending = null; p.reject(e); }
+    },
+  };
   const workers = [];
-  for (let t = 1; t < T; t++) workers.push(await spawn(opts.moduleUrl, { memory, module, ctl, t, T }));
+  if (useWorkers) for (let t = 0; t < T; t++) workers.push(await spawn(opts.moduleUrl, { memory, module, ctl, t, T }, on));
   let busy = Promise.resolve();
   const grow = (B) => {
     const need = needBytes(B);
@@ -105,16 +126,20 @@ export async function createEngine(program, gen, weights, opts) {
       runner.refresh();
     }
   };
-  const run = (input, B) => {
+  const run = async (input, B) => {
+    if (failed) throw new Error(`vitc: the model's worker threads failed earlier: ${failed.message}`);
     grow(B);
-    runner.prepare(B);
+    runner.layoutFor(B);
     runner.setInput(input);
-    if (T > 1) {
+    if (useWorkers) {
+      const done = new Promise((resolve, reject) => { pending = { resolve, reject }; });
       Atomics.store(ctl, 2, B);
       Atomics.add(ctl, 3, 1);
       Atomics.notify(ctl, 3);
+      await done;
+    } else {
+      runParts(runner, null, 1, B);
     }
-    runParts(runner, ctl, T, B);
     return runner.outputs(B);
   };
   return {
@@ -138,7 +163,7 @@ export async function createEngine(program, gen, weights, opts) {
 }
 
 /** The worker side: attach to the shared memory, then run parts whenever the main thread says so. */
-function workerLoop(program, gen, data, ready) {
+function workerLoop(program, gen, data, ready, post) {
   const { memory, module, ctl, t, T } = data;
   const runner = new ProgramRunner(program, gen, { thread: t, threads: T });
   runner.attach(memory, module ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports.gemm : null);
@@ -151,7 +176,13 @@ function workerLoop(program, gen, data, ready) {
     seq = now;
     const B = Atomics.load(ctl, 2);
     if (B === 0) return;
-    runParts(runner, ctl, T, B);
+    try {
+      runParts(runner, ctl, T, B);
+    } catch (e) {
+      post({ error: String(e && e.message || e) });
+      return;
+    }
+    if (t === 0) post('done');
   }
 }
 
@@ -160,12 +191,12 @@ export async function serveIfWorker(program, gen) {
   if (isNode) {
     const wt = await import('node:worker_threads');
     if (wt.isMainThread || !wt.workerData || !wt.workerData.vitcWorker) return;
-    workerLoop(program, gen, wt.workerData.vitcWorker, () => wt.parentPort.postMessage('ready'));
+    workerLoop(program, gen, wt.workerData.vitcWorker, () => wt.parentPort.postMessage('ready'), (m) => wt.parentPort.postMessage(m));
     process.exit(0);
   } else if (canBlock && typeof location !== 'undefined' && location.hash === '#vitc-worker') {
     self.onmessage = (e) => {
       if (!e.data || !e.data.vitcWorker) return;
-      workerLoop(program, gen, e.data.vitcWorker, () => self.postMessage('ready'));
+      workerLoop(program, gen, e.data.vitcWorker, () => self.postMessage('ready'), (m) => self.postMessage(m));
       self.close();
     };
   }

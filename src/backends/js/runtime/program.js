@@ -203,6 +203,16 @@ export class ProgramRunner {
     return { io, arena, top };
   }
 
+  /** Lay out the per-batch region for batch B without resolving the kernels (the thread that only feeds input and reads output). */
+  layoutFor(B) {
+    if (this.stale()) this.refresh();
+    if (B === this.batch || B === this.ioBatch) return;
+    const { io, arena } = this.layout(B);
+    this.io = io;
+    this.arena = arena;
+    this.ioBatch = B;
+  }
+
   /** Lay out the per-batch region and resolve every kernel for batch B (the memory must be large enough). */
   prepare(B) {
     if (this.stale()) this.refresh();
