@@ -32,8 +32,11 @@ export async function compile(specPath: string, target: string, options: BuildOp
   if (!backend.precisions.includes(options.precision)) {
     fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
   }
+  if (options.features && !backend.capabilities.features) {
+    fail('cli/features', `the ${target} target does not output the features yet`, undefined, `targets with features: ${BACKENDS.filter((b) => b.capabilities.features).map((b) => b.name).join(', ')}`);
+  }
   const spec = loadSpec(specPath);
-  const built = buildModel(spec);
+  const built = buildModel(spec, { features: options.features });
   const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites }, dumpAfter);
   const kernels = backend.consumes === 'kernels'
     ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })

@@ -101,8 +101,10 @@ export async function openSession(p: Prepared, weights: Uint8Array, threads?: nu
     throw new DiagnosticError([error('build/load', `${what} (${truncate(msg, 300).text})`, fileSpan(entry), 'rebuild it with vitc build')]);
   };
   const session = await p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads, info }).catch(asDiagnostic(`cannot load the ${p.manifest.target} model`));
+  const all = session.forwardAll?.bind(session);
   return {
     forward: (input, batch) => session.forward(input, batch).catch(asDiagnostic('the model failed to run')),
+    forwardAll: all && ((input, batch) => all(input, batch).catch(asDiagnostic('the model failed to run'))),
     close: () => session.close(),
   };
 }

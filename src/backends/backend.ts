@@ -29,6 +29,8 @@ export interface BuildOptions {
   /** safetensors bytes to embed (targets that embed weights); seeded random weights otherwise. */
   readonly weights?: { readonly bytes: Uint8Array; readonly file: string };
   readonly seed: number;
+  /** Also output the pre-head features as `features` [B, D] (models/features.ts), after `logits`. */
+  readonly features?: boolean;
   /** Target options as given on the command line, by flag (`{ opset: '20' }`); compile() checks and parses them. */
   readonly targetArgs?: Readonly<Record<string, string | true>>;
 }
@@ -62,7 +64,13 @@ export interface OpenRequest {
 
 /** A loaded model, ready to run batches. */
 export interface Session {
+  /** The first output (the logits), [batch, ...]. */
   forward(input: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * Every output, in the manifest's order (logits, then features in a build made with them). Targets
+   * whose runner returns only the first output leave it out (`vitc finetune` needs it).
+   */
+  forwardAll?(input: Float32Array, batch: number): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
 
@@ -74,6 +82,8 @@ export interface Capabilities {
   readonly embedsWeights: boolean;
   /** Targets that consume 'kernels': compute a LayerNorm inside the GEMMs it feeds rather than as a kernel of its own. */
   readonly lnPrologue?: boolean;
+  /** Whether the target emits a second graph output (the `features` build option) and its runner returns it (forwardAll). */
+  readonly features?: boolean;
 }
 
 export interface Backend {

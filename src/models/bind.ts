@@ -12,6 +12,7 @@ import { Elaborator } from '../dsl/evaluate.js';
 import { bool, float, int, NONE, str, type DValue } from '../dsl/values.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Span } from '../diag/diagnostic.js';
+import { withFeaturesOutput } from './features.js';
 
 export interface BuiltModel {
   readonly graph: Graph;
@@ -64,7 +65,12 @@ function backboneArgs(c: ModelConfig): [string, DValue][] {
   ];
 }
 
-export function buildModel(spec: Spec): BuiltModel {
+export interface ModelOptions {
+  /** Also output the pre-head features (`features`, the input of pre_logits.fc or head: models/features.ts). */
+  readonly features?: boolean;
+}
+
+export function buildModel(spec: Spec, options: ModelOptions = {}): BuiltModel {
   const loader = new ModuleLoader();
   const main = loader.stdlib(MODEL_FILE);
   const model = main.blocks.get(MODEL_NAME);
@@ -90,8 +96,10 @@ export function buildModel(spec: Spec): BuiltModel {
   const out = anchoredAt(fileSpan(spec.file), () => new Elaborator(b).callBlock(model.def, model.module, [], named, model.def.nameSpan));
   if (out.kind !== 'tensor') throw new Error('the model did not return a tensor');
   b.output('logits', out.value);
-  const graph = b.build();
-  checkAllUsed(graph);
+  const built = b.build();
+  checkAllUsed(built);
+  const graph = options.features ? withFeaturesOutput(built) : built;
+  if (!graph) fail('build/features', `${spec.config.name} has no head layer whose input could be the features output`, fileSpan(spec.file));
   const sources = loader.sources().map((s) => ({ name: s.name, sha256: createHash('sha256').update(s.text).digest('hex') }));
   return { graph, sources };
 }

@@ -92,10 +92,15 @@ function emitModule(ctx: BuildContext, wasm: { shared: Uint8Array; plain: Uint8A
     '',
     `  /** input: Float32Array of batch * ${perImage} values, NCHW [batch, ${inp.shape.slice(1).join(', ')}]; resolves to [batch, ${out.shape.slice(1).join(', ')}]. */`,
     '  async forward(input, batch) {',
+    '    return (await this.forwardAll(input, batch))[0];',
+    '  }',
+    '',
+    `  /** Every output, in manifest.outputs order (${m.outputs.map((o) => `${o.name} [batch, ${o.shape.slice(1).join(', ')}]`).join(', ')}). */`,
+    '  async forwardAll(input, batch) {',
     "    if (!(input instanceof Float32Array)) throw new TypeError('forward: input must be a Float32Array');",
     "    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`forward: batch must be a positive integer; got ${batch}`);",
     `    if (input.length !== batch * ${perImage}) throw new RangeError(\`forward: input has \${input.length} values; expected \${batch * ${perImage}} for shape [\${batch}, ${inp.shape.slice(1).join(', ')}]\`);`,
-    '    return (await this.engine.forward(input, batch))[0];',
+    '    return this.engine.forward(input, batch);',
     '  }',
     '',
     '  /** Stop the worker threads (they never keep a Node process alive). */',
@@ -156,6 +161,8 @@ function emitDts(ctx: BuildContext): string {
     'export interface Model {',
     `  /** input: NCHW float32, batch * ${perImage} values; resolves to [batch, ${m.outputs[0]!.shape.slice(1).join(', ')}] logits. */`,
     '  forward(input: Float32Array, batch: number): Promise<Float32Array>;',
+    `  /** Every output, in manifest.outputs order: ${m.outputs.map((o) => `${o.name} [batch, ${o.shape.slice(1).join(', ')}]`).join(', ')}. */`,
+    '  forwardAll(input: Float32Array, batch: number): Promise<Float32Array[]>;',
     '  /** Tensors in the weights file that the model does not use. */',
     '  readonly unusedWeights: readonly string[];',
     '  /** Threads the forward pass runs on, and whether its GEMMs use WebAssembly SIMD. */',
@@ -181,7 +188,7 @@ export const jsBackend: Backend = {
   description: 'a standalone ES module (model.mjs + model.d.ts) interpreting the planned kernels; runs in Node and browsers',
   consumes: 'kernels',
   precisions: ['fp32'],
-  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: true },
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: true, features: true },
   entry: 'model.mjs',
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
@@ -192,10 +199,10 @@ export const jsBackend: Backend = {
   },
   async open(req: OpenRequest): Promise<Session> {
     const mod = await import(pathToFileURL(join(req.dir, req.manifest.entry)).href) as {
-      load(b: Uint8Array, o: { threads?: number; simd?: boolean }): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array>; dispose(): Promise<void>; threads: number; simd: boolean }>;
+      load(b: Uint8Array, o: { threads?: number; simd?: boolean }): Promise<{ forward(x: Float32Array, batch: number): Promise<Float32Array>; forwardAll(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): Promise<void>; threads: number; simd: boolean }>;
     };
     const model = await mod.load(req.weights, { threads: req.threads });
     req.info?.(`js: ${model.threads} thread${model.threads > 1 ? 's' : ''}, GEMMs on ${model.simd ? 'WebAssembly SIMD' : 'plain JS (no WebAssembly SIMD)'}`);
-    return { forward: (input, batch) => model.forward(input, batch), close: () => model.dispose() };
+    return { forward: (input, batch) => model.forward(input, batch), forwardAll: (input, batch) => model.forwardAll(input, batch), close: () => model.dispose() };
   },
 };

@@ -10,7 +10,7 @@ export const onnxBackend: Backend = {
   description: 'model.onnx (opset 17-22, symbolic batch, weights included; model.onnx.data for big models) for ONNX Runtime',
   consumes: 'graph',
   precisions: ['fp32', 'fp16'],
-  capabilities: { nativeComposites: new Set(), embedsWeights: true },
+  capabilities: { nativeComposites: new Set(), embedsWeights: true, features: true },
   entry: MODEL_FILE,
   options: [
     {

@@ -12,14 +12,16 @@ export async function openOnnx(req: OpenRequest): Promise<Session> {
     graphOptimizationLevel: 'all',
   });
   const [input] = session.inputNames;
-  const [output] = session.outputNames;
+  const outputs = req.manifest.outputs.map((o) => o.name);
   const shape = req.manifest.inputs[0]!.shape;
+  const run = async (x: Float32Array, batch: number, names: readonly string[]): Promise<Float32Array[]> => {
+    const dims = shape.map((d) => (d === BATCH ? batch : d));
+    const result = await session.run({ [input!]: new ort.Tensor('float32', x, dims) }, [...names]);
+    return names.map((n) => result[n]!.data as Float32Array);
+  };
   return {
-    async forward(x: Float32Array, batch: number): Promise<Float32Array> {
-      const dims = shape.map((d) => (d === BATCH ? batch : d));
-      const result = await session.run({ [input!]: new ort.Tensor('float32', x, dims) });
-      return result[output!]!.data as Float32Array;
-    },
+    forward: async (x, batch) => (await run(x, batch, outputs.slice(0, 1)))[0]!,
+    forwardAll: (x, batch) => run(x, batch, outputs),
     close: () => session.release(),
   };
 }

@@ -31,6 +31,8 @@ options:
 ${weightsHelp(27)}
                            Targets that embed weights embed them; for js they are checked against the model
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
+  --features               also output the pre-head features: \`features\` [B, D], the input of pre_logits.fc
+                           (when the model has one) or of head, after \`logits\` (what vitc finetune trains on)
 ${targetOptionsHelp()}
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
   --dump-kernels           also print the planned KernelProgram (targets that render kernels)
@@ -47,6 +49,7 @@ example:
     seed: { type: 'string' },
     'dump-ir': { type: 'string' },
     'dump-kernels': { type: 'boolean' },
+    features: { type: 'boolean' },
     ...targetOptionSpecs(),
   },
   async run(p: Parsed, io: Io) {
@@ -64,6 +67,7 @@ example:
       precision,
       weights,
       seed: intOption('build', p, 'seed', 0),
+      features: p.values.features === true,
       targetArgs: targetArgs(p),
     }, dumpAfter, p.values['dump-kernels'] === true);
     if (weights && !compiled.backend.capabilities.embedsWeights) {
