@@ -1,0 +1,139 @@
+// The tutorial's read_split_data: one sub-folder per class (sorted), each class's images listed in
+// a stable order, 20 % of each class sampled for validation with Python's `random` seeded once with 0,
+// and class_indices.json as `json.dumps({index: name}, indent=4)` writes it. Files the tutorial would
+// pass over silently are skipped here with a warning that names them; a folder that cannot be trained
+// on is an error.
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DiagnosticError, error, fail, fileSpan, type Diagnostic } from '../diag/diagnostic.js';
+import { reasonOf } from '../io/files.js';
+import { PyRandom } from './pyrandom.js';
+
+/** read_split_data's `supported` list. */
+export const SUPPORTED = ['.jpg', '.JPG', '.png', '.PNG'] as const;
+
+export interface Sample {
+  readonly path: string;
+  readonly label: number;
+}
+
+export interface Split {
+  /** Class names, sorted; the index is the label. */
+  readonly classes: readonly string[];
+  /** Images per class (train + validation). */
+  readonly counts: readonly number[];
+  readonly train: readonly Sample[];
+  readonly val: readonly Sample[];
+  /** One per file or folder passed over. */
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** Python's str ordering: by code point (JS's default compares UTF-16 units, which differs above U+FFFF). */
+export function compareCodePoints(a: string, b: string): number {
+  const x = [...a], y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** os.path.splitext(name)[1]: the last dot's suffix, unless only dots precede it (".bashrc" has none). */
+export function extension(name: string): string {
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return '';
+  for (let i = 0; i < dot; i++) if (name[i] !== '.') return name.slice(dot);
+  return '';
+}
+
+/** Whether a file starts like a JPEG or a PNG (what the tutorial's extensions promise). */
+function looksLikeImage(path: string): boolean {
+  const head = new Uint8Array(8);
+  let n = 0;
+  const fd = openSync(path, 'r');
+  try { n = readSync(fd, head, 0, 8, 0); } finally { closeSync(fd); }
+  const jpeg = n >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+  const png = n >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47 && head[4] === 0x0d && head[5] === 0x0a && head[6] === 0x1a && head[7] === 0x0a;
+  return jpeg || png;
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    return fail('data/unreadable', `cannot read the folder: ${reasonOf(e)}`, fileSpan(dir));
+  }
+}
+
+function isDir(path: string): boolean {
+  try { return statSync(path).isDirectory(); } catch { return false; }
+}
+
+function isFile(path: string): boolean {
+  try { return statSync(path).isFile(); } catch { return false; }
+}
+
+export function readSplitData(root: string, valRate = 0.2): Split {
+  if (!isDir(root)) fail('data/root', isFile(root) ? 'not a folder: --data takes a folder with one sub-folder of images per class' : 'no such folder', fileSpan(root));
+  const warnings: Diagnostic[] = [];
+  const entries = list(root).sort(compareCodePoints);
+  const classes = entries.filter((e) => isDir(join(root, e)));
+  for (const e of entries) if (!classes.includes(e)) warnings.push(warning(join(root, e), 'skipped: not a class folder (--data holds one folder of images per class)'));
+  if (classes.length === 0) fail('data/no-classes', 'no class folders: --data takes a folder with one sub-folder of images per class (flower_photos/daisy/*.jpg, ...)', fileSpan(root));
+  if (classes.length === 1) fail('data/one-class', `only one class folder ("${classes[0]}"): a classifier needs at least two classes`, fileSpan(root), 'add a folder of images for each other class');
+
+  const perClass: string[][] = [];
+  const empty: Diagnostic[] = [];
+  for (const cls of classes) {
+    const dir = join(root, cls);
+    const images: string[] = [];
+    for (const name of list(dir).sort(compareCodePoints)) {
+      const path = join(dir, name);
+      if (!(SUPPORTED as readonly string[]).includes(extension(name))) {
+        warnings.push(warning(path, isDir(path) ? 'skipped: a folder inside a class folder' : `skipped: not a ${SUPPORTED.join(', ')} file, the kinds the tutorial's read_split_data takes`));
+      } else if (!isFile(path)) {
+        warnings.push(warning(path, 'skipped: not a regular file'));
+      } else if (!readable(path)) {
+        warnings.push(warning(path, 'skipped: cannot be read'));
+      } else if (!looksLikeImage(path)) {
+        warnings.push(warning(path, 'skipped: not an image (it does not start like a JPEG or a PNG)'));
+      } else {
+        images.push(path);
+      }
+    }
+    perClass.push(images);
+    if (images.length === 0) empty.push(error('data/empty-class', `the class folder "${cls}" has no images`, fileSpan(dir), `every class needs images to train on; add ${SUPPORTED.join('/')} files or remove the folder`));
+  }
+  if (empty.length) throw new DiagnosticError(empty);
+  const { train, val } = splitLists(perClass, valRate);
+  if (val.length === 0) fail('data/no-validation', `no images for validation: ${Math.round(valRate * 100)} % of each class is rounded down, and every class has fewer than ${Math.ceil(1 / valRate)} images`, fileSpan(root), 'add images');
+  return { classes, counts: perClass.map((l) => l.length), train, val, warnings };
+}
+
+/**
+ * The split itself: `random.seed(0)` once, then per class (in label order) `random.sample(images,
+ * k=int(len(images) * val_rate))` goes to validation, the rest to training, each in listing order.
+ */
+export function splitLists(perClass: readonly (readonly string[])[], valRate: number): { train: Sample[]; val: Sample[] } {
+  const rnd = new PyRandom(0);
+  const train: Sample[] = [], val: Sample[] = [];
+  for (const [label, images] of perClass.entries()) {
+    const picked = new Set(rnd.sample(images, Math.trunc(images.length * valRate)));
+    for (const path of images) (picked.has(path) ? val : train).push({ path, label });
+  }
+  return { train, val };
+}
+
+function readable(path: string): boolean {
+  try { closeSync(openSync(path, 'r')); return true; } catch { return false; }
+}
+
+function warning(path: string, message: string): Diagnostic {
+  return { code: 'data/skipped', severity: 'warning', message, span: fileSpan(path) };
+}
+
+/** class_indices.json exactly as json.dumps(dict, indent=4) writes it (ASCII only, no final newline). */
+export function classIndicesJson(classes: readonly string[]): string {
+  const obj = Object.fromEntries(classes.map((c, i) => [String(i), c]));
+  return JSON.stringify(obj, null, 4).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
