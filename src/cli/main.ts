@@ -12,8 +12,9 @@ import { runCmd } from './commands/run.js';
 import { weightsCmd } from './commands/weights.js';
 import { fmtCmd } from './commands/fmt.js';
 import { convertCmd } from './commands/convert.js';
+import { finetuneCmd } from './commands/finetune.js';
 
-export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, convertCmd, weightsCmd, fmtCmd];
+export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, finetuneCmd, convertCmd, weightsCmd, fmtCmd];
 
 const stdio: Io = {
   out: (s) => process.stdout.write(s + '\n'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ttyProgress } from './progress.js';
+import { ttyProgress, ttyStatus } from './progress.js';
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
@@ -25,5 +25,19 @@ describe('ttyProgress', () => {
     ttyProgress('x', stream)!(1000, 1000);
     expect(writes).toEqual([]);
     expect(ttyProgress('x', fakeStream(false).stream)).toBeUndefined();
+  });
+});
+
+describe('ttyStatus', () => {
+  it('redraws one line in place on a terminal, at most every 100 ms unless forced, and erases it', () => {
+    const { writes, stream } = fakeStream(true);
+    const s = ttyStatus(stream)!;
+    s.update('epoch 1: 1/10');
+    s.update('epoch 1: 2/10'); // within 100 ms: skipped
+    s.update('epoch 1: 3/10', true);
+    s.clear();
+    s.clear(); // nothing shown: nothing to erase
+    expect(writes).toEqual(['\repoch 1: 1/10\x1b[K', '\repoch 1: 3/10\x1b[K', '\r\x1b[K']);
+    expect(ttyStatus(fakeStream(false).stream)).toBeUndefined();
   });
 });

@@ -22,3 +22,30 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream = process.
     }
   };
 }
+
+/** A one-line status on a terminal, redrawn in place (at most every 100 ms unless forced), or undefined when not a TTY. */
+export interface TtyStatus {
+  update(text: string, force?: boolean): void;
+  /** Erase the line (before ordinary output is printed). */
+  clear(): void;
+}
+
+export function ttyStatus(stream: NodeJS.WriteStream = process.stderr): TtyStatus | undefined {
+  if (!stream.isTTY) return undefined;
+  let last = 0;
+  let shown = false;
+  return {
+    update(text, force = false) {
+      const now = Date.now();
+      if (!force && now - last < 100) return;
+      last = now;
+      const width = Math.max(20, (stream.columns ?? 100) - 1);
+      stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
+      shown = true;
+    },
+    clear() {
+      if (shown) stream.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}

@@ -10,10 +10,15 @@ What vitc finetune must reproduce, computed here by the tutorial's own tools:
                       699, 799) with generated names, and small classes (1 to 6 images, where
                       int(n * 0.2) is 0 or 1); the class_indices.json text json.dumps(indent=4) writes
                       for class names with non-ASCII characters; Python's random.shuffle orders.
-  sgd-head.json       the tutorial's training of a frozen backbone's head on fixed features:
-  sgd-prelogits.json  nn.Linear head (+ pre_logits: Linear + Tanh), nn.CrossEntropyLoss,
-                      torch.optim.SGD(momentum=0.9, weight_decay), LambdaLR with the cosine factor
-                      stepped once per epoch, batches in the order
+  augment.json        torchvision's RandomResizedCrop.get_params fed the draws vitc makes
+  augment-src.png     (random.Random(key).random() for torch's uniform_, _randbelow for randint),
+                      on image sizes that take the first try, later tries and the central fallback;
+                      and PIL's crop + resize(BILINEAR) + FLIP_LEFT_RIGHT of augment-src.png (a
+                      seeded 83x61 RGB image) for some of those boxes, as base64 bytes.
+  sgd-head.json       the tutorial's training of a frozen backbone's head on fixed features
+  sgd-prelogits.json  (finetune_ref.train_head): nn.Linear head (+ pre_logits: Linear + Tanh),
+                      nn.CrossEntropyLoss, torch.optim.SGD(momentum=0.9, weight_decay), LambdaLR with
+                      the cosine factor stepped once per epoch, batches in the order
                       random.Random((seed << 32) + epoch).shuffle(list(range(n))); the loss of every
                       step, each epoch's mean train loss, accuracies, validation loss and learning
                       rate, and the final weights.
@@ -23,15 +28,20 @@ Deterministic: running it twice writes the same bytes.
 """
 import argparse
 import json
-import math
 import os
 import random
 import sys
 
+import base64
+
 import numpy as np
 import torch
-from torch import nn, optim
-from torch.optim import lr_scheduler
+import torchvision.transforms as T
+from PIL import Image
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from finetune_ref import train_head  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, '..', '..', 'test', 'fixtures', 'finetune')
@@ -85,6 +95,43 @@ def make_split():
     }
 
 
+def get_params_with(width, height, key):
+    """torchvision's get_params, its torch draws replaced by Python's random.Random(key) as vitc draws."""
+    rnd = random.Random(key)
+    empty, randint = torch.empty, torch.randint
+
+    class Uniform:
+        def uniform_(self, a, b):
+            return torch.tensor([float(a) + (float(b) - float(a)) * rnd.random()], dtype=torch.float64)
+
+    torch.empty = lambda *a, **k: Uniform()
+    torch.randint = lambda low, high, size: torch.tensor([low + rnd._randbelow(high - low)])
+    try:
+        return T.RandomResizedCrop.get_params(Image.new('RGB', (width, height)), [0.08, 1.0], [3.0 / 4.0, 4.0 / 3.0]), rnd
+    finally:
+        torch.empty, torch.randint = empty, randint
+
+
+def make_augment(out):
+    rs = np.random.RandomState(5)
+    src = Image.fromarray(rs.randint(0, 256, size=(61, 83, 3)).astype(np.uint8), 'RGB')
+    src = src.resize((83, 61), Image.BILINEAR)  # smooth it a little, so the resampling matters
+    src.save(os.path.join(out, 'augment-src.png'))
+    boxes = []
+    for width, height, key in [(83, 61, 1), (83, 61, 2), (500, 375, 3), (375, 500, 4), (640, 480, (1 << 96) + 17),
+                               (1000, 10, 5), (10, 1000, 6), (12, 12, 7), (3, 2, 8), (224, 224, 9)]:
+        (i, j, h, w), rnd = get_params_with(width, height, key)
+        flip = rnd.random() < 0.5  # RandomHorizontalFlip's draw, after the crop's
+        case = {'width': width, 'height': height, 'key': str(key), 'box': [i, j, h, w], 'flip': flip}
+        if (width, height) == (83, 61):
+            img = src.crop((j, i, j + w, i + h)).resize((32, 24), Image.BILINEAR)
+            if flip:
+                img = img.transpose(Image.FLIP_LEFT_RIGHT)
+            case['out'] = {'size': [24, 32], 'rgb': base64.b64encode(img.tobytes()).decode('ascii')}
+        boxes.append(case)
+    return {'cases': boxes}
+
+
 def features(rs, means, n):
     c, d = means.shape
     labels = np.arange(n) % c
@@ -100,61 +147,13 @@ def train(case):
     xt, yt = features(rs, means, case['train'])
     xv, yv = features(rs, means, case['val'])
     torch.manual_seed(case['seed_data'])
-    layers = []
-    if r:
-        layers += [nn.Linear(d, r), nn.Tanh()]
-    layers.append(nn.Linear(r or d, c))
-    model = nn.Sequential(*layers)
-    for m in model:
-        if isinstance(m, nn.Linear):  # the tutorial's _init_vit_weights
-            nn.init.trunc_normal_(m.weight, std=.01)
-            nn.init.zeros_(m.bias)
-    names = (['pre_logits.fc'] if r else []) + ['head']
-    linears = [m for m in model if isinstance(m, nn.Linear)]
     init = {}
-    for nm, m in zip(names, linears):
-        init[nm + '.weight'] = m.weight.detach().numpy().copy()
-        init[nm + '.bias'] = m.bias.detach().numpy().copy()
-
-    epochs, bs, lrf = case['epochs'], case['batch_size'], case['lrf']
-    optimizer = optim.SGD(model.parameters(), lr=case['lr'], momentum=case['momentum'], weight_decay=case['weight_decay'])
-    lf = lambda x: ((1 + math.cos(x * math.pi / epochs)) / 2) * (1 - lrf) + lrf  # noqa: E731
-    scheduler = lr_scheduler.LambdaLR(optimizer, lr_lambda=lf)
-    loss_function = nn.CrossEntropyLoss()
-    X, Y, XV, YV = map(torch.from_numpy, (xt, yt, xv, yv))
-    steps, rows = [], []
-    for epoch in range(epochs):
-        lr = optimizer.param_groups[0]['lr']
-        order = list(range(len(xt)))
-        random.Random((case['seed'] << 32) + epoch).shuffle(order)
-        model.train()
-        accu_loss, accu_num, n_steps = 0.0, 0, 0
-        for s in range(0, len(order), bs):
-            idx = torch.tensor(order[s:s + bs])
-            pred = model(X[idx])
-            loss = loss_function(pred, Y[idx])
-            loss.backward()
-            accu_loss += loss.item()
-            accu_num += int(torch.eq(torch.max(pred, dim=1)[1], Y[idx]).sum())
-            n_steps += 1
-            steps.append(loss.item())
-            optimizer.step()
-            optimizer.zero_grad()
-        scheduler.step()
-        model.eval()
-        with torch.no_grad():
-            vl, vn, vs = 0.0, 0, 0
-            for s in range(0, len(xv), bs):
-                pred = model(XV[s:s + bs])
-                vl += loss_function(pred, YV[s:s + bs]).item()
-                vn += int(torch.eq(torch.max(pred, dim=1)[1], YV[s:s + bs]).sum())
-                vs += 1
-        rows.append({'epoch': epoch, 'lr': lr, 'train_loss': accu_loss / n_steps, 'train_acc': accu_num / len(xt),
-                     'val_loss': vl / vs, 'val_acc': vn / len(xv)})
-    final = {}
-    for nm, m in zip(names, linears):
-        final[nm + '.weight'] = m.weight.detach().numpy()
-        final[nm + '.bias'] = m.bias.detach().numpy()
+    for nm, (o, i) in ([('pre_logits.fc', (r, d))] if r else []) + [('head', (c, r or d))]:
+        w = torch.empty(o, i)
+        nn.init.trunc_normal_(w, std=.01)  # the tutorial's _init_vit_weights
+        init[nm + '.weight'] = w.numpy()
+        init[nm + '.bias'] = np.zeros(o, dtype=np.float32)
+    steps, rows, final = train_head(xt, yt, xv, yv, init, case)
     as_list = lambda a: [float(v) for v in np.asarray(a, dtype=np.float32).reshape(-1)]  # noqa: E731
     return {
         'config': case,
@@ -188,6 +187,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     write_json(os.path.join(args.out, 'split.json'), make_split())
+    write_json(os.path.join(args.out, 'augment.json'), make_augment(args.out))
     for name, case in CASES.items():
         write_json(os.path.join(args.out, name + '.json'), train(case))
     return 0
