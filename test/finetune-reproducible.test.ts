@@ -1,0 +1,23 @@
+// The committed fine-tuning fixtures (test/fixtures/finetune/) are what CPython, PIL, torchvision and
+// PyTorch compute: regenerate them into a temporary directory and compare byte for byte.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers.js';
+
+const PY = '/usr/bin/python3';
+const hasTorch = spawnSync(PY, ['-c', 'import torch, torchvision, numpy, PIL'], { encoding: 'utf8' }).status === 0;
+if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch/torchvision; skipping the fine-tuning fixture reproduction test');
+
+describe.skipIf(!hasTorch && !process.env.CI)('fine-tuning fixtures', () => {
+  it('are reproduced by tools/golden/make_finetune_fixtures.py', () => {
+    const out = tempDir();
+    const r = spawnSync(PY, ['tools/golden/make_finetune_fixtures.py', '--out', out], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const committed = readdirSync('test/fixtures/finetune').sort();
+    expect(readdirSync(out).sort()).toEqual(committed);
+    for (const f of committed) expect(readFileSync(join(out, f)).equals(readFileSync(join('test/fixtures/finetune', f))), f).toBe(true);
+  }, 120_000);
+});
