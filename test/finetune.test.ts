@@ -3,7 +3,7 @@
 // vitc run --image; --no-augment reproduces the tutorial's PyTorch training on the same features
 // (tools/golden/finetune_ref.py: read_split_data on the same folder, torch.optim.SGD + LambdaLR);
 // --resume continues an interrupted run to the same result; bad input is one line.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,26 @@ describe('vitc finetune', () => {
     expect(resumed.rows.map((r) => ({ ...r, seconds: 0 }))).toEqual(whole.rows.map((r) => ({ ...r, seconds: 0 })));
     expect(readState(cut).params).toEqual(readState(join(root, 'whole')).params);
     expect(readFileSync(join(cut, 'best.safetensors')).equals(readFileSync(join(root, 'whole', 'best.safetensors')))).toBe(true);
+  }, 60_000);
+});
+
+describe('vitc finetune: Ctrl-C', () => {
+  it('stops cleanly on SIGINT: exit 130, the temporary build removed, the finished epochs kept for --resume', async () => {
+    const out = join(root, 'interrupted');
+    const tmp = join(root, 'tmp');
+    mkdirSync(tmp);
+    const child = spawn(process.execPath, ['bin/vitc.js', 'finetune', spec, '--weights', weights, '--data', data, '-o', out, '--epochs', '400', '--batch-size', '30', '--no-augment', '--threads', '1'], { env: { ...process.env, TMPDIR: tmp } });
+    let stdout = '', stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((done) => {
+      child.stdout.on('data', (d: Buffer) => { if (!stdout) child.kill('SIGINT'); stdout += d.toString(); });
+      child.on('close', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    const m = /vitc finetune: stopped by SIGINT; (.*) keeps the state after epoch (\d+): continue with --resume\n$/.exec(stderr);
+    expect(m?.[1]).toBe(out);
+    expect(readState(out).rows).toHaveLength(Number(m![2]));
+    expect(readdirSync(tmp)).toEqual([]);
   }, 60_000);
 });
 

@@ -53,6 +53,11 @@ export interface FinetuneIo {
   err(s: string): void;
   /** Where the progress line goes (stderr); none when it is not a terminal. */
   readonly tty?: NodeJS.WriteStream;
+  /**
+   * Stop cleanly on Ctrl-C (SIGINT) and SIGTERM: remove the temporary build of the backbone, say what
+   * the run directory keeps, exit 130 (the command line sets this; a library caller handles its own).
+   */
+  readonly handleSignals?: boolean;
 }
 
 export interface FinetuneResult {
@@ -172,6 +177,14 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
   const notes = new Set<string>();
   const printed = new Set<string>();
   const flushNotes = () => { for (const n of notes) if (!printed.has(n)) { printed.add(n); status?.clear(); io.err(n); } };
+  let finished = state?.rows.length ?? 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    status?.clear();
+    model.prepared.cleanup();
+    io.err(`vitc finetune: stopped by ${signal}; ${finished ? `${o.out} keeps the state after epoch ${finished}: continue with --resume` : 'no epoch had finished'}`);
+    process.exit(130);
+  };
+  if (io.handleSignals) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, onSignal);
   try {
     if (model.dim !== head[0]!.in) throw new Error(`the features output has ${model.dim} values per image; ${head[0]!.name} takes ${head[0]!.in}`);
     const [c, h, w] = model.input;
@@ -231,6 +244,7 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
       }
       writeFileAtomic(join(o.out, CLASS_INDICES_FILE), classIndicesJson(split.classes), 'class_indices.json');
       writeState(o.out, { config, rows, steps, best, init, params: headParams(head), momentum: sgd.buffers });
+      finished = rows.length;
       status?.clear();
       io.out(`epoch ${epoch + 1}/${o.epochs}: train loss ${fmt(r.loss)} acc ${fmt(r.accuracy, 3)}, val loss ${fmt(v.loss)} acc ${fmt(v.accuracy, 3)}, lr ${lr.toPrecision(4)} (${row.seconds.toFixed(1)} s)${improved ? ' best' : ''}`);
     }
@@ -240,6 +254,7 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
     status?.clear();
     throw e;
   } finally {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal);
     await model.close();
   }
 }

@@ -118,7 +118,7 @@ example:
     await finetune({
       spec: spec!, weights, key: str(p, 'key'), data, out, target, precision: precisionOption(p), targetArgs: targetArgs(p),
       epochs, batchSize, lr, lrf, momentum, weightDecay, seed, augment: !flag(p, 'no-augment'), resume: flag(p, 'resume'), threads,
-    }, { out: io.out, err: io.err, tty: process.stderr.isTTY ? process.stderr : undefined });
+    }, { out: io.out, err: io.err, tty: process.stderr.isTTY ? process.stderr : undefined, handleSignals: true });
     return 0;
   },
 };
