@@ -45,13 +45,18 @@ export function kernelCode(k: Kernel): string {
       const n = k.epi.ins.length;
       const decl = Array.from({ length: n }, (_, i) => `R${i} = pl.ins[${i}].rows, c${i} = pl.ins[${i}].cols`).join(', ');
       const rows = Array.from({ length: n }, (_, i) => `x${i} = R${i}[r]`).join(', ');
+      const loop = (head: string, outCol: string, leaf: (i: number) => string) => [
+        `${head} (let r = r0; r < r1; r++) {`,
+        `    const co = C + (r - r0) * ldc - n0, ro = orow[r]${rows ? ', ' + rows : ''};`,
+        `    for (let j = n0; j < n1; j++) { const acc = M[co + j]; M[ro + ${outCol}] = ${jsExpr(k.epi.expr, leaf)}; }`,
+        '  }',
+      ];
       return [
         `(M, C, pl, r0, r1, n0, n1, ldc) => { // k${k.id} ${k.kind} epilogue: C (an offset in M) holds rows r0.. and columns n0.. of the result`,
         `  const orow = pl.out.rows, oc = pl.out.cols${decl ? ', ' + decl : ''};`,
-        '  for (let r = r0; r < r1; r++) {',
-        `    const co = C + (r - r0) * ldc - n0, ro = orow[r]${rows ? ', ' + rows : ''};`,
-        `    for (let j = n0; j < n1; j++) { const acc = M[co + j]; M[ro + oc[j]] = ${jsExpr(k.epi.expr, (i) => `M[x${i} + c${i}[j]]`)}; }`,
-        '  }',
+        // The same arithmetic twice: without the column tables where every column run is contiguous (pl.dense).
+        ...loop('  if (pl.dense) for', 'j', (i) => `M[x${i} + j]`),
+        ...loop('  else for', 'oc[j]', (i) => `M[x${i} + c${i}[j]]`),
         '}',
       ].join('\n');
     }

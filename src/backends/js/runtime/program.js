@@ -20,6 +20,15 @@ const MR = 4, NR = 8, MB = 64, KC = 256;
 const ceilTo = (n, m) => Math.ceil(n / m) * m;
 
 /** Row-major offsets of every index over dims [from, to) of a resolved view, plus `base`. */
+/** Whether an offset table is 0, 1, 2, ...: the columns of a row are contiguous. */
+function isDense(cols) {
+  for (let j = 0; j < cols.length; j++) if (cols[j] !== j) return false;
+  return true;
+}
+
+/** Whether the output and every epilogue input of a plan has contiguous columns (the epilogue's fast loop). */
+const denseEpilogue = (out, ins) => isDense(out.cols) && ins.every((x) => isDense(x.cols));
+
 function offsetTable(shape, strides, from, to, base) {
   let n = 1;
   for (let d = from; d < to; d++) n *= shape[d];
@@ -234,10 +243,10 @@ export class ProgramRunner {
       case 'gemm': {
         const { g, m, k: kk } = k.rank;
         const split = g + m;
-        const out = rowsCols(k.out, split);
+        const out = rowsCols(k.out, split), ins = k.epi.ins.map((v) => rowsCols(v, split));
         const o = this.view(k.out, B), a = this.view(k.a, B);
         return {
-          a: rowsCols(k.a, split), out, ins: k.epi.ins.map((v) => rowsCols(v, split)),
+          a: rowsCols(k.a, split), out, ins, dense: denseEpilogue(out, ins),
           b: this.packed.get(k.id) ? undefined : rowsCols(k.b, g + kk),
           G: numel(o.shape.slice(0, g)), M: numel(o.shape.slice(g, split)), K: numel(a.shape.slice(split)), N: out.cols.length,
           lnw: k.ln && k.ln.w ? this.view(k.ln.w, B) : undefined, lnb: k.ln && k.ln.b ? this.view(k.ln.b, B) : undefined,
@@ -258,9 +267,9 @@ export class ProgramRunner {
         return { x: rows(x), xs: x.strides[x.strides.length - 1], out: rows(o), os: o.strides[o.strides.length - 1], n: x.shape[x.shape.length - 1], w: k.w && this.view(k.w, B), b: k.b && this.view(k.b, B) };
       }
       case 'groupnorm': {
-        const x = this.view(k.x, B);
+        const x = this.view(k.x, B), out = rowsCols(k.out, 2), ins = k.epi.ins.map((v) => rowsCols(v, 2));
         return {
-          x: rowsCols(k.x, 2), out: rowsCols(k.out, 2), ins: k.epi.ins.map((v) => rowsCols(v, 2)),
+          x: rowsCols(k.x, 2), out, ins, dense: denseEpilogue(out, ins),
           N: x.shape[0], C: x.shape[1], w: k.w && this.view(k.w, B), b: k.b && this.view(k.b, B),
         };
       }
