@@ -4,16 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { runAsync, tempDir } from './helpers.js';
 
 const PY = '/usr/bin/python3';
 const hasTorch = spawnSync(PY, ['-c', 'import torch, torchvision, numpy, PIL'], { encoding: 'utf8' }).status === 0;
 if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch/torchvision; skipping the fine-tuning fixture reproduction test');
 
 describe.skipIf(!hasTorch && !process.env.CI)('fine-tuning fixtures', () => {
-  it('are reproduced by tools/golden/make_finetune_fixtures.py', () => {
+  it('are reproduced by tools/golden/make_finetune_fixtures.py', async () => {
     const out = tempDir();
-    const r = spawnSync(PY, ['tools/golden/make_finetune_fixtures.py', '--out', out], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['tools/golden/make_finetune_fixtures.py', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const committed = readdirSync('test/fixtures/finetune').sort();

@@ -11,7 +11,7 @@ import { finetune, type FinetuneOptions } from '../src/finetune/run.js';
 import { readSplitData } from '../src/finetune/split.js';
 import { readState } from '../src/finetune/state.js';
 import { makeImageFolder } from './image-folder.js';
-import { tempDir, vitc } from './helpers.js';
+import { runAsync, tempDir, vitc } from './helpers.js';
 
 const PY = '/usr/bin/python3';
 const hasTorch = spawnSync(PY, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status === 0;
@@ -72,7 +72,7 @@ describe('vitc finetune', () => {
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('training pre_logits.fc.weight [16, 48], pre_logits.fc.bias [16], head.weight [3, 16], head.bias [3]');
-    const py = spawnSync(PY, ['tools/golden/finetune_ref.py', out, data], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const py = await runAsync(PY, ['tools/golden/finetune_ref.py', out, data]);
     expect(py.stderr).toBe('');
     expect(py.status).toBe(0);
     const ref = JSON.parse(py.stdout) as { train: string[]; val: string[]; class_indices: string; steps: number[]; epochs: { train_loss: number; val_loss: number; train_acc: number; val_acc: number; lr: number }[]; final: Record<string, number[]> };

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { runAsync, tempDir } from './helpers.js';
 import { compare, goldenNames } from './golden.js';
 import { readNpy } from '../src/weights/npy.js';
 
@@ -14,9 +14,9 @@ const hasTorch = spawnSync(PY, ['-c', 'import torch, yaml, numpy'], { encoding: 
 if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch; skipping the fixture reproduction test (apt-get install python3-torch)');
 
 describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
-  it('are reproduced by the PyTorch reference (weights and inputs byte for byte, logits to 1e-6)', () => {
+  it('are reproduced by the PyTorch reference (weights and inputs byte for byte, logits to 1e-6)', async () => {
     const out = tempDir();
-    const r = spawnSync(PY, ['tools/golden/make_goldens.py', '--out', out], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['tools/golden/make_goldens.py', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     for (const name of goldenNames()) {
@@ -27,8 +27,8 @@ describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
       expect(compare(load(out), load('test/golden')).rel, name).toBeLessThan(1e-6);
     }
   });
-  it('pass the reference\'s self-checks (parameter counts, sin-cos table, a numpy float64 forward, every tensor matters)', () => {
-    const r = spawnSync(PY, ['tools/golden/selfcheck.py'], { encoding: 'utf8' });
+  it('pass the reference\'s self-checks (parameter counts, sin-cos table, a numpy float64 forward, every tensor matters)', async () => {
+    const r = await runAsync(PY, ['tools/golden/selfcheck.py']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\n0 failures\n?$/);
   });

@@ -1,4 +1,5 @@
 // Run the CLI in-process and capture what it prints.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
@@ -26,4 +27,27 @@ export function tempDir(prefix = 'vitc-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   created.push(d);
   return d;
+}
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Run a command to completion without blocking this test worker. A long spawnSync freezes the
+ * worker's event loop, and vitest's own RPC from the worker times out after 60 s on a loaded machine
+ * ("Timeout calling onTaskUpdate"), failing the run although every test passed.
+ */
+export function runAsync(cmd: string, args: readonly string[], opts: { readonly input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [], err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.end(opts.input ?? '');
+  });
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, vitc } from './helpers.js';
+import { runAsync, tempDir, vitc } from './helpers.js';
 import { compare, loadGolden } from './golden.js';
 import { openSession, prepare, randomWeightsFor, sampleInput } from '../src/runner.js';
 
@@ -48,12 +48,12 @@ describe('vitc inspect of the R50+ViT-B/16 hybrid', () => {
 
   const PY = '/usr/bin/python3';
   const hasTorch = spawnSync(PY, ['-c', 'import torch, yaml'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!hasTorch && !process.env.CI)('the reference counts exactly those figures', () => {
+  it.skipIf(!hasTorch && !process.env.CI)('the reference counts exactly those figures', async () => {
     const script = `import json, sys; sys.path.insert(0, 'tools/golden')
 from spec import load_spec
 from vit_ref import count_macs, count_params
 print(json.dumps({n: {'parameters': count_params(load_spec('spec/%s.yaml' % n)), 'macs': count_macs(load_spec('spec/%s.yaml' % n))} for n in ${JSON.stringify(Object.keys(REFERENCE))}}))`;
-    const r = spawnSync(PY, ['-c', script], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['-c', script]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(REFERENCE);
   });

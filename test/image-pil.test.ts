@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { runAsync, tempDir } from './helpers.js';
 import { decodeImage } from '../src/image/decode.js';
 import { resize, type Filter } from '../src/image/resample.js';
 import { centerCrop, shorterSideSize } from '../src/image/transforms.js';
@@ -36,7 +36,7 @@ async function vitcImage(c: Case): Promise<Image8> {
 describe.skipIf(!hasPil && !process.env.CI)('the image pipeline against Pillow + torchvision', () => {
   it('gives the same bytes in every case', async () => {
     const dir = tempDir();
-    const r = spawnSync(PY, ['tools/golden/pil_cases.py', dir], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['tools/golden/pil_cases.py', dir]);
     expect(r.stderr).toBe('');
     const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as Case[];
     expect(cases.length).toBeGreaterThan(200);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { runAsync, tempDir } from './helpers.js';
 
 const PY = '/usr/bin/python3';
 const hasTorch = spawnSync(PY, ['-c', 'import torch, torchvision, yaml, numpy'], { encoding: 'utf8' }).status === 0;
@@ -17,9 +17,9 @@ const UNSTABLE = new Set(['model-legacy.pth', 'torchscript.pt']);
 const HAND_WRITTEN = new Set(['flowers.yaml', 'flowers-48.yaml', 'flowers-224.yaml', 'class_indices.json', 'labels.txt', 'photos']);
 
 describe.skipIf(!hasTorch && !process.env.CI)('import fixtures', () => {
-  it('are reproduced by tools/golden/make_import_fixtures.py', () => {
+  it('are reproduced by tools/golden/make_import_fixtures.py', async () => {
     const out = tempDir();
-    const r = spawnSync(PY, ['tools/golden/make_import_fixtures.py', '--out', out], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['tools/golden/make_import_fixtures.py', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const committed = readdirSync('test/fixtures/import').filter((f) => !HAND_WRITTEN.has(f)).sort();

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compare, goldenNames, loadGolden, type Golden } from './golden.js';
-import { tempDir, vitc } from './helpers.js';
+import { runAsync, tempDir, vitc } from './helpers.js';
 import { openSession, prepare } from '../src/runner.js';
 import type { BuildOptions } from '../src/backends/backend.js';
 import { DT, onnx, type P } from '../src/backends/onnx/proto.js';
@@ -203,7 +203,7 @@ describe('onnx graph structure', () => {
     for (const name of goldenNames()) dirs.push((await build(`spec/tiny/${name}.yaml`)).dir);
     dirs.push((await build('spec/tiny/tiny-gap.yaml', '--precision', 'fp16')).dir);
     dirs.push((await build('spec/tiny/tiny-base.yaml', '--external-data-threshold', '1000')).dir);
-    const r = spawnSync(PY, ['tools/onnx_check.py', ...dirs.map((d) => join(d, 'model.onnx'))], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['tools/onnx_check.py', ...dirs.map((d) => join(d, 'model.onnx'))]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(dirs.length);

@@ -18,7 +18,7 @@ import { writeBuildDir } from '../src/compile.js';
 import type { Spec } from '../src/spec/load.js';
 import { parseSafetensors, tensorToFloat32 } from '../src/weights/safetensors.js';
 import { compare } from './golden.js';
-import { tempDir } from './helpers.js';
+import { runAsync, tempDir } from './helpers.js';
 
 const DIR = 'test/fixtures/ops';
 
@@ -112,9 +112,9 @@ describe('spatial ops match PyTorch (test/fixtures/ops)', () => {
 
   const PY = '/usr/bin/python3';
   const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!hasTorch && !process.env.CI)('are what tools/golden/make_op_goldens.py writes (byte for byte)', () => {
+  it.skipIf(!hasTorch && !process.env.CI)('are what tools/golden/make_op_goldens.py writes (byte for byte)', async () => {
     const out = tempDir();
-    const r = spawnSync(PY, ['tools/golden/make_op_goldens.py', '--out', out], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['tools/golden/make_op_goldens.py', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     for (const f of readdirSync(DIR)) expect(readFileSync(join(out, f)).equals(readFileSync(join(DIR, f))), f).toBe(true);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../test/helpers.js';
+import { runAsync, tempDir } from '../../test/helpers.js';
 import { importWeights } from './index.js';
 import { writePth } from './pth-write.js';
 import { parseSafetensors, tensorToFloat32 } from '../runtime/safetensors.js';
@@ -35,7 +35,7 @@ describe('writePth', () => {
     }
     expect(tensorToFloat32(back['blocks.0.attn.qkv.weight']!)).toEqual(values);
   });
-  it.skipIf(!hasTorch && !process.env.CI)('is read by torch.load(weights_only=True)', () => {
+  it.skipIf(!hasTorch && !process.env.CI)('is read by torch.load(weights_only=True)', async () => {
     const file = join(tempDir(), 'model-9.pth');
     writeFileSync(file, writePth(tensors, 'model-9'));
     const code = `import sys, torch
@@ -44,7 +44,7 @@ print(type(sd).__name__, [(k, str(v.dtype), list(v.shape)) for k, v in sd.items(
 x = torch.tensor([(i - 7) / 3 for i in range(24)])
 print(torch.equal(sd['blocks.0.attn.qkv.weight'].flatten(), x), torch.equal(sd['head.bias'], x.half()), torch.equal(sd['norm.weight'].flatten(), x.bfloat16()))
 `;
-    const r = spawnSync(PY, ['-c', code, file], { encoding: 'utf8' });
+    const r = await runAsync(PY, ['-c', code, file]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`OrderedDict [('blocks.0.attn.qkv.weight', 'torch.float32', [4, 6]), ('head.bias', 'torch.float16', [24]), ('norm.weight', 'torch.bfloat16', [2, 3, 4])]\nTrue True True\n`);
   });
