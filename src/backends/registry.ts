@@ -5,8 +5,9 @@ import type { Backend, TargetOption } from './backend.js';
 import { jsBackend } from './js/emit.js';
 import { onnxBackend } from './onnx/index.js';
 import { cudaBackend } from './cuda/index.js';
+import { wgslBackend } from './wgsl/index.js';
 
-const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend, cudaBackend].map((b) => [b.name, b]));
+const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend, cudaBackend, wgslBackend].map((b) => [b.name, b]));
 
 /** Every backend, in --help order. */
 export const BACKENDS: readonly Backend[] = [...TABLE.values()];

@@ -1,0 +1,148 @@
+// The WGSL attention templates: softmax(q kᵀ · scale) v with an online softmax (running max and sum
+// in f32), so no T x S score matrix is ever stored. One query row per invocation, with its q row and
+// its output accumulator in registers. Two variants, chosen at load like the GEMM's:
+//  - workgroup (GPUs): a workgroup takes QB rows of one group and stages keys and values KB at a
+//    time in workgroup memory; QB and KB are overrides chosen within maxComputeWorkgroupStorageSize
+//    and maxComputeInvocationsPerWorkgroup;
+//  - register (CPU adapters): no workgroup memory and no barriers (SwiftShader runs a workgroup with
+//    barriers as coroutines), keys and values read where they are.
+import { prodA, type Affine } from '../../ir/strided.js';
+import { InternalCompilerError } from '../../passes/pipeline.js';
+import type { AttentionKernel, KernelProgram } from '../../kernel/types.js';
+import { affine, coordinates, mergeDims, offsetOf, operand, type Dialect } from '../cstyle/index.js';
+import type { WgslKernelSource } from './dialect.js';
+
+export interface AttentionGeometry {
+  readonly G: Affine;
+  readonly T: number;
+  readonly S: number;
+  readonly d: number;
+  readonly dv: number;
+}
+
+export function attentionGeometry(k: AttentionKernel): AttentionGeometry {
+  const r = k.q.shape.length;
+  const stat = (a: Affine, what: string) => {
+    if (a.b !== 0) throw new InternalCompilerError(`attention k${k.id}: ${what} depends on the batch`);
+    return a.c;
+  };
+  return {
+    G: prodA(k.q.shape.slice(0, r - 2)), T: stat(k.q.shape[r - 2]!, 'T'), S: stat(k.k.shape[r - 2]!, 'S'),
+    d: stat(k.q.shape[r - 1]!, 'd'), dv: stat(k.v.shape[r - 1]!, 'dv'),
+  };
+}
+
+/** Invocations per workgroup of the register variant. */
+export const ATTENTION_REGISTER_WG = 16;
+
+function parts(d: Dialect, p: KernelProgram, k: AttentionKernel) {
+  const geo = attentionGeometry(k);
+  const r = k.q.shape.length;
+  const views = [k.q, k.k, k.v, k.out];
+  const grp = mergeDims(k.q.shape.slice(0, r - 2), views.map((v) => v.strides.slice(0, r - 2)));
+  const gAt = (j: number) => (grp.shape.length ? offsetOf(coordinates('g', grp.shape, 'B'), grp.strides[j]!, 'B') : '0');
+  const st = (j: number, dim: number) => views[j]!.strides[r - 2 + dim]!;
+  const mul = (x: string, s: Affine) => (s.b === 0 && s.c === 1 ? x : `${x} * ${affine(s, 'B')}`);
+  const ops = { q: operand(p, 'q', k.q), k: operand(p, 'k', k.k), v: operand(p, 'v', k.v), out: operand(p, 'out', k.out, true) };
+  const D = [...Array(geo.d).keys()], DV = [...Array(geo.dv).keys()];
+  /** Row r of group g: q loaded, running max, sum and accumulator started. */
+  const start = [
+    d.let('gq', 'i32', `${gAt(0)} + ${mul('r', st(0, 0))}`),
+    d.let('gk', 'i32', gAt(1)),
+    d.let('gv', 'i32', gAt(2)),
+    ...D.map((c) => d.let(`q${c}`, 'f32', d.load(ops.q, `gq + ${mul(String(c), st(0, 1))}`))),
+    d.var('mx', 'f32', d.f32(-Infinity)),
+    d.var('l', 'f32', '0.0'),
+    ...DV.map((c) => d.var(`o${c}`, 'f32', '0.0')),
+  ];
+  /** One key: its score s (from `key(c)`), then the online softmax update with value `val(c)`. */
+  const update = (key: (c: number) => string, val: (c: number) => string) => [
+    d.var('s', 'f32', '0.0'),
+    ...D.map((c) => `s += q${c} * ${key(c)};`),
+    `s = s * ${d.f32(k.scale)};`,
+    d.let('mn', 'f32', d.call('max', 'mx', 's')),
+    d.let('corr', 'f32', d.call('exp', 'mx - mn')),
+    d.let('pj', 'f32', d.call('exp', 's - mn')),
+    'l = l * corr + pj;',
+    ...DV.map((c) => `o${c} = o${c} * corr + pj * ${val(c)};`),
+    'mx = mn;',
+  ];
+  const finish = [
+    d.let('go', 'i32', `${gAt(3)} + ${mul('r', st(3, 0))}`),
+    d.let('inv', 'f32', '1.0 / l'),
+    ...DV.map((c) => d.store(ops.out, `go + ${mul(String(c), st(3, 1))}`, `o${c} * inv`)),
+  ];
+  return { geo, st, mul, ops, start, update, finish };
+}
+
+const indent = (n: number, lines: readonly string[]) => lines.map((l) => `${'  '.repeat(n)}${l}`);
+
+export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {
+  const { geo, st, mul, ops, start, update, finish } = parts(d, p, k);
+  const wg = ATTENTION_REGISTER_WG;
+  const body = [
+    d.let('total', 'i32', `${affine(geo.G, 'B')} * ${geo.T}`),
+    d.forOpen('t', `gid * ${wg} + lid`, 'total', `ngroups * ${wg}`),
+    `  ${d.let('g', 'i32', `t / ${geo.T}`)}`,
+    `  ${d.let('r', 'i32', `t % ${geo.T}`)}`,
+    ...indent(1, start),
+    `  ${d.forOpen('j', '0', String(geo.S))}`,
+    `    ${d.let('kj', 'i32', `gk + ${mul('j', st(1, 0))}`)}`,
+    `    ${d.let('vj', 'i32', `gv + ${mul('j', st(2, 0))}`)}`,
+    ...indent(2, update((c) => d.load(ops.k, `kj + ${mul(String(c), st(1, 1))}`), (c) => d.load(ops.v, `vj + ${mul(String(c), st(2, 1))}`))),
+    '  }',
+    ...indent(1, finish),
+    '}',
+  ];
+  return {
+    name: 'attention', operands: [ops.q, ops.k, ops.v, ops.out], workgroup: wg, grid: { items: { b: 0, c: 0 }, per: wg }, shared: [], body,
+    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), one query row per invocation, keys and values read in place`,
+  };
+}
+
+export function attentionWorkgroup(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {
+  const { geo, st, mul, ops, start, update, finish } = parts(d, p, k);
+  const { k: kk, v, out } = ops;
+  const body = [
+    d.let('qb', 'i32', 'i32(QB)'),
+    d.let('kb', 'i32', 'i32(KB)'),
+    d.let('blocks', 'i32', `(${geo.T} + qb - 1) / qb`),
+    d.let('total', 'i32', `${affine(geo.G, 'B')} * blocks`),
+    d.forOpen('t', 'gid', 'total', 'ngroups'),
+    `  ${d.let('g', 'i32', 't / blocks')}`,
+    `  ${d.let('row', 'i32', '(t % blocks) * qb + lid')}`,
+    `  ${d.let('r', 'i32', `min(row, ${geo.T - 1})`)}`,
+    ...indent(1, start),
+    `  ${d.forOpen('s0', '0', String(geo.S), 'kb')}`,
+    `    ${d.forOpen('e', 'lid', `kb * ${geo.d}`, 'qb')}`,
+    `      Ks[e] = ${d.load(kk, `gk + ${mul(`min(s0 + e / ${geo.d}, ${geo.S - 1})`, st(1, 0))} + ${mul(`(e % ${geo.d})`, st(1, 1))}`)};`,
+    '    }',
+    `    ${d.forOpen('e', 'lid', `kb * ${geo.dv}`, 'qb')}`,
+    `      Vs[e] = ${d.load(v, `gv + ${mul(`min(s0 + e / ${geo.dv}, ${geo.S - 1})`, st(2, 0))} + ${mul(`(e % ${geo.dv})`, st(2, 1))}`)};`,
+    '    }',
+    `    ${d.barrier}`,
+    `    ${d.forOpen('j', '0', `min(kb, ${geo.S} - s0)`)}`,
+    `      ${d.let('kj', 'i32', `j * ${geo.d}`)}`,
+    `      ${d.let('vj', 'i32', `j * ${geo.dv}`)}`,
+    ...indent(3, update((c) => `Ks[kj + ${c}]`, (c) => `Vs[vj + ${c}]`)),
+    '    }',
+    `    ${d.barrier}`,
+    '  }',
+    `  if (row < ${geo.T}) {`,
+    ...indent(2, finish),
+    '  }',
+    '}',
+  ];
+  return {
+    name: 'attention', operands: [ops.q, kk, v, out], workgroup: 0, grid: { items: { b: 0, c: 0 }, per: 1 }, shared: [], body,
+    overrides: [
+      'override QB: u32 = 64u;',
+      'override KB: u32 = 32u;',
+      `override K_TILE: u32 = KB * ${geo.d}u;`,
+      `override V_TILE: u32 = KB * ${geo.dv}u;`,
+    ],
+    sharedExpr: [{ name: 'Ks', count: 'K_TILE' }, { name: 'Vs', count: 'V_TILE' }],
+    workgroupSize: 'QB',
+    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), K/V tiles of KB keys in workgroup memory`,
+  };
+}

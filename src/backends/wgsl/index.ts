@@ -1,0 +1,54 @@
+// The WGSL target: the planned KernelProgram as WebGPU compute shaders plus a standalone ES module
+// (model.mjs + model.d.ts) that runs them in a browser or, through Dawn, in Node; `--page` adds a
+// web page (index.html) that classifies an image with it.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fail } from '../../diag/diagnostic.js';
+import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
+import { nodeGpu } from './dawn.js';
+import { emitModule } from './module.js';
+import { renderProgram } from './render.js';
+import type { KernelChoice, LoadOptions } from './runtime/program.js';
+
+const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'register', 'workgroup'];
+
+interface LoadedModel {
+  forward(x: Float32Array, batch: number): Promise<Float32Array>;
+  destroy(): void;
+}
+
+export const wgslBackend: Backend = {
+  name: 'wgsl',
+  description: 'WebGPU compute shaders (WGSL) and a standalone ES module (model.mjs + model.d.ts); runs in browsers and, through Dawn, in Node',
+  consumes: 'kernels',
+  precisions: ['fp32', 'fp16'],
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false },
+  entry: 'model.mjs',
+  options: [
+    { flag: 'page', type: 'boolean', help: 'also write index.html: a page that classifies a picked or dropped image (serve it with vitc serve DIR)', parse: (raw) => raw === true },
+    {
+      flag: 'kernels', type: 'string', value: 'KIND',
+      help: 'GEMM kernels: auto (default: register tiles on CPU adapters, workgroup-memory tiles on GPUs), register or workgroup',
+      parse: (raw) => {
+        if (typeof raw !== 'string' || !(KERNEL_CHOICES as readonly string[]).includes(raw)) fail('cli/option', `--kernels must be one of ${KERNEL_CHOICES.join(', ')}; got ${String(raw)}`);
+        return raw;
+      },
+    },
+  ],
+  async emit(ctx: BuildContext): Promise<OutputFile[]> {
+    const { host, files } = renderProgram(ctx.kernels!);
+    const program = { ...host, kernelChoice: (ctx.targetOptions.kernels as KernelChoice | undefined) ?? 'auto' };
+    const { mjs, dts } = emitModule(ctx.manifest, program);
+    return [
+      { path: 'model.mjs', contents: mjs },
+      { path: 'model.d.ts', contents: dts },
+      ...files.map((f) => ({ path: f.path, contents: f.text })),
+    ];
+  },
+  async open(req: OpenRequest): Promise<Session> {
+    const { gpu, adapter } = await nodeGpu(req.info);
+    const mod = await import(pathToFileURL(join(req.dir, req.manifest.entry)).href) as { load(w: Uint8Array, o: LoadOptions): Promise<LoadedModel> };
+    const model = await mod.load(req.weights, { gpu, adapter, onInfo: req.info });
+    return { forward: (input, batch) => model.forward(input, batch), close: async () => model.destroy() };
+  },
+};
