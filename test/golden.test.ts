@@ -17,10 +17,10 @@ describe('golden fixtures', () => {
   });
 });
 
-describe.each(GOLDEN_MATRIX)('$target $precision matches PyTorch within $tolerance', (row) => {
+describe.each(GOLDEN_MATRIX.map((r) => ({ ...r, variant: r.targetArgs ? ` ${JSON.stringify(r.targetArgs)}` : '' })))('$target $precision$variant matches PyTorch within $tolerance', (row) => {
   it.each(goldenNames().filter((n) => !row.only || row.only.includes(n)))('%s: a batch of 3, and batch 1 agrees with it', async (name) => {
     const g = loadGolden(name);
-    const prepared = await prepare(g.spec, row.target, { precision: row.precision, seed: 0, weights: { bytes: g.weights, file: 'weights.safetensors' } });
+    const prepared = await prepare(g.spec, row.target, { precision: row.precision, seed: 0, weights: { bytes: g.weights, file: 'weights.safetensors' }, targetArgs: row.targetArgs });
     try {
       expect(validateWeights(prepared.manifest, 'weights.safetensors', g.weights)).toEqual([]);
       const session = await openSession(prepared, g.weights);
@@ -28,7 +28,7 @@ describe.each(GOLDEN_MATRIX)('$target $precision matches PyTorch within $toleran
         const batch = g.input.shape[0]!;
         const out = await session.forward(g.input.data, batch);
         const err = compare(out, g.logits.data).rel;
-        if (process.env.VITC_GOLDEN_LOG) console.log(`golden ${row.target} ${row.precision} ${name}: ${err.toExponential(2)}`);
+        if (process.env.VITC_GOLDEN_LOG) console.log(`golden ${row.target} ${row.precision}${row.variant} ${name}: ${err.toExponential(2)}`);
         expect(err).toBeLessThanOrEqual(row.tolerance);
         const classes0 = out.length / batch;
         if (row.top1) for (let b = 0; b < batch; b++) expect(argmax(out, b * classes0, classes0), `top-1 of image ${b}`).toBe(argmax(g.logits.data, b * classes0, classes0));

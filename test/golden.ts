@@ -58,6 +58,8 @@ export interface GoldenRow {
   readonly top1?: boolean;
   /** The goldens this row runs, where not all (to keep the suite's time in bounds). */
   readonly only?: readonly string[];
+  /** Target options of the build (`{ kernels: 'workgroup' }`), for a row that tests one variant of a target's kernels. */
+  readonly targetArgs?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -71,5 +73,6 @@ export const GOLDEN_MATRIX: readonly GoldenRow[] = [
   { target: 'cuda', precision: 'fp32', tolerance: 1e-5, why: 'model.cu under the CPU emulation, exact f32 FMA, online softmax: measured at most 6.1e-7 on the plain ViTs (tiny-p14), 1.6e-6 on tiny-r50' },
   { target: 'cuda', precision: 'tf32', top1: true, tolerance: 5e-3, only: ['tiny-base', 'tiny-p14', 'tiny-r50'], why: 'TF32 mma (10-bit mantissas), f32 attention: measured at most 1.1e-3 on the plain ViTs (tiny-p14), 1.6e-3 on tiny-r50, in the emulation; the other goldens share its kernels with fp32 and fp16' },
   { target: 'cuda', precision: 'fp16', top1: true, tolerance: 1e-2, why: 'fp16 storage and mma, f32 accumulation and statistics: measured at most 1.7e-3 on the plain ViTs (tiny-mlp-ratio), 4.0e-3 on tiny-r50, in the emulation (a GPU sums in another order)' },
+  { target: 'wgsl', precision: 'fp32', tolerance: 1e-4, why: 'WebGPU on SwiftShader (Dawn in Node), f32: measured at most TBD' },
   { target: 'cuda', precision: 'bf16', top1: true, tolerance: 5e-2, why: 'bf16 storage and mma (8-bit mantissas), f32 accumulation and statistics: measured at most 1.4e-2 on the plain ViTs (tiny-mlp-ratio), 2.4e-2 on tiny-r50, in the emulation' },
 ];

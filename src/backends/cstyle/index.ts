@@ -22,14 +22,14 @@ export function isCommonKind(k: Kernel): k is Extract<Kernel, { kind: CommonKind
   return k.kind !== 'gemm' && k.kind !== 'attention';
 }
 
-/** One kernel of a common kind, as a KernelSource named `name`, in dialect `d`. */
-export function renderCommonKernel(d: Dialect, p: KernelProgram, k: Kernel, name: string): KernelSource {
+/** One kernel of a common kind, as a KernelSource named `name`, in dialect `d`; `serial` rows normalize a row per thread (no barriers). */
+export function renderCommonKernel(d: Dialect, p: KernelProgram, k: Kernel, name: string, serial = false): KernelSource {
   switch (k.kind) {
     case 'elementwise': case 'copy': return elementwiseKernel(d, p, k, name);
     case 'reduce': return reduceKernel(d, p, k, name);
-    case 'layernorm': return layernormKernel(d, p, k, name);
+    case 'layernorm': return layernormKernel(d, p, k, name, serial);
     case 'groupnorm': return groupnormKernel(d, p, k, name);
-    case 'softmax': return softmaxKernel(d, p, k, name);
+    case 'softmax': return softmaxKernel(d, p, k, name, serial);
     case 'im2col': return im2colKernel(d, p, k, name);
     case 'generic': return genericKernel(d, p, k, name, d.name);
     case 'gemm': case 'attention': throw new InternalCompilerError(`${k.kind} kernels are the ${d.name} target's own templates`);

@@ -1,6 +1,8 @@
 // Row-wise normalizations: LayerNorm over the last dim, softmax along one axis, GroupNorm over
-// (image, channel group). One workgroup per row (in a loop over rows); statistics in f32, reduced through workgroup memory in a fixed tree
-// order, so every dialect computes the same sums.
+// (image, channel group). One workgroup per row (in a loop over rows); statistics in f32, reduced
+// through workgroup memory in a fixed tree order, so every dialect computes the same sums. `serial`
+// rows instead give each thread whole rows of a LayerNorm or softmax, with no workgroup memory and no
+// barrier: the fast form on CPU adapters (SwiftShader runs a workgroup with barriers as coroutines).
 import { prodA, type Affine } from '../../ir/strided.js';
 import type { AttrsOf } from '../../ir/ops/index.js';
 import type { GenericKernel, GroupNormKernel, KernelProgram, LayerNormKernel, SoftmaxKernel, View } from '../../kernel/types.js';
@@ -40,8 +42,22 @@ function rowsOf(d: Dialect, x: View, out: View, axis: number): Rows {
 
 const at = (j: string, s: Affine, batch: string) => (s.b === 0 && s.c === 1 ? j : `${j} * ${affine(s, batch)}`);
 
-export function layernormKernel(d: Dialect, p: KernelProgram, k: LayerNormKernel, name: string): KernelSource {
+/** Threads per workgroup of serial rows. */
+export const SERIAL_WORKGROUP = 64;
+
+/** Rows of a serial kernel: `row` per thread in a grid-stride loop, its x and out starts. */
+function serialRows(d: Dialect, r: Rows): string[] {
+  const wg = SERIAL_WORKGROUP;
+  return [
+    d.forOpen('row', `${d.groupId} * ${wg} + ${d.localId}`, affine(r.rows, d.batch), `${d.numGroups} * ${wg}`),
+    `  ${d.let('xb', 'i32', r.x)}`,
+    `  ${d.let('ob', 'i32', r.out)}`,
+  ];
+}
+
+export function layernormKernel(d: Dialect, p: KernelProgram, k: LayerNormKernel, name: string, serial = false): KernelSource {
   const r = rowsOf(d, k.x, k.out, k.x.shape.length - 1);
+  if (serial) return layernormSerial(d, p, k, name, r);
   const wg = rowWorkgroup(r.n);
   const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
   const w = k.w && operand(p, 'w', k.w), b = k.b && operand(p, 'b', k.b);
@@ -71,8 +87,34 @@ export function layernormKernel(d: Dialect, p: KernelProgram, k: LayerNormKernel
   };
 }
 
-export function softmaxKernel(d: Dialect, p: KernelProgram, k: SoftmaxKernel, name: string): KernelSource {
+function layernormSerial(d: Dialect, p: KernelProgram, k: LayerNormKernel, name: string, r: Rows): KernelSource {
+  const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
+  const w = k.w && operand(p, 'w', k.w), b = k.b && operand(p, 'b', k.b);
+  const xj = d.load(x, `xb + ${at('j', r.sx, d.batch)}`);
+  let y = `(${xj} - mean) * rstd`;
+  if (w) y = `${y} * ${d.load(w, at('j', k.w!.strides[0]!, d.batch))}`;
+  if (b) y = `${y} + ${d.load(b, at('j', k.b!.strides[0]!, d.batch))}`;
+  const loop = (inner: string) => [`  ${d.forOpen('j', '0', String(r.n))}`, `    ${inner}`, '  }'];
+  const body = [
+    ...serialRows(d, r),
+    `  ${d.var('s', 'f32', d.f32(0))}`,
+    ...loop(`s += ${xj};`),
+    `  ${d.let('mean', 'f32', `s / ${d.f32(r.n)}`)}`,
+    `  ${d.var('q', 'f32', d.f32(0))}`,
+    ...loop(`${d.let('c', 'f32', `${xj} - mean`)} q += c * c;`),
+    `  ${d.let('rstd', 'f32', d.call('rsqrt', `q / ${d.f32(r.n)} + ${d.f32(k.eps)}`))}`,
+    ...loop(d.store(out, `ob + ${at('j', r.so, d.batch)}`, y)),
+    '}',
+  ];
+  return {
+    name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), out], workgroup: SERIAL_WORKGROUP, grid: { items: r.rows, per: SERIAL_WORKGROUP },
+    shared: [], body, doc: `LayerNorm over the last dim (${r.n}), f32 mean and variance, eps ${k.eps}; one row per thread`,
+  };
+}
+
+export function softmaxKernel(d: Dialect, p: KernelProgram, k: SoftmaxKernel, name: string, serial = false): KernelSource {
   const r = rowsOf(d, k.x, k.out, k.axis);
+  if (serial) return softmaxSerial(d, p, k, name, r);
   const wg = rowWorkgroup(r.n);
   const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
   const xj = d.load(x, `xb + ${at('j', r.sx, d.batch)}`);
@@ -142,5 +184,24 @@ export function groupnormKernel(d: Dialect, p: KernelProgram, k: GroupNormKernel
     name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), ...inOps, out], workgroup: wg, grid: { items: rows, per: 1 },
     shared: [{ name: 'red', count: wg }], body,
     doc: `GroupNorm, ${G} groups of ${Cg} channels x ${S} positions, f32 mean and variance, eps ${g.eps}${g.epi && g.epi.expr.k !== 'acc' ? ', then an epilogue' : ''}`,
+  };
+}
+
+function softmaxSerial(d: Dialect, p: KernelProgram, k: SoftmaxKernel, name: string, r: Rows): KernelSource {
+  const x = operand(p, 'x', k.x), out = operand(p, 'out', k.out, true);
+  const xj = d.load(x, `xb + ${at('j', r.sx, d.batch)}`);
+  const loop = (inner: string) => [`  ${d.forOpen('j', '0', String(r.n))}`, `    ${inner}`, '  }'];
+  const body = [
+    ...serialRows(d, r),
+    `  ${d.var('mx', 'f32', d.f32(-Infinity))}`,
+    ...loop(`mx = ${d.call('max', 'mx', xj)};`),
+    `  ${d.var('s', 'f32', d.f32(0))}`,
+    ...loop(`s += ${d.call('exp', `${xj} - mx`)};`),
+    ...loop(d.store(out, `ob + ${at('j', r.so, d.batch)}`, `${d.call('exp', `${xj} - mx`)} / s`)),
+    '}',
+  ];
+  return {
+    name, operands: [x, out], workgroup: SERIAL_WORKGROUP, grid: { items: r.rows, per: SERIAL_WORKGROUP },
+    shared: [], body, doc: `softmax along axis ${k.axis} (${r.n}), f32 max and sum; one row per thread`,
   };
 }

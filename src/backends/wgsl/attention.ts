@@ -10,7 +10,7 @@ import { prodA, type Affine } from '../../ir/strided.js';
 import { InternalCompilerError } from '../../passes/pipeline.js';
 import type { AttentionKernel, KernelProgram } from '../../kernel/types.js';
 import { affine, coordinates, mergeDims, offsetOf, operand, type Dialect } from '../cstyle/index.js';
-import type { WgslKernelSource } from './dialect.js';
+import { SUBGROUP_DIRECTIVES, type WgslKernelSource } from './dialect.js';
 
 export interface AttentionGeometry {
   readonly G: Affine;
@@ -77,27 +77,57 @@ function parts(d: Dialect, p: KernelProgram, k: AttentionKernel) {
 
 const indent = (n: number, lines: readonly string[]) => lines.map((l) => `${'  '.repeat(n)}${l}`);
 
-export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {
+/** Whether the subgroup variant applies (it splits d and dv over 4 lanes). */
+export function attentionLanes(k: AttentionKernel): boolean {
+  const g = attentionGeometry(k);
+  return g.d % 4 === 0 && g.dv % 4 === 0;
+}
+
+/**
+ * No workgroup memory: one query row per invocation, keys and values read where they are. With
+ * lanes = 4 (subgroups of 4 SIMD lanes, SwiftShader) the 4 invocations of a subgroup take 4 rows of
+ * one group and each loads a quarter of every key and value row, shared by subgroupBroadcast.
+ */
+export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKernel, lanes: 1 | 4): WgslKernelSource {
   const { geo, st, mul, ops, start, update, finish } = parts(d, p, k);
   const wg = ATTENTION_REGISTER_WG;
+  const Dq = [...Array(geo.d / lanes).keys()], DVq = [...Array(geo.dv / lanes).keys()];
+  const rows = lanes === 1 ? String(geo.T) : String(4 * Math.ceil(geo.T / 4));
   const body = [
-    d.let('total', 'i32', `${affine(geo.G, 'B')} * ${geo.T}`),
+    d.let('total', 'i32', `${affine(geo.G, 'B')} * ${rows}`),
+    ...(lanes === 4 ? [d.let('lane', 'i32', 'lid % 4')] : []),
     d.forOpen('t', `gid * ${wg} + lid`, 'total', `ngroups * ${wg}`),
-    `  ${d.let('g', 'i32', `t / ${geo.T}`)}`,
-    `  ${d.let('r', 'i32', `t % ${geo.T}`)}`,
+    `  ${d.let('g', 'i32', `t / ${rows}`)}`,
+    `  ${d.let('row', 'i32', `t % ${rows}`)}`,
+    `  ${d.let('r', 'i32', `min(row, ${geo.T - 1})`)}`,
     ...indent(1, start),
     `  ${d.forOpen('j', '0', String(geo.S))}`,
     `    ${d.let('kj', 'i32', `gk + ${mul('j', st(1, 0))}`)}`,
     `    ${d.let('vj', 'i32', `gv + ${mul('j', st(2, 0))}`)}`,
-    ...indent(2, update((c) => d.load(ops.k, `kj + ${mul(String(c), st(1, 1))}`), (c) => d.load(ops.v, `vj + ${mul(String(c), st(2, 1))}`))),
+    ...(lanes === 1
+      ? indent(2, update((c) => d.load(ops.k, `kj + ${mul(String(c), st(1, 1))}`), (c) => d.load(ops.v, `vj + ${mul(String(c), st(2, 1))}`)))
+      : [
+        ...Dq.map((c) => `    ${d.let(`kq${c}`, 'f32', d.load(ops.k, `kj + ${mul(`${4 * c} + lane`, st(1, 1))}`))}`),
+        ...DVq.map((c) => `    ${d.let(`vq${c}`, 'f32', d.load(ops.v, `vj + ${mul(`${4 * c} + lane`, st(2, 1))}`))}`),
+        ...indent(2, update((c) => `subgroupBroadcast(kq${c >> 2}, ${c & 3}u)`, (c) => `subgroupBroadcast(vq${c >> 2}, ${c & 3}u)`)),
+      ]),
     '  }',
-    ...indent(1, finish),
+    `  if (row < ${geo.T}) {`,
+    ...indent(2, finish),
+    '  }',
     '}',
   ];
   return {
     name: 'attention', operands: [ops.q, ops.k, ops.v, ops.out], workgroup: wg, grid: { items: { b: 0, c: 0 }, per: wg }, shared: [], body,
-    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), one query row per invocation, keys and values read in place`,
+    directives: lanes === 4 ? SUBGROUP_DIRECTIVES : [],
+    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), one query row per invocation, keys and values read in place${lanes === 4 ? ' a quarter per lane and shared by subgroupBroadcast' : ''}`,
   };
+}
+
+/** Work items of a register variant: one per query row (rounded up to whole subgroups with lanes = 4). */
+export function attentionRegisterItems(k: AttentionKernel, lanes: 1 | 4): readonly (readonly [Affine, number])[] {
+  const geo = attentionGeometry(k);
+  return [[geo.G, 1], [{ b: 0, c: lanes === 1 ? geo.T : 4 * Math.ceil(geo.T / 4) }, 1]];
 }
 
 export function attentionWorkgroup(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {

@@ -35,8 +35,17 @@ export function slot(i: number): string {
   return `P[${i >> 2}].${'xyzw'[i & 3]}`;
 }
 
+/**
+ * Directives of kernels that use subgroups. Their subgroupBroadcast calls sit in loops whose bounds
+ * differ per invocation but never within a subgroup (the work is counted in whole subgroups), which
+ * the uniformity analysis cannot see.
+ */
+export const SUBGROUP_DIRECTIVES: readonly string[] = ['enable subgroups;', 'diagnostic(off, subgroup_uniformity);'];
+
 /** WGSL kernels: the base's KernelSource, plus overrides (tile sizes the host picks at load) for the target's own templates. */
 export interface WgslKernelSource extends KernelSource {
+  /** `enable` and `diagnostic` directives; the host moves them above the prelude. */
+  readonly directives?: readonly string[];
   /** `override` declarations, e.g. `override TILE_M: u32 = 64u;`. */
   readonly overrides?: readonly string[];
   /** The workgroup size attribute's arguments when they are overrides (`WX, WY`); else `workgroup`. */
@@ -73,6 +82,7 @@ export function wgslDialect(p: KernelProgram): Dialect & { kernel(k: WgslKernelS
     },
     shared: (name, index) => `${name}[${index}]`,
     kernel: (k: WgslKernelSource) => [
+      ...(k.directives ?? []),
       `// ${k.doc}`,
       ...(k.overrides ?? []),
       ...k.shared.map((s) => `var<workgroup> ${s.name}: array<f32, ${s.count}>;`),

@@ -12,11 +12,8 @@ import { prodA, type Affine } from '../../ir/strided.js';
 import { InternalCompilerError } from '../../passes/pipeline.js';
 import type { GemmKernel, KernelProgram, View } from '../../kernel/types.js';
 import { affine, coordinates, mergeDims, offsetOf, operand, renderExpr, type Dialect, type Operand } from '../cstyle/index.js';
-import type { WgslKernelSource } from './dialect.js';
+import { SUBGROUP_DIRECTIVES, type WgslKernelSource } from './dialect.js';
 import type { Pack } from './place.js';
-
-/** Register tiles per invocation and invocations per workgroup (CPU adapters). */
-export const REGISTER_TILE = { TM: 8, TN: 8, WG: 64 } as const;
 
 interface Group { readonly shape: Affine[]; readonly strides: Affine[][] }
 
@@ -81,60 +78,90 @@ function groupOffsets(geo: GemmGeometry, views: number): string[] {
   return Array.from({ length: views }, (_, j) => `let go${j}: i32 = ${at(geo.g, 'g', j)};`);
 }
 
-export function gemmRegister(d: Dialect, p: KernelProgram, k: GemmKernel, pack: Pack | undefined): WgslKernelSource {
+/** Register tiles for a GEMM's shape: small GEMMs get small tiles (large unrolled tiles compile slowly on CPU adapters). */
+export function registerTile(geo: GemmGeometry, lanes: 1 | 4): { readonly TM: number; readonly TN: number; readonly WG: number } {
+  const macs = (geo.M.b + geo.M.c) * geo.N * geo.K;
+  const small = macs < 1 << 22;
+  if (lanes === 4) return small ? { TM: 2, TN: 8, WG: 64 } : { TM: 8, TN: 16, WG: 64 };
+  return small ? { TM: 4, TN: 4, WG: 64 } : { TM: 8, TN: 8, WG: 64 };
+}
+
+/**
+ * Register-tiled GEMM. With lanes = 1 each invocation owns a TM x TN tile. With lanes = 4 (CPU
+ * adapters whose subgroups are 4 SIMD lanes, i.e. SwiftShader) the 4 invocations of a subgroup share
+ * a 4·TM x TN tile: each owns TM rows (interleaved), each loads a quarter of the TN weight columns
+ * per k and subgroupBroadcast hands them to the others, which saves 3/4 of the weight loads (each
+ * load is a per-lane gather there).
+ */
+export function gemmRegister(d: Dialect, p: KernelProgram, k: GemmKernel, pack: Pack | undefined, lanes: 1 | 4): WgslKernelSource {
   const geo = gemmGeometry(k);
   const ops = operandsOf(p, k, pack);
-  const { TN, WG } = REGISTER_TILE;
-  const TM = geo.M.b === 0 && geo.M.c <= 4 ? 4 : REGISTER_TILE.TM;
+  const { TM, TN, WG } = registerTile(geo, lanes);
   const views = 3 + ops.ins.length;
   const tilesN = Math.ceil(geo.N / TN);
-  const I = [...Array(TM).keys()], J = [...Array(TN).keys()];
+  const I = [...Array(TM).keys()], J = [...Array(TN).keys()], Q = [...Array(TN / lanes).keys()];
   // m-group strides: [a, out, ins...]; n-group: [b, out, ins...]; k-group: [a, b].
   const mAt = (x: string, j: number) => at(geo.m, x, j === 0 ? 0 : j - 1);
   const nAt = (x: string, j: number) => at(geo.n, x, j - 1);
-  // Column j of the tile, clamped to N-1 when N is not a multiple of TN (the packed padding is zeros).
-  const col = (j: number) => (geo.N % TN === 0 ? `n0 + ${j}` : `min(n0 + ${j}, ${geo.N - 1})`);
+  const clampN = (x: string) => (geo.N % TN === 0 ? x : `min(${x}, ${geo.N - 1})`);
+  // Column j of the tile (clamped to N-1 when N is not a multiple of TN: the packed padding is zeros).
+  const col = (j: number) => clampN(`n0 + ${j}`);
+  // The column whose weights this lane loads for part q (lanes = 4), or column q (lanes = 1).
+  const loadCol = (q: number) => (lanes === 1 ? col(q) : clampN(`n0 + ${4 * q} + lane`));
+  // Row i of this lane's part of the tile, and its clamped index.
+  const row = (i: number) => (lanes === 1 ? `m0 + ${i}` : `m0 + ${4 * i} + lane`);
+  const bval = (j: number) => (lanes === 1 ? `b${j}` : `subgroupBroadcast(b${j >> 2}, ${j & 3}u)`);
   const body = [
     d.let('M', 'i32', affine(geo.M, 'B')),
-    d.let('tilesM', 'i32', `(M + ${TM - 1}) / ${TM}`),
-    d.let('total', 'i32', `${affine(geo.G, 'B')} * tilesM * ${tilesN}`),
+    d.let('tilesM', 'i32', `(M + ${lanes * TM - 1}) / ${lanes * TM}`),
+    d.let('total', 'i32', `${affine(geo.G, 'B')} * tilesM * ${tilesN * lanes}`),
+    ...(lanes === 4 ? [d.let('lane', 'i32', 'lid % 4')] : []),
     d.forOpen('t', `gid * ${WG} + lid`, 'total', `ngroups * ${WG}`),
-    `  ${d.let('n0', 'i32', `(t % ${tilesN}) * ${TN}`)}`,
-    `  ${d.let('r0', 'i32', `t / ${tilesN}`)}`,
-    `  ${d.let('m0', 'i32', `(r0 % tilesM) * ${TM}`)}`,
+    `  ${d.let('u', 'i32', lanes === 1 ? 't' : 't / 4')}`,
+    `  ${d.let('n0', 'i32', `(u % ${tilesN}) * ${TN}`)}`,
+    `  ${d.let('r0', 'i32', `u / ${tilesN}`)}`,
+    `  ${d.let('m0', 'i32', `(r0 % tilesM) * ${lanes * TM}`)}`,
     `  ${d.let('g', 'i32', 'r0 / tilesM')}`,
     ...groupOffsets(geo, views).map((l) => `  ${l}`),
-    ...I.map((i) => `  ${d.let(`ra${i}`, 'i32', `go0 + ${at(geo.m, `min(m0 + ${i}, M - 1)`, 0)}`)}`),
-    ...(ops.b.packed ? [] : J.map((j) => `  ${d.let(`cb${j}`, 'i32', `go1 + ${at(geo.n, col(j), 0)}`)}`)),
+    ...I.map((i) => `  ${d.let(`ra${i}`, 'i32', `go0 + ${at(geo.m, `min(${row(i)}, M - 1)`, 0)}`)}`),
+    ...(ops.b.packed ? [] : Q.map((q) => `  ${d.let(`cb${q}`, 'i32', `go1 + ${at(geo.n, loadCol(q), 0)}`)}`)),
     ...I.flatMap((i) => J.map((j) => `  ${d.var(`c${i}_${j}`, 'f32', '0.0')}`)),
     `  ${d.forOpen('k', '0', String(geo.K))}`,
     `    ${d.let('ka', 'i32', at(geo.k, 'k', 0))}`,
     ...I.map((i) => `    ${d.let(`a${i}`, 'f32', d.load(ops.a, `ra${i} + ka`))}`),
     ...(ops.b.packed
-      ? [`    ${d.let('kb', 'i32', `k * ${ops.b.packed.Npad}`)}`, ...J.map((j) => `    ${d.let(`b${j}`, 'f32', d.load(ops.b, `kb + ${col(j)}`))}`)]
-      : [`    ${d.let('kb', 'i32', at(geo.k, 'k', 1))}`, ...J.map((j) => `    ${d.let(`b${j}`, 'f32', d.load(ops.b, `cb${j} + kb`))}`)]),
-    ...I.flatMap((i) => J.map((j) => `    c${i}_${j} += a${i} * b${j};`)),
+      ? [`    ${d.let('kb', 'i32', `k * ${ops.b.packed.Npad}`)}`, ...Q.map((q) => `    ${d.let(`b${q}`, 'f32', d.load(ops.b, `kb + ${loadCol(q)}`))}`)]
+      : [`    ${d.let('kb', 'i32', at(geo.k, 'k', 1))}`, ...Q.map((q) => `    ${d.let(`b${q}`, 'f32', d.load(ops.b, `cb${q} + kb`))}`)]),
+    ...(lanes === 1 ? [] : J.map((j) => `    ${d.let(`s${j}`, 'f32', bval(j))}`)),
+    ...I.flatMap((i) => J.map((j) => `    c${i}_${j} += a${i} * ${lanes === 1 ? `b${j}` : `s${j}`};`)),
     '  }',
-    ...I.flatMap((i) => Array.from({ length: views - 2 }, (_, v) => `  ${d.let(`ro${i}_${v + 2}`, 'i32', `go${v + 2} + ${mAt(`min(m0 + ${i}, M - 1)`, v + 2)}`)}`)),
+    ...I.flatMap((i) => Array.from({ length: views - 2 }, (_, v) => `  ${d.let(`ro${i}_${v + 2}`, 'i32', `go${v + 2} + ${mAt(`min(${row(i)}, M - 1)`, v + 2)}`)}`)),
     ...J.flatMap((j) => Array.from({ length: views - 2 }, (_, v) => `  ${d.let(`co${j}_${v + 2}`, 'i32', nAt(col(j), v + 2))}`)),
-    // Branch-free stores (SwiftShader compiles a branch per element very slowly): rows past M and
-    // columns past N were computed from row M-1 and column N-1, so all values are loaded first and
-    // the duplicates store the same value again, even when out is written in place over an input.
+    // Stores without a branch per element (SwiftShader compiles those very slowly). Columns past N
+    // were computed from column N-1 (and, with lanes = 1, rows past M from row M-1), and all values
+    // are loaded before any is stored, so a duplicate stores the same value again, even when out is
+    // written in place over an input. With lanes = 4 a row past M would duplicate another lane's row,
+    // so those rows are skipped instead.
     ...I.flatMap((i) => J.map((j) => `  ${d.let(`v${i}_${j}`, 'f32', epilogueValue(d, k, ops, `c${i}_${j}`, (v) => `ro${i}_${v}`, (v) => `co${j}_${v}`))}`)),
-    ...I.flatMap((i) => J.map((j) => `  ${d.store(ops.out, `ro${i}_2 + co${j}_2`, `v${i}_${j}`)}`)),
+    ...(lanes === 1
+      ? I.flatMap((i) => J.map((j) => `  ${d.store(ops.out, `ro${i}_2 + co${j}_2`, `v${i}_${j}`)}`))
+      : I.map((i) => `  if (${row(i)} < M) { ${J.map((j) => d.store(ops.out, `ro${i}_2 + co${j}_2`, `v${i}_${j}`)).join(' ')} }`)),
     '}',
   ];
   return {
     name: 'gemm', operands: [ops.a, ops.b, ops.out, ...ops.ins], workgroup: WG, grid: { items: { b: 0, c: 0 }, per: WG }, shared: [], body,
-    doc: `GEMM ${fmtShape(geo)}, ${TM}x${TN} register tiles per invocation (no workgroup memory)${ops.b.packed ? ', b repacked to [K, Npad]' : ''}`,
+    directives: lanes === 4 ? SUBGROUP_DIRECTIVES : [],
+    doc: lanes === 1
+      ? `GEMM ${fmtShape(geo)}, ${TM}x${TN} register tiles per invocation (no workgroup memory)${ops.b.packed ? ', b repacked to [K, Npad]' : ''}`
+      : `GEMM ${fmtShape(geo)}, ${4 * TM}x${TN} register tiles per subgroup of 4 (${TM} rows per invocation, weights shared by subgroupBroadcast)${ops.b.packed ? ', b repacked to [K, Npad]' : ''}`,
   };
 }
 
-/** Work items of the register variant: one per TM x TN tile. */
-export function registerItems(k: GemmKernel): readonly (readonly [Affine, number])[] {
+/** Work items of a register variant: one invocation per TM x TN tile (lanes = 1), or 4 per 4·TM x TN tile. */
+export function registerItems(k: GemmKernel, lanes: 1 | 4): readonly (readonly [Affine, number])[] {
   const geo = gemmGeometry(k);
-  const TM = geo.M.b === 0 && geo.M.c <= 4 ? 4 : REGISTER_TILE.TM;
-  return [[geo.G, 1], [geo.M, TM], [{ b: 0, c: geo.N }, REGISTER_TILE.TN]];
+  const { TM, TN } = registerTile(geo, lanes);
+  return [[geo.G, 1], [geo.M, lanes * TM], [{ b: 0, c: geo.N }, TN], [{ b: 0, c: lanes }, 1]];
 }
 
 const TK = 16;

@@ -10,7 +10,7 @@ import { emitModule } from './module.js';
 import { renderProgram } from './render.js';
 import type { KernelChoice, LoadOptions } from './runtime/program.js';
 
-const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'register', 'workgroup'];
+const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'register', 'subgroup', 'workgroup'];
 
 interface LoadedModel {
   forward(x: Float32Array, batch: number): Promise<Float32Array>;
@@ -28,7 +28,7 @@ export const wgslBackend: Backend = {
     { flag: 'page', type: 'boolean', help: 'also write index.html: a page that classifies a picked or dropped image (serve it with vitc serve DIR)', parse: (raw) => raw === true },
     {
       flag: 'kernels', type: 'string', value: 'KIND',
-      help: 'GEMM kernels: auto (default: register tiles on CPU adapters, workgroup-memory tiles on GPUs), register or workgroup',
+      help: 'kernel variants: auto (default: workgroup-memory tiles on GPUs; register tiles on CPU adapters, shared across 4-lane subgroups where they have them), register, subgroup or workgroup',
       parse: (raw) => {
         if (typeof raw !== 'string' || !(KERNEL_CHOICES as readonly string[]).includes(raw)) fail('cli/option', `--kernels must be one of ${KERNEL_CHOICES.join(', ')}; got ${String(raw)}`);
         return raw;

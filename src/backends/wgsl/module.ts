@@ -24,6 +24,7 @@ const AMBIENT = `/// <reference types="@webgpu/types" />
 declare const navigator: { readonly gpu?: GPU } | undefined;
 declare const process: { readonly versions?: { readonly node?: string } } | undefined;
 declare function atob(data: string): string;
+declare const performance: { now(): number };
 declare function fetch(url: string): Promise<{ readonly ok: boolean; readonly status: number; readonly statusText: string; arrayBuffer(): Promise<ArrayBuffer> }>;
 `;
 

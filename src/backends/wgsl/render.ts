@@ -4,7 +4,7 @@
 import { fail } from '../../diag/diagnostic.js';
 import type { Kernel, KernelProgram } from '../../kernel/types.js';
 import { isCommonKind, renderCommonKernel, type Operand } from '../cstyle/index.js';
-import { attentionGeometry, attentionRegister, attentionWorkgroup } from './attention.js';
+import { attentionGeometry, attentionLanes, attentionRegister, attentionRegisterItems, attentionWorkgroup } from './attention.js';
 import { wgslDialect, type WgslKernelSource } from './dialect.js';
 import { gemmGeometry, gemmRegister, gemmWorkgroup, registerItems } from './gemm.js';
 import { place, type Pack } from './place.js';
@@ -45,28 +45,36 @@ export function renderProgram(p: KernelProgram): Rendered {
   const kernels: HostKernel[] = p.kernels.map((k): HostKernel => {
     if (k.kind === 'gemm') {
       const pack = pl.pack(k);
-      const reg = gemmRegister(d, p, k, pack), wg = gemmWorkgroup(d, p, k, pack);
+      const reg = gemmRegister(d, p, k, pack, 1), sub = gemmRegister(d, p, k, pack, 4), wg = gemmWorkgroup(d, p, k, pack);
       const geo = gemmGeometry(k);
-      const register: HostVariant = { shader: shaderOf(reg, 'gemm-register'), items: registerItems(k), per: reg.workgroup };
+      const register: HostVariant = { shader: shaderOf(reg, 'gemm-register'), items: registerItems(k, 1), per: reg.workgroup };
+      const subgroup: HostVariant = { shader: shaderOf(sub, 'gemm-subgroup'), items: registerItems(k, 4), per: sub.workgroup };
       const workgroup: HostVariant = {
         shader: shaderOf(wg, 'gemm-workgroup'), items: [[geo.G, 1], [geo.M, 'TILE_M'], [{ b: 0, c: geo.N }, 'TILE_N']], per: 1,
         tiles: { kind: 'gemm', M: geo.M, N: geo.N },
       };
-      return { label: label(k), operands: hostOperands(k, reg.operands), variants: { register, workgroup } };
+      return { label: label(k), operands: hostOperands(k, reg.operands), variants: { register, subgroup, workgroup } };
     }
     if (k.kind === 'attention') {
-      const reg = attentionRegister(d, p, k), wg = attentionWorkgroup(d, p, k);
+      const reg = attentionRegister(d, p, k, 1), wg = attentionWorkgroup(d, p, k);
       const geo = attentionGeometry(k);
-      const register: HostVariant = { shader: shaderOf(reg, 'attention-register'), items: [[geo.G, 1], [{ b: 0, c: geo.T }, 1]], per: reg.workgroup };
+      const register: HostVariant = { shader: shaderOf(reg, 'attention-register'), items: attentionRegisterItems(k, 1), per: reg.workgroup };
+      const sub = attentionLanes(k) ? attentionRegister(d, p, k, 4) : undefined;
+      const subgroup: HostVariant | undefined = sub && { shader: shaderOf(sub, 'attention-subgroup'), items: attentionRegisterItems(k, 4), per: sub.workgroup };
       const workgroup: HostVariant = {
         shader: shaderOf(wg, 'attention-workgroup'), items: [[geo.G, 1], [{ b: 0, c: geo.T }, 'QB']], per: 1, tiles: { kind: 'attention', T: geo.T, d: geo.d, dv: geo.dv },
       };
-      return { label: label(k), operands: hostOperands(k, reg.operands), variants: { register, workgroup } };
+      return { label: label(k), operands: hostOperands(k, reg.operands), variants: { register, ...(subgroup ? { subgroup } : {}), workgroup } };
     }
     if (!isCommonKind(k)) throw new Error(`unhandled kernel kind ${(k as Kernel).kind}`);
+    const variant = (src: ReturnType<typeof renderCommonKernel>, kind: string): HostVariant => ({ shader: shaderOf(src, kind), items: [[src.grid.items, 1]], per: src.grid.per });
+    if (k.kind === 'layernorm' || k.kind === 'softmax') {
+      // Rows reduced by a workgroup (GPUs), or a row per invocation without barriers (CPU adapters).
+      const tree = renderCommonKernel(d, p, k, 'main'), serial = renderCommonKernel(d, p, k, 'main', true);
+      return { label: label(k), operands: hostOperands(k, tree.operands), variants: { register: variant(serial, `${k.kind}-rows`), workgroup: variant(tree, k.kind) } };
+    }
     const src = renderCommonKernel(d, p, k, 'main');
-    const any: HostVariant = { shader: shaderOf(src, k.kind), items: [[src.grid.items, 1]], per: src.grid.per };
-    return { label: label(k), operands: hostOperands(k, src.operands), variants: { any } };
+    return { label: label(k), operands: hostOperands(k, src.operands), variants: { any: variant(src, k.kind) } };
   });
   const pre = preludes(p.precision.storage);
   const host: HostProgram = {

@@ -55,6 +55,14 @@ export function chooseAttentionTiles(T: number, d: number, dv: number, lim: Limi
   return { QB: qb, KB: kb };
 }
 
+/** A shader's code: its directives (enable, diagnostic) first, then the prelude, then the kernel. */
+function compose(prelude: string, kernel: string): string {
+  const lines = kernel.split('\n');
+  let n = 0;
+  while (n < lines.length && /^(enable|requires|diagnostic)\b/.test(lines[n]!)) n++;
+  return [...lines.slice(0, n), prelude, ...lines.slice(n)].join('\n');
+}
+
 /** Float32 values as f16 bit patterns (an even count, so that the bytes are a multiple of 4). */
 function toHalfBits(v: Float32Array): Uint16Array {
   const out = new Uint16Array(v.length + (v.length % 2));
@@ -207,6 +215,24 @@ export class Model {
     return run;
   }
 
+  /**
+   * forward, one kernel at a time, waiting for each: every kernel's wall time in ms (for tuning;
+   * slower than forward). Resolves to the logits and the times in kernel order.
+   */
+  profile(pixels: Float32Array, batch: number): Promise<{ logits: Float32Array; kernels: { label: string; ms: number }[] }> {
+    const run = this.queue.then(async () => {
+      const kernels: { label: string; ms: number }[] = [];
+      const logits = await this.run(pixels, batch, async (i) => {
+        const t0 = performance.now();
+        await this.device.queue.onSubmittedWorkDone();
+        kernels.push({ label: this.program.kernels[i]!.label, ms: performance.now() - t0 });
+      });
+      return { logits, kernels };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Release the GPU buffers and the device. */
   destroy(): void {
     for (const b of [this.arena, this.io, this.readback, this.weights, this.uniforms]) b?.destroy();
@@ -256,7 +282,7 @@ export class Model {
     this.prepared = batch;
   }
 
-  private async run(pixels: Float32Array, batch: number): Promise<Float32Array> {
+  private async run(pixels: Float32Array, batch: number, each?: (kernel: number) => Promise<void>): Promise<Float32Array> {
     const p = this.program;
     this.prepare(batch);
     const d = this.device;
@@ -264,13 +290,21 @@ export class Model {
     const input = pixels.buffer instanceof ArrayBuffer ? pixels : pixels.slice();
     d.queue.writeBuffer(this.io!, 0, input.buffer, input.byteOffset, input.byteLength);
     d.pushErrorScope('validation');
-    const enc = d.createCommandEncoder({ label: p.name });
-    const pass = enc.beginComputePass();
-    this.launches.forEach((l, i) => {
+    let enc = d.createCommandEncoder({ label: p.name });
+    let pass = enc.beginComputePass();
+    for (let i = 0; i < this.launches.length; i++) {
+      const l = this.launches[i]!;
       pass.setPipeline(l.pipeline);
       pass.setBindGroup(0, this.bindGroup!, [i * UNIFORM_SLOT]);
       pass.dispatchWorkgroups(this.groups[i]!);
-    });
+      if (each) {
+        pass.end();
+        d.queue.submit([enc.finish()]);
+        await each(i);
+        enc = d.createCommandEncoder({ label: p.name });
+        pass = enc.beginComputePass();
+      }
+    }
     pass.end();
     const outBytes = p.outputPerSample * batch * 4;
     enc.copyBufferToBuffer(this.io!, p.inputPerSample * batch * 4, this.readback!, 0, outBytes);
@@ -312,9 +346,12 @@ export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<re
   if (weightBytes > al.maxStorageBufferBindingSize || weightBytes > al.maxBufferSize) {
     throw new Error(`${p.name} needs ${weightBytes} bytes of weights in one buffer; ${adapterName} allows ${Math.min(al.maxStorageBufferBindingSize, al.maxBufferSize)}${p.storage === 'f32' ? ' (an fp16 build needs half)' : ''}`);
   }
+  const cpu = isCpuAdapter(adapter);
+  const lanes4 = adapter.features.has('subgroups') && info.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
+  const wantSubgroups = lanes4 && (options.kernels ?? p.kernelChoice ?? 'auto') !== 'workgroup';
   const device = await adapter.requestDevice({
     label: p.name,
-    requiredFeatures: p.storage === 'f16' && native ? ['shader-f16'] : [],
+    requiredFeatures: [...(p.storage === 'f16' && native ? ['shader-f16' as const] : []), ...(wantSubgroups ? ['subgroups' as const] : [])],
     requiredLimits: {
       maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
       maxBufferSize: al.maxBufferSize,
@@ -332,10 +369,11 @@ export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<re
       shared: device.limits.maxComputeWorkgroupStorageSize,
       groups: device.limits.maxComputeWorkgroupsPerDimension,
     };
-    const cpu = isCpuAdapter(adapter);
     const asked = options.kernels ?? p.kernelChoice ?? 'auto';
-    const choice: 'register' | 'workgroup' = asked === 'register' || asked === 'workgroup' ? asked : cpu ? 'register' : 'workgroup';
-    say(`${adapterName}: ${choice === 'register' ? 'register-tiled' : 'workgroup-memory tiled'} GEMMs${asked !== 'auto' ? ' (as asked)' : cpu ? ' (a CPU adapter)' : ''}`);
+    const choice = asked === 'auto' ? (cpu ? (lanes4 ? 'subgroup' : 'register') : 'workgroup') : asked;
+    if (choice === 'subgroup' && !lanes4) throw new Error(`the subgroup kernels need subgroups of exactly 4 lanes; ${adapterName} has ${adapter.features.has('subgroups') ? `${info.subgroupMinSize}-${info.subgroupMaxSize}` : 'none'}`);
+    const what = { register: 'register-tiled kernels', subgroup: 'register-tiled kernels sharing loads across 4-lane subgroups', workgroup: 'workgroup-memory tiled kernels' }[choice];
+    say(`${adapterName}: ${what}${asked !== 'auto' ? ' (as asked)' : cpu ? ' (a CPU adapter)' : ''}`);
 
     // Weights: one buffer, filled once.
     const values = weightValues(p, tensors);
@@ -364,12 +402,12 @@ export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<re
     device.pushErrorScope('validation');
     const modules = new Map<number, GPUShaderModule>();
     const plans = p.kernels.map((k) => {
-      const variant = k.variants[choice] ?? k.variants.any;
+      const variant = k.variants[choice] ?? (choice === 'subgroup' ? k.variants.register : undefined) ?? k.variants.any;
       if (!variant) throw new Error(`internal error: kernel ${k.label} has no ${choice} variant`);
       let constants: Record<string, number> = {};
       if (variant.tiles?.kind === 'gemm') constants = chooseGemmTiles(at(variant.tiles.M, 1), variant.tiles.N, lim);
       else if (variant.tiles?.kind === 'attention') constants = chooseAttentionTiles(variant.tiles.T, variant.tiles.d, variant.tiles.dv, lim, cpu);
-      if (!modules.has(variant.shader)) modules.set(variant.shader, device.createShaderModule({ label: k.label, code: prelude + p.shaders[variant.shader]! }));
+      if (!modules.has(variant.shader)) modules.set(variant.shader, device.createShaderModule({ label: k.label, code: compose(prelude, p.shaders[variant.shader]!) }));
       return { k, variant, constants };
     });
     for (const [shader, module] of modules) {

@@ -22,8 +22,12 @@ export interface HostKernel {
   /** `k12 gemm blocks.0.attn.qkv`, for errors and the dump. */
   readonly label: string;
   readonly operands: readonly HostOperand[];
-  /** `any` serves every adapter; GEMMs have a `register` variant (CPU adapters) and a `workgroup` one (GPUs). */
-  readonly variants: { readonly any?: HostVariant; readonly register?: HostVariant; readonly workgroup?: HostVariant };
+  /**
+   * `any` serves every adapter; most kinds have a `workgroup` variant (GPUs) and a `register` one (CPU
+   * adapters: no workgroup memory, no barriers), GEMMs and attention also a `subgroup` one (CPU adapters
+   * with subgroups of 4 lanes); a kernel without the chosen variant falls back to register, then any.
+   */
+  readonly variants: { readonly any?: HostVariant; readonly register?: HostVariant; readonly subgroup?: HostVariant; readonly workgroup?: HostVariant };
 }
 
 /** A region of the weights buffer, in elements: a parameter as stored, a constant, or a GEMM weight repacked to [K, Npad]. */
@@ -56,14 +60,14 @@ export interface HostProgram {
   readonly kernelChoice?: KernelChoice;
 }
 
-export type KernelChoice = 'auto' | 'register' | 'workgroup';
+export type KernelChoice = 'auto' | 'register' | 'subgroup' | 'workgroup';
 
 export interface LoadOptions {
   /** The WebGPU entry point: `navigator.gpu` by default; in Node, `create([...])` from the `webgpu` package. */
   readonly gpu?: GPU;
   /** Passed to requestAdapter (e.g. `{ forceFallbackAdapter: true }` for SwiftShader). */
   readonly adapter?: GPURequestAdapterOptions;
-  /** GEMM kernels: `register` tiles (fast on CPU adapters), `workgroup`-memory tiles (GPUs); `auto` picks by adapter. */
+  /** Kernel variants: `register` tiles (CPU adapters), `subgroup` (CPU adapters with 4-lane subgroups), `workgroup`-memory tiles (GPUs); `auto` picks by adapter. */
   readonly kernels?: KernelChoice;
   /** Called with one line for each choice the loader made that changes how the model runs (a fallback, the kernel variant). */
   readonly onInfo?: (line: string) => void;
@@ -71,7 +75,7 @@ export interface LoadOptions {
 
 export interface ModelInfo {
   readonly adapter: string;
-  readonly kernels: 'register' | 'workgroup';
+  readonly kernels: 'register' | 'subgroup' | 'workgroup';
   readonly storage: 'f32' | 'f16' | 'f16 rounded in f32';
   readonly weightBytes: number;
 }

@@ -1,0 +1,62 @@
+// The generated host module is TypeScript checked against @webgpu/types (strict, ES2022, no DOM),
+// and model.d.ts is usable by a consumer with @webgpu/types: both through the TypeScript compiler.
+import { describe, expect, it } from 'vitest';
+import { Project, ts } from 'ts-morph';
+import { compile } from '../../compile.js';
+import { buildKernelProgram } from '../../kernel/index.js';
+import { checkingProject, emitModule, moduleSource, webgpuTypesText } from './module.js';
+import { renderProgram } from './render.js';
+
+const diagnostics = (project: Project) => project.getPreEmitDiagnostics().map((d) => {
+  const m = d.getMessageText();
+  return `${d.getSourceFile()?.getBaseName() ?? '?'}:${d.getLineNumber() ?? 0}: ${typeof m === 'string' ? m : ts.flattenDiagnosticMessageText(m.compilerObject, '\n')}`;
+});
+
+async function tinyModule(precision: 'fp32' | 'fp16') {
+  const c = await compile('spec/tiny/tiny-distilled.yaml', 'js', { precision: 'fp32', seed: 0 });
+  const host = renderProgram(buildKernelProgram(c.graph, { precision, lnPrologue: false })).host;
+  return { manifest: { ...c.manifest, precision }, host };
+}
+
+describe('wgsl model.mjs', () => {
+  it('typechecks against @webgpu/types, strict, with no unused locals', async () => {
+    for (const precision of ['fp32', 'fp16'] as const) {
+      const { manifest, host } = await tinyModule(precision);
+      const { project } = checkingProject(moduleSource(manifest, host));
+      expect(diagnostics(project)).toEqual([]);
+    }
+  }, 60_000);
+
+  it('a type error in the module is caught (the check can fail)', async () => {
+    const { manifest, host } = await tinyModule('fp32');
+    const bad = moduleSource(manifest, host).replace('readonly adapter: string;', 'readonly adapter: number;');
+    expect(diagnostics(checkingProject(bad).project).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('model.d.ts types a consumer: load, forward, profile, info', async () => {
+    const { manifest, host } = await tinyModule('fp32');
+    const { dts } = emitModule(manifest, host);
+    const project = new Project({
+      useInMemoryFileSystem: true,
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts'], types: [], strict: true, skipLibCheck: true },
+    });
+    project.createSourceFile('/node_modules/@webgpu/types/package.json', JSON.stringify({ name: '@webgpu/types', types: 'dist/index.d.ts' }));
+    project.createSourceFile('/node_modules/@webgpu/types/dist/index.d.ts', webgpuTypesText()!);
+    project.createSourceFile('/model.d.ts', dts);
+    project.createSourceFile('/use.ts', [
+      "import { load, manifest, weightShapes, type Model } from './model';",
+      'declare const gpu: GPU;',
+      'export async function run(bytes: Uint8Array): Promise<number> {',
+      "  const m: Model = await load(bytes, { gpu, kernels: 'auto', onInfo: (line: string) => void line });",
+      '  const per = manifest.inputs[0]!.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);',
+      '  const y: Float32Array = await m.forward(new Float32Array(per), 1);',
+      '  const p = await m.profile(new Float32Array(per), 1);',
+      '  m.destroy();',
+      '  return y.length + p.kernels.length + weightShapes.length + m.info.weightBytes;',
+      '}',
+      "// @ts-expect-error: forward takes a Float32Array",
+      'export const bad = (m: Model) => m.forward([1, 2, 3], 1);',
+    ].join('\n'));
+    expect(diagnostics(project)).toEqual([]);
+  }, 60_000);
+});
