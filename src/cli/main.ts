@@ -13,8 +13,9 @@ import { weightsCmd } from './commands/weights.js';
 import { fmtCmd } from './commands/fmt.js';
 import { convertCmd } from './commands/convert.js';
 import { finetuneCmd } from './commands/finetune.js';
+import { serveCmd } from './commands/serve.js';
 
-export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, finetuneCmd, convertCmd, weightsCmd, fmtCmd];
+export const COMMANDS: readonly Command[] = [check, inspect, buildCmd, runCmd, finetuneCmd, serveCmd, convertCmd, weightsCmd, fmtCmd];
 
 const stdio: Io = {
   out: (s) => process.stdout.write(s + '\n'),

@@ -6,9 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { fail } from '../../diag/diagnostic.js';
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import { nodeGpu } from './dawn.js';
+import { pageHtml } from './page.js';
 import { emitModule } from './module.js';
 import { renderProgram } from './render.js';
-import type { KernelChoice, LoadOptions } from './runtime/program.js';
+import type { HostProgram, HostWeightTransform, KernelChoice, LoadOptions } from './runtime/program.js';
 
 const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'register', 'subgroup', 'workgroup'];
 
@@ -37,12 +38,15 @@ export const wgslBackend: Backend = {
   ],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     const { host, files } = renderProgram(ctx.kernels!);
-    const program = { ...host, kernelChoice: (ctx.targetOptions.kernels as KernelChoice | undefined) ?? 'auto' };
+    const transforms: Record<string, HostWeightTransform[]> = {};
+    for (const { name, ...t } of ctx.manifest.weight_transforms) (transforms[name] ??= []).push(t);
+    const program: HostProgram = { ...host, transforms, kernelChoice: (ctx.targetOptions.kernels as KernelChoice | undefined) ?? 'auto' };
     const { mjs, dts } = emitModule(ctx.manifest, program);
     return [
       { path: 'model.mjs', contents: mjs },
       { path: 'model.d.ts', contents: dts },
       ...files.map((f) => ({ path: f.path, contents: f.text })),
+      ...(ctx.targetOptions.page === true ? [{ path: 'index.html', contents: pageHtml(ctx.manifest) }] : []),
     ];
   },
   async open(req: OpenRequest): Promise<Session> {

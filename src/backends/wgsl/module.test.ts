@@ -15,7 +15,7 @@ const diagnostics = (project: Project) => project.getPreEmitDiagnostics().map((d
 async function tinyModule(precision: 'fp32' | 'fp16') {
   const c = await compile('spec/tiny/tiny-distilled.yaml', 'js', { precision: 'fp32', seed: 0 });
   const host = renderProgram(buildKernelProgram(c.graph, { precision, lnPrologue: false })).host;
-  return { manifest: { ...c.manifest, precision }, host };
+  return { manifest: { ...c.manifest, precision }, host: { ...host, transforms: {} } };
 }
 
 describe('wgsl model.mjs', () => {

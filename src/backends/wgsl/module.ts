@@ -14,9 +14,9 @@ import { runtimeSource } from '../js/emit.js';
 import type { HostProgram } from './runtime/program.js';
 
 /** Shared plain-JS runtime inlined into model.mjs (paths under src/). */
-const JS_RUNTIME = ['runtime/dtype.js', 'runtime/safetensors.js'];
+const JS_RUNTIME = ['runtime/dtype.js', 'runtime/transforms.js', 'runtime/safetensors.js'];
 /** Their declarations, made ambient in the module's TypeScript (so they typecheck and emit nothing). */
-const JS_RUNTIME_TYPES = ['runtime/dtype.d.ts', 'runtime/safetensors.d.ts'];
+const JS_RUNTIME_TYPES = ['runtime/dtype.d.ts', 'runtime/transforms.d.ts', 'runtime/safetensors.d.ts'];
 const HOST_FILES = ['backends/wgsl/runtime/program.ts', 'backends/wgsl/runtime/host.ts'];
 
 /** What the module may use besides ES2022 and @webgpu/types: a browser's or Node's globals, declared minimally. */
@@ -57,7 +57,9 @@ function hostSource(): string {
   const file = project.createSourceFile('/host.ts', [AMBIENT, ...HOST_FILES.map(src)].join('\n'));
   file.getImportDeclarations().forEach((d) => d.remove());
   for (const f of JS_RUNTIME_TYPES) {
-    const decl = project.createSourceFile(`/decl/${f}`, src(f));
+    // Their types from elsewhere in vitc are the table types' own copies (program.ts).
+    const decl = project.createSourceFile(`/decl/${f}`, src(f).replace(/\bWeightTransform\b/g, 'HostWeightTransform'));
+    decl.getImportDeclarations().forEach((d) => d.remove());
     for (const s of decl.getInterfaces()) file.insertInterface(1, { ...s.getStructure(), isExported: false });
     for (const s of decl.getFunctions()) file.insertFunction(1, { ...s.getStructure(), kind: StructureKind.Function, isExported: false, hasDeclareKeyword: true });
   }

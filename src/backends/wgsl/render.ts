@@ -12,7 +12,7 @@ import { preludes, UNIFORM_VALUES } from './prelude.js';
 import type { HostKernel, HostOperand, HostProgram, HostVariant } from './runtime/program.js';
 
 export interface Rendered {
-  readonly host: HostProgram;
+  readonly host: Omit<HostProgram, 'transforms'>;
   /** Shader files for the build directory: the native prelude plus each distinct kernel. */
   readonly files: readonly { readonly path: string; readonly text: string }[];
 }
@@ -77,7 +77,7 @@ export function renderProgram(p: KernelProgram): Rendered {
     return { label: label(k), operands: hostOperands(k, src.operands), variants: { any: variant(src, k.kind) } };
   });
   const pre = preludes(p.precision.storage);
-  const host: HostProgram = {
+  const host: Omit<HostProgram, 'transforms'> = {
     name: p.name,
     storage: p.precision.storage === 'f16' ? 'f16' : 'f32',
     prelude: pre,

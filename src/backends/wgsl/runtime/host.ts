@@ -8,6 +8,7 @@
 // the generated module is typechecked against @webgpu/types by src/backends/wgsl/module.test.ts.
 import { checkTensors, parseSafetensors, tensorToFloat32, type StTensor } from '../../../runtime/safetensors.js';
 import { halfBits, roundThrough } from '../../../runtime/dtype.js';
+import { applyWeightTransforms } from '../../../runtime/transforms.js';
 import type { HostOperand, HostProgram, HostVariant, LoadOptions, ModelInfo } from './program.js';
 
 const UNIFORM_SLOT = 256;
@@ -95,13 +96,17 @@ function offsets(shape: readonly number[], strides: readonly number[]): Int32Arr
   return out;
 }
 
-/** The weights buffer's contents as f32 (each segment filled from the parsed file, packs repacked). */
+/** The weights buffer's contents as f32 (each segment filled from the parsed file, transforms applied, packs repacked). */
 export function weightValues(p: HostProgram, tensors: Record<string, StTensor>): Float32Array {
   const out = new Float32Array(p.weightElems);
   const cache = new Map<string, Float32Array>();
   const values = (name: string) => {
     let v = cache.get(name);
-    if (!v) cache.set(name, (v = tensorToFloat32(tensors[name]!)));
+    if (!v) {
+      const t = tensors[name]!;
+      v = applyWeightTransforms(tensorToFloat32(t), t.shape, p.transforms[name]);
+      cache.set(name, v);
+    }
     return v;
   };
   for (const s of p.segments) {

@@ -4,6 +4,9 @@
 /** b·B + c, B the batch size. */
 export interface Aff { readonly b: number; readonly c: number }
 
+/** A weight transform (manifest.json's weight_transforms; src/runtime/transforms.js applies it). */
+export type HostWeightTransform = { readonly op: 'standardize'; readonly eps: number };
+
 /** Where an operand lives: the weights buffer, the activation arena, or the f32 input/output buffer. */
 export type Space = 'W' | 'A' | 'IO';
 
@@ -56,6 +59,8 @@ export interface HostProgram {
   /** The f32 input/output buffer: input at 0, output after it (elements per sample). */
   readonly inputPerSample: number;
   readonly outputPerSample: number;
+  /** Transforms the loader applies to a weight's values before placing them (folded StdConv standardization). */
+  readonly transforms: Readonly<Record<string, readonly HostWeightTransform[]>>;
   /** The build's --kernels (load options override it). */
   readonly kernelChoice?: KernelChoice;
 }

@@ -1,0 +1,63 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fail } from '../../diag/diagnostic.js';
+import { serveDirectory } from '../../serve/server.js';
+import { intOption, positionals, str, type Parsed } from '../args.js';
+import type { Command, Io } from '../command.js';
+
+export const serveCmd: Command = {
+  name: 'serve',
+  summary: 'serve a build directory over http (the wgsl page), cross-origin isolated',
+  help: `usage: vitc serve DIR [--port N] [--host H] [--weights W.safetensors] [--labels FILE]
+
+Serves DIR (e.g. a \`vitc build --target wgsl --page\` directory) over http with the headers of
+cross-origin isolation (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy:
+require-corp). WebGPU needs a secure context: http://localhost and http://127.0.0.1 are one, other
+hosts need https. Runs until interrupted (Ctrl-C).
+
+Any static file server that sends those two headers serves the page as well.
+
+options:
+  --port N            port (default 8080; 0 picks a free one)
+  --host H            address to listen on (default 127.0.0.1)
+  --weights W         also serve this weights file, and print the page's URL with ?weights=
+  --labels FILE       also serve this labels file (class_indices.json or one name per line), ?labels=
+  -h, --help          this help
+
+example:
+  vitc build spec/vit-b16.yaml --target wgsl --page -o out/vit-b16-web
+  vitc serve out/vit-b16-web --weights vit-b16.safetensors`,
+  options: { port: { type: 'string' }, host: { type: 'string' }, weights: { type: 'string' }, labels: { type: 'string' } },
+  async run(p: Parsed, io: Io) {
+    const [dir] = positionals('serve', p, ['DIR']);
+    if (!existsSync(dir!) || !statSync(dir!).isDirectory()) fail('serve/dir', `${dir} is not a directory`, undefined, 'give a build directory, e.g. from vitc build --target wgsl --page');
+    const port = intOption('serve', p, 'port', 8080);
+    if (port > 65535) fail('cli/option-value', `vitc serve: --port must be at most 65535; got ${port}`);
+    const host = str(p, 'host') ?? '127.0.0.1';
+    const extra: Record<string, string> = {};
+    const query: string[] = [];
+    for (const [flag, what] of [['weights', 'weights'], ['labels', 'labels']] as const) {
+      const file = str(p, flag);
+      if (file === undefined) continue;
+      if (!existsSync(file) || !statSync(file).isFile()) fail('serve/file', `--${flag}: ${file} is not a file`);
+      const at = `/${what}/${basename(file)}`;
+      extra[at] = resolve(file);
+      query.push(`${what}=${encodeURIComponent(at.slice(1))}`);
+    }
+    const page = existsSync(join(dir!, 'index.html')) ? '' : ' (it has no index.html: build with --target wgsl --page for the page)';
+    const server = serveDirectory({ dir: dir!, extra });
+    await new Promise<void>((ok, bad) => {
+      server.once('error', (e: NodeJS.ErrnoException) => bad(e.code === 'EADDRINUSE' ? fail('serve/port', `port ${port} on ${host} is in use`, undefined, 'choose another with --port') : e));
+      server.listen(port, host, ok);
+    });
+    const addr = server.address();
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof addr === 'object' && addr ? addr.port : port}/${query.length ? `?${query.join('&')}` : ''}`;
+    io.out(`serving ${dir} at ${url}${page}; Ctrl-C stops`);
+    await new Promise<void>((done) => {
+      const stop = () => server.close(() => done());
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
