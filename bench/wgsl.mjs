@@ -53,7 +53,7 @@ const models = [];
 }
 {
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(join(onnxDir, 'model.onnx'), { executionProviders: ['webgpu'] });
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(onnxDir, 'model.onnx'))), { executionProviders: ['webgpu'] });
   const input = new ort.Tensor('float32', x, [1, 3, 224, 224]);
   models.push({
     name: `onnxruntime-web ${ort.env.versions.web} webgpu`, load: performance.now() - t0,

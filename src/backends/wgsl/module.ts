@@ -125,7 +125,7 @@ export function checkingProject(source: string): { project: Project; file: Sourc
 /** model.mjs and model.d.ts: the module source emitted by TypeScript (each file on its own, no type checking needed). */
 export function emitModule(m: Manifest, program: HostProgram): { mjs: string; dts: string } {
   const source = moduleSource(m, program);
-  const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, declaration: true, newLine: ts.NewLineKind.LineFeed };
+  const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, declaration: true, stripInternal: true, newLine: ts.NewLineKind.LineFeed };
   const strip = (t: string) => t.replace(/^\/\/\/ <reference types="@webgpu\/types" \/>\n/, '');
   const js = strip(ts.transpileModule(source, { compilerOptions: options }).outputText);
   const dts = strip(ts.transpileDeclaration(source, { compilerOptions: options }).outputText);

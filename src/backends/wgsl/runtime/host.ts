@@ -27,7 +27,7 @@ export function isCpuAdapter(adapter: GPUAdapter): boolean {
   return fallback === true || /swiftshader|llvmpipe|lavapipe|\bwarp\b|software/.test(text);
 }
 
-interface Limits {
+export interface Limits {
   readonly invocations: number;
   readonly sizeX: number;
   readonly sizeY: number;
@@ -38,7 +38,7 @@ interface Limits {
 /** Workgroup-memory GEMM tiles (TILE_M x TILE_N, 4x4 per invocation, TILE_K 16) for M rows (at batch 1) and N columns, within the limits. */
 export function chooseGemmTiles(M1: number, N: number, lim: Limits): Record<string, number> {
   const pow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-  for (const [tm, tn] of [[64, 64], [32, 64], [64, 32], [32, 32], [16, 32], [32, 16], [16, 16], [8, 16], [16, 8], [8, 8]] as const) {
+  for (const [tm, tn] of [[64, 64], [32, 64], [64, 32], [32, 32], [16, 64], [16, 32], [32, 16], [16, 16], [8, 16], [16, 8], [8, 8]] as const) {
     const x = tn / 4, y = tm / 4;
     if (x * y > lim.invocations || x > lim.sizeX || y > lim.sizeY || (tm + tn) * 16 * 4 > lim.shared) continue;
     if (tm > Math.max(16, pow2(M1)) || tn > Math.max(16, pow2(N))) continue;
@@ -189,7 +189,7 @@ export class Model {
   private groups: number[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Use `load()`. */
+  /** @internal Use `load()`. */
   constructor(init: {
     device: GPUDevice; program: HostProgram; launches: Launch[]; layout: GPUBindGroupLayout; weights: GPUBuffer;
     info: ModelInfo; unused: string[]; elemBytes: number; maxGroups: number; maxBinding: number;

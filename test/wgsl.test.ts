@@ -1,0 +1,44 @@
+// The wgsl target from the command line: deterministic builds, option errors, and `vitc run` through
+// Dawn on SwiftShader saying what it chose (the adapter, the kernels, the fp16 fallback).
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, vitc } from './helpers.js';
+
+const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+
+describe('wgsl build', () => {
+  it('is deterministic: the same spec gives byte-identical directories, page included', async () => {
+    const dir = tempDir();
+    for (const o of ['a', 'b']) expect((await vitc('build', 'spec/tiny/tiny-gap.yaml', '--target', 'wgsl', '--page', '-o', join(dir, o))).code).toBe(0);
+    const a = files(join(dir, 'a'));
+    expect(a).toContain('index.html');
+    expect(a).toContain('model.mjs');
+    expect(a).toContain('model.d.ts');
+    expect(a).toContain('shaders/prelude.wgsl');
+    expect(a.filter((f) => f.endsWith('-gemm-subgroup.wgsl')).length).toBeGreaterThan(0);
+    expect(files(join(dir, 'b'))).toEqual(a);
+    for (const f of a) expect(readFileSync(join(dir, 'b', f)), f).toEqual(readFileSync(join(dir, 'a', f)));
+    expect(readFileSync(join(dir, 'a', 'model.mjs'), 'utf8')).not.toMatch(/^import /m);
+  }, 120_000);
+
+  it('refuses an unknown kernel variant and a precision it has not', async () => {
+    const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '--kernels', 'fast', '-o', join(tempDir(), 'x'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: --kernels must be one of auto, register, subgroup, workgroup; got fast');
+    const p = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '--precision', 'bf16', '-o', join(tempDir(), 'x'));
+    expect(p.code).toBe(1);
+    expect(p.stderr).toContain('target wgsl does not support --precision bf16');
+  });
+});
+
+describe('vitc run --target wgsl', () => {
+  it('runs fp16 through Dawn on SwiftShader and says that it falls back to f32 buffers', async () => {
+    const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '--precision', 'fp16', '--top', '3');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/swiftshader.*: register-tiled kernels sharing loads across 4-lane subgroups \(a CPU adapter\)/i);
+    expect(r.stderr).toMatch(/has no shader-f16: storing the fp16 model in f32 buffers, rounded to f16 after every kernel/);
+    expect(r.stdout).toContain('image 0: top-3 of 10 classes');
+    expect(r.stdout).toMatch(/tiny-base on wgsl \(fp16\): forward \d+ ms for batch 1/);
+  }, 120_000);
+});
