@@ -18,6 +18,12 @@ interface LoadedModel {
   destroy(): void;
 }
 
+/** `label 5/19` on stderr, rewritten in place, only when stderr is a terminal. */
+function ttyCount(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => process.stderr.write(`\r${label} ${done}/${total}${done === total ? '\n' : ''}`);
+}
+
 export const wgslBackend: Backend = {
   name: 'wgsl',
   description: 'WebGPU compute shaders (WGSL) and a standalone ES module (model.mjs + model.d.ts); runs in browsers and, through Dawn, in Node',
@@ -52,7 +58,7 @@ export const wgslBackend: Backend = {
   async open(req: OpenRequest): Promise<Session> {
     const { gpu, adapter } = await nodeGpu(req.info);
     const mod = await import(pathToFileURL(join(req.dir, req.manifest.entry)).href) as { load(w: Uint8Array, o: LoadOptions): Promise<LoadedModel> };
-    const model = await mod.load(req.weights, { gpu, adapter, onInfo: req.info });
+    const model = await mod.load(req.weights, { gpu, adapter, onInfo: req.info, onProgress: ttyCount('compiling the pipelines') });
     return { forward: (input, batch) => model.forward(input, batch), close: async () => model.destroy() };
   },
 };

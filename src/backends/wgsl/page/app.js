@@ -4,7 +4,7 @@
 import { load } from './model.mjs';
 
 const $ = (id) => document.getElementById(id);
-const state = { model: null, loading: null, labels: null, image: null, imageName: '' };
+const state = { model: null, loading: null, labels: null, image: null, imageName: '', weightsName: '' };
 
 function showError(message) {
   const box = $('error');
@@ -112,7 +112,7 @@ async function classify() {
     const t0 = performance.now();
     const logits = await state.model.forward(state.image, 1);
     showResults(logits, performance.now() - t0);
-    setStatus('done');
+    setStatus(`${state.imageName}, weights ${state.weightsName}`);
   } catch (e) {
     showError(`running the model failed: ${e && e.message ? e.message : e}`);
   }
@@ -130,6 +130,7 @@ async function setWeights(bytes, name) {
     const model = await loading;
     if (state.loading !== loading) return model.destroy();
     state.model = model;
+    state.weightsName = name;
     setStatus(`${name} loaded in ${(performance.now() - t0).toFixed(0)} ms on ${model.info.adapter}; ${state.image ? '' : 'now pick an image'}`);
     await classify();
   } catch (e) {

@@ -420,15 +420,18 @@ export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<re
       if (errors.length) throw new Error(`internal error: shader ${shader} does not compile on ${adapterName}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
     }
     const pipelines = new Map<string, Promise<GPUComputePipeline>>();
+    let compiled = 0;
     const pending = plans.map((x) => {
       const key = `${x.variant.shader}:${JSON.stringify(x.constants)}`;
       let pipeline = pipelines.get(key);
       if (!pipeline) {
         pipeline = device.createComputePipelineAsync({ label: x.k.label, layout: pipelineLayout, compute: { module: modules.get(x.variant.shader)!, entryPoint: 'main', constants: x.constants } });
+        pipeline.then(() => options.onProgress?.(++compiled, pipelines.size), () => {});
         pipelines.set(key, pipeline);
       }
       return pipeline;
     });
+    options.onProgress?.(0, pipelines.size);
     let launches: Launch[];
     try {
       const made = await Promise.all(pending);

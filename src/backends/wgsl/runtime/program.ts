@@ -76,6 +76,8 @@ export interface LoadOptions {
   readonly kernels?: KernelChoice;
   /** Called with one line for each choice the loader made that changes how the model runs (a fallback, the kernel variant). */
   readonly onInfo?: (line: string) => void;
+  /** Called as the pipelines compile (the long part of loading on a CPU adapter): `done` of `total`. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface ModelInfo {
