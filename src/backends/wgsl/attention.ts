@@ -72,7 +72,9 @@ function parts(d: Dialect, p: KernelProgram, k: AttentionKernel) {
     d.let('inv', 'f32', '1.0 / l'),
     ...DV.map((c) => d.store(ops.out, `go + ${mul(String(c), st(3, 1))}`, `o${c} * inv`)),
   ];
-  return { geo, st, mul, ops, start, update, finish };
+  /** Closing the key loop, then storing row r when it is a real row. */
+  const tail = ['  }', `  if (row < ${geo.T}) {`, ...indent(2, finish), '  }', '}'];
+  return { geo, st, mul, ops, start, update, tail };
 }
 
 const indent = (n: number, lines: readonly string[]) => lines.map((l) => `${'  '.repeat(n)}${l}`);
@@ -89,7 +91,7 @@ export function attentionLanes(k: AttentionKernel): boolean {
  * one group and each loads a quarter of every key and value row, shared by subgroupBroadcast.
  */
 export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKernel, lanes: 1 | 4): WgslKernelSource {
-  const { geo, st, mul, ops, start, update, finish } = parts(d, p, k);
+  const { geo, st, mul, ops, start, update, tail } = parts(d, p, k);
   const wg = ATTENTION_REGISTER_WG;
   const Dq = [...Array(geo.d / lanes).keys()], DVq = [...Array(geo.dv / lanes).keys()];
   const rows = lanes === 1 ? String(geo.T) : String(4 * Math.ceil(geo.T / 4));
@@ -111,11 +113,7 @@ export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKern
         ...DVq.map((c) => `    ${d.let(`vq${c}`, 'f32', d.load(ops.v, `vj + ${mul(`${4 * c} + lane`, st(2, 1))}`))}`),
         ...indent(2, update((c) => `subgroupBroadcast(kq${c >> 2}, ${c & 3}u)`, (c) => `subgroupBroadcast(vq${c >> 2}, ${c & 3}u)`)),
       ]),
-    '  }',
-    `  if (row < ${geo.T}) {`,
-    ...indent(2, finish),
-    '  }',
-    '}',
+    ...tail,
   ];
   return {
     name: 'attention', operands: [ops.q, ops.k, ops.v, ops.out], workgroup: wg, grid: { items: { b: 0, c: 0 }, per: wg }, shared: [], body,
@@ -131,7 +129,7 @@ export function attentionRegisterItems(k: AttentionKernel, lanes: 1 | 4): readon
 }
 
 export function attentionWorkgroup(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {
-  const { geo, st, mul, ops, start, update, finish } = parts(d, p, k);
+  const { geo, st, mul, ops, start, update, tail } = parts(d, p, k);
   const { k: kk, v, out } = ops;
   const body = [
     d.let('qb', 'i32', 'i32(QB)'),
@@ -157,11 +155,7 @@ export function attentionWorkgroup(d: Dialect, p: KernelProgram, k: AttentionKer
     ...indent(3, update((c) => `Ks[kj + ${c}]`, (c) => `Vs[vj + ${c}]`)),
     '    }',
     `    ${d.barrier}`,
-    '  }',
-    `  if (row < ${geo.T}) {`,
-    ...indent(2, finish),
-    '  }',
-    '}',
+    ...tail,
   ];
   return {
     name: 'attention', operands: [ops.q, kk, v, out], workgroup: 0, grid: { items: { b: 0, c: 0 }, per: 1 }, shared: [], body,

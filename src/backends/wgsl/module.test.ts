@@ -20,12 +20,11 @@ async function tinyModule(precision: 'fp32' | 'fp16') {
 
 describe('wgsl model.mjs', () => {
   it('typechecks against @webgpu/types, strict, with no unused locals', async () => {
-    for (const precision of ['fp32', 'fp16'] as const) {
-      const { manifest, host } = await tinyModule(precision);
-      const { project } = checkingProject(moduleSource(manifest, host));
-      expect(diagnostics(project)).toEqual([]);
-    }
-  }, 60_000);
+    // fp16: its table has both preludes (the types are the same for every build).
+    const { manifest, host } = await tinyModule('fp16');
+    const { project } = checkingProject(moduleSource(manifest, host));
+    expect(diagnostics(project)).toEqual([]);
+  }, 120_000);
 
   it('a type error in the module is caught (the check can fail)', async () => {
     const { manifest, host } = await tinyModule('fp32');
