@@ -17,7 +17,7 @@ describe('golden fixtures', () => {
   });
 });
 
-describe.each(GOLDEN_MATRIX.map((r) => ({ ...r, variant: r.targetArgs ? ` ${JSON.stringify(r.targetArgs)}` : '' })))('$target $precision$variant matches PyTorch within $tolerance', (row) => {
+describe.each(GOLDEN_MATRIX.map((r) => ({ ...r, variant: r.targetArgs ? ` ${JSON.stringify(r.targetArgs)}` : '' })).map((r) => ({ ...r, label: `${r.target} ${r.precision}${r.variant}` })))('$label matches PyTorch within $tolerance', (row) => {
   it.each(goldenNames().filter((n) => !row.only || row.only.includes(n)))('%s: a batch of 3, and batch 1 agrees with it', async (name) => {
     const g = loadGolden(name);
     const prepared = await prepare(g.spec, row.target, { precision: row.precision, seed: 0, weights: { bytes: g.weights, file: 'weights.safetensors' }, targetArgs: row.targetArgs });
