@@ -4,25 +4,19 @@
 // batch 1 and 8. Warm-ups, then RUNS rounds of one timed run of each, interleaved in rotating order
 // with an idle gap before every run; medians side by side with ratios. Also checks that every
 // runtime gives the same logits. `npm run bench:js` (RUNS=, GAP_MS=, THREADS=, BATCHES=1,8).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ortNode from 'onnxruntime-node';
+import { median, SPEC, vitB16Weights, vitc, WORK } from './work.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const WARMUP = 1;
 const GAP_MS = Number(process.env.GAP_MS ?? 200);
 const THREADS = Number(process.env.THREADS ?? 2);
 const BATCHES = (process.env.BATCHES ?? '1,8').split(',').map(Number);
-const SPEC = 'spec/vit-b16.yaml';
-const WORK = 'bench/.work';
-mkdirSync(WORK, { recursive: true });
-
-const vitc = (...args) => execFileSync(process.execPath, ['bin/vitc.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-const weights = join(WORK, 'vit-b16.safetensors');
-if (!existsSync(weights)) vitc('weights', SPEC, '-o', weights);
+const weights = vitB16Weights();
 const jsDir = join(WORK, 'vit-b16.vitc-js');
 const onnxDir = join(WORK, 'vit-b16.vitc-onnx');
 vitc('build', SPEC, '--target', 'js', '-o', jsDir);
@@ -53,7 +47,6 @@ const runtimes = [
   } },
 ];
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 console.log(`ViT-B/16 (${SPEC}), CPU ${cpus()[0]?.model ?? '?'} (${cpus().length} cores), ${THREADS} threads each; ${WARMUP} warm-up, then the median of ${RUNS} interleaved runs, ${GAP_MS} ms apart`);

@@ -7,26 +7,21 @@
 // itself): the graph alone, without the shape annotations the target writes for other tools.
 // Also checks that the models agree on the output. `npm run bench:onnx` (RUNS=, GAP_MS= to tune).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { median, SPEC, vitB16Weights, vitc, WORK } from './work.mjs';
 
 const { onnx } = onnxProto;
 const RUNS = Number(process.env.RUNS ?? 12);
 const WARMUP = 2;
 const GAP_MS = Number(process.env.GAP_MS ?? 100);
-const SPEC = 'spec/vit-b16.yaml';
-const WORK = 'bench/.work';
 const PY = '/usr/bin/python3';
-mkdirSync(WORK, { recursive: true });
-
-const vitc = (...args) => execFileSync(process.execPath, ['bin/vitc.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-const weights = join(WORK, 'vit-b16.safetensors');
+const weights = vitB16Weights();
 const reference = join(WORK, 'vit-b16.torch.onnx');
 const built = join(WORK, 'vit-b16.vitc-onnx');
-if (!existsSync(weights)) vitc('weights', SPEC, '-o', weights);
 vitc('build', SPEC, '--target', 'onnx', '--weights', weights, '-o', built);
 if (!existsSync(reference) || statSync(reference).mtimeMs < statSync(weights).mtimeMs) {
   console.log('exporting the PyTorch reference with torch.onnx.export ...');
@@ -44,7 +39,6 @@ const models = [
 ];
 for (const m of models) m.session = await ort.InferenceSession.create(m.source, options);
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function image(batch) {
   const x = new Float32Array(batch * 3 * 224 * 224);

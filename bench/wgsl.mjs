@@ -4,21 +4,15 @@
 // CPU timings). One warm-up each, then RUNS interleaved rounds (rotating order); medians side by side
 // with their ratio, load times, and the largest difference between the two outputs.
 // `npm run bench:wgsl` (RUNS= to change the rounds, default 3: onnxruntime-web takes ~100 s a run here).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeGpu } from '../dist/backends/wgsl/dawn.js';
+import { median, SPEC, vitB16Weights, vitc, WORK } from './work.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
-const SPEC = 'spec/vit-b16.yaml';
-const WORK = 'bench/.work';
-mkdirSync(WORK, { recursive: true });
-
-const vitc = (...args) => execFileSync(process.execPath, ['bin/vitc.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-const weights = join(WORK, 'vit-b16.safetensors');
-if (!existsSync(weights)) vitc('weights', SPEC, '-o', weights);
+const weights = vitB16Weights();
 const wgslDir = join(WORK, 'vit-b16.vitc-wgsl'), onnxDir = join(WORK, 'vit-b16.vitc-onnx');
 vitc('build', SPEC, '--target', 'wgsl', '-o', wgslDir);
 vitc('build', SPEC, '--target', 'onnx', '--weights', weights, '-o', onnxDir);
@@ -40,7 +34,6 @@ const ort = await import('onnxruntime-web/webgpu');
 ort.env.webgpu.adapter = probe;
 ort.env.logLevel = 'error';
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const x = new Float32Array(3 * 224 * 224);
 for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.0137) * 0.9 + 0.1 * Math.cos(i * 0.71);
 
