@@ -42,7 +42,7 @@ export async function compile(specPath: string, target: string, options: BuildOp
     ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })
     : undefined;
   if (dumpKernels && !kernels) fail('cli/dump-kernels', `--dump-kernels: the ${target} target renders the graph, not a KernelProgram`, undefined, `targets with kernels: ${BACKENDS.filter((b) => b.consumes === 'kernels').map((b) => b.name).join(', ')}`);
-  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entry, built.sources);
+  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entryFor?.(targetOptions, spec) ?? backend.entry, built.sources);
   const emitted = await backend.emit({ spec, graph, kernels, options, targetOptions, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];

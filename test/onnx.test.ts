@@ -52,7 +52,7 @@ describe('onnx target', () => {
   it('writes the Gelu operator from opset 20, with the same logits', async () => {
     for (const name of ['tiny-base', 'tiny-gap']) {
       const g = loadGolden(name);
-      const [y] = await runGolden(g, { opset: 20 });
+      const [y] = await runGolden(g, { targetArgs: { opset: '20' } });
       expect(compare(y!, g.logits.data).rel, name).toBeLessThanOrEqual(FP32_TOLERANCE);
     }
     const ops = (await build('spec/tiny/tiny-base.yaml', '--opset', '20')).model.graph!.node!.map((n) => n.opType);
@@ -80,14 +80,14 @@ describe('onnx target', () => {
     // Same names, types and shapes as the inline build; only where the bytes live differs.
     const sig = (m: P.ModelProto) => m.graph!.initializer!.map((t) => `${t.name}:${t.dataType}:${t.dims!.join(',')}`);
     expect(sig(ext.model)).toEqual(sig(inline.model));
-    const [y] = await runGolden(g, { externalDataThreshold: 100000 });
+    const [y] = await runGolden(g, { targetArgs: { 'external-data-threshold': '100000' } });
     expect(compare(y!, g.logits.data).rel).toBeLessThanOrEqual(FP32_TOLERANCE);
     const run = await vitc('run', ext.dir, '--top', '1');
     expect(run.code).toBe(0);
   });
 
   it('rebuilds byte for byte (fp32, fp16, external data)', async () => {
-    for (const extra of [[], ['--precision', 'fp16'], ['--external-data-threshold', '1000']]) {
+    for (const extra of [[], ['--precision', 'fp16'], ['--external-data-threshold', '1000'], ['--onnx-ops', 'ort', '--opset', '23']]) {
       const a = await build('spec/tiny/tiny-sincos.yaml', ...extra);
       const b = await build('spec/tiny/tiny-sincos.yaml', ...extra);
       const files = readdirSync(a.dir).sort();
@@ -108,63 +108,88 @@ describe('onnx target', () => {
   });
 });
 
+/**
+ * What every build must be: topological, nothing dead or duplicated, unique names, a full value_info
+ * for every node output, no literal batch size, state-dict weights and shared constants, metadata.
+ * Returns the graph's initializers and value types for further checks.
+ */
+function wellFormed(model: P.ModelProto, manifest: { weights: { name: string }[] }, name: string): { inits: Map<string, P.ITensorProto>; weights: string[] } {
+  const g = model.graph!;
+  expect(model.producerName).toBe('vitc');
+
+  // Topological, every input produced; nothing dead, no unused initializer.
+  const produced = new Set([...g.input!.map((v) => v.name!), ...g.initializer!.map((t) => t.name!)]);
+  const consumed = new Set(g.output!.map((v) => v.name!));
+  const nodeKeys = new Set<string>();
+  for (const n of g.node!) {
+    for (const i of n.input!.filter(Boolean)) {
+      expect(produced.has(i), `${n.name} reads ${i} before anything produces it`).toBe(true);
+      consumed.add(i);
+    }
+    for (const o of n.output!.filter(Boolean)) {
+      expect(produced.has(o), `${o} is produced twice`).toBe(false);
+      produced.add(o);
+    }
+    const key = `${n.opType}(${n.input!.join(',')})${JSON.stringify(n.attribute)}`;
+    expect(nodeKeys.has(key), `${n.name} duplicates another node`).toBe(false);
+    nodeKeys.add(key);
+  }
+  expect(new Set(g.node!.map((n) => n.name)).size).toBe(g.node!.length);
+  for (const n of g.node!) for (const o of n.output!.filter(Boolean)) expect(consumed.has(o), `${n.name} is dead`).toBe(true);
+  for (const t of g.initializer!) expect(consumed.has(t.name!), `initializer ${t.name} is unused`).toBe(true);
+
+  // Weights: state-dict names in manifest order, the rest are deduplicated constants.
+  const weights = manifest.weights.map((w) => w.name);
+  expect(g.initializer!.map((t) => t.name!).filter((n) => !n.startsWith('const/'))).toEqual(weights);
+  const constBytes = g.initializer!.filter((t) => t.name!.startsWith('const/')).map((t) => `${t.dataType}|${t.dims!.join(',')}|${Buffer.from(t.rawData!).toString('hex')}`);
+  expect(new Set(constBytes).size).toBe(constBytes.length);
+
+  // Every node output (omitted optional ones have empty names) has a value_info (or is a graph output) with a full shape.
+  const types = new Map([...g.valueInfo!, ...g.output!].map((v) => [v.name!, v.type!.tensorType!]));
+  for (const n of g.node!) {
+    for (const o of n.output!.filter(Boolean)) {
+      const t = types.get(o);
+      expect(t, `no value_info for ${o}`).toBeDefined();
+      expect(t!.shape!.dim!.every((d) => d.dimParam || Number(d.dimValue) > 0), `${o} has an unknown dim`).toBe(true);
+    }
+  }
+  for (const v of [...g.input!, ...g.output!]) expect(v.type!.tensorType!.shape!.dim![0]!.dimParam).toBe('batch');
+
+  // No Reshape holds a batch size: wherever the result has a symbolic dim, the target says 0 or -1.
+  const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
+  const reshapes = g.node!.filter((n) => n.opType === 'Reshape');
+  expect(reshapes.length).toBeGreaterThan(0);
+  for (const n of reshapes) {
+    const target = int64s(inits.get(n.input![1]!)!);
+    types.get(n.output![0]!)!.shape!.dim!.forEach((d, i) => {
+      if (d.dimParam) expect([0, -1], `${n.name} dim ${i}`).toContain(target[i]);
+      else expect(target[i], `${n.name} dim ${i}`).toBe(Number(d.dimValue));
+    });
+  }
+
+  const meta = Object.fromEntries(model.metadataProps!.map((p) => [p.key, p.value]));
+  expect(meta['vitc.spec.name']).toBe(name);
+  expect(meta['vitc.spec.sha256']).toMatch(/^[0-9a-f]{64}$/);
+  expect(meta['vitc.version']).toBe(model.producerVersion);
+  expect(JSON.parse(meta['vitc.spec']!).name).toBe(name);
+  expect(meta['vitc.precision']).toBe('fp32');
+  return { inits, weights };
+}
+
+
+const opCounts = (m: P.ModelProto) => {
+  const c: Record<string, number> = {};
+  for (const n of m.graph!.node!) c[n.domain ? `${n.domain}.${n.opType}` : n.opType!] = (c[n.domain ? `${n.domain}.${n.opType}` : n.opType!] ?? 0) + 1;
+  return c;
+};
+
 describe('onnx graph structure', () => {
   it.each(['tiny-base', 'tiny-distilled', 'tiny-gap', 'tiny-sincos', 'tiny-layerscale', 'tiny-parallel'])('%s: well formed, nothing dead or duplicated, typed, no literal batch', async (name) => {
     const { model, manifest } = await build(`spec/tiny/${name}.yaml`);
     const g = model.graph!;
     expect(model.opsetImport!.map((o) => `${o.domain}:${o.version}`)).toEqual([':17']);
     expect(Number(model.irVersion)).toBe(8);
-    expect(model.producerName).toBe('vitc');
-
-    // Topological, every input produced; nothing dead, no unused initializer.
-    const produced = new Set([...g.input!.map((v) => v.name!), ...g.initializer!.map((t) => t.name!)]);
-    const consumed = new Set(g.output!.map((v) => v.name!));
-    const nodeKeys = new Set<string>();
-    for (const n of g.node!) {
-      for (const i of n.input!) {
-        expect(produced.has(i), `${n.name} reads ${i} before anything produces it`).toBe(true);
-        consumed.add(i);
-      }
-      for (const o of n.output!) {
-        expect(produced.has(o), `${o} is produced twice`).toBe(false);
-        produced.add(o);
-      }
-      const key = `${n.opType}(${n.input!.join(',')})${JSON.stringify(n.attribute)}`;
-      expect(nodeKeys.has(key), `${n.name} duplicates another node`).toBe(false);
-      nodeKeys.add(key);
-    }
-    expect(new Set(g.node!.map((n) => n.name)).size).toBe(g.node!.length);
-    for (const n of g.node!) for (const o of n.output!) expect(consumed.has(o), `${n.name} is dead`).toBe(true);
-    for (const t of g.initializer!) expect(consumed.has(t.name!), `initializer ${t.name} is unused`).toBe(true);
-
-    // Weights: state-dict names in manifest order, the rest are deduplicated constants.
-    const weights = manifest.weights.map((w) => w.name);
-    expect(g.initializer!.map((t) => t.name!).filter((n) => !n.startsWith('const/'))).toEqual(weights);
-    const constBytes = g.initializer!.filter((t) => t.name!.startsWith('const/')).map((t) => `${t.dataType}|${t.dims!.join(',')}|${Buffer.from(t.rawData!).toString('hex')}`);
-    expect(new Set(constBytes).size).toBe(constBytes.length);
-
-    // Every node output has a value_info (or is a graph output) with a full shape.
-    const types = new Map([...g.valueInfo!, ...g.output!].map((v) => [v.name!, v.type!.tensorType!]));
-    for (const n of g.node!) {
-      for (const o of n.output!) {
-        const t = types.get(o);
-        expect(t, `no value_info for ${o}`).toBeDefined();
-        expect(t!.shape!.dim!.every((d) => d.dimParam || Number(d.dimValue) > 0), `${o} has an unknown dim`).toBe(true);
-      }
-    }
-    for (const v of [...g.input!, ...g.output!]) expect(v.type!.tensorType!.shape!.dim![0]!.dimParam).toBe('batch');
-
-    // No Reshape holds a batch size: wherever the result has a symbolic dim, the target says 0 or -1.
-    const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
-    const reshapes = g.node!.filter((n) => n.opType === 'Reshape');
-    expect(reshapes.length).toBeGreaterThan(0);
-    for (const n of reshapes) {
-      const target = int64s(inits.get(n.input![1]!)!);
-      types.get(n.output![0]!)!.shape!.dim!.forEach((d, i) => {
-        if (d.dimParam) expect([0, -1], `${n.name} dim ${i}`).toContain(target[i]);
-        else expect(target[i], `${n.name} dim ${i}`).toBe(Number(d.dimValue));
-      });
-    }
+    const { inits, weights } = wellFormed(model, manifest, name);
 
     // Idiomatic ops: Gemm with the weight as stored, LayerNormalization, Softmax, exact GELU via Erf.
     const ops = new Set(g.node!.map((n) => n.opType));
@@ -176,11 +201,48 @@ describe('onnx graph structure', () => {
     expect(g.node!.filter((n) => n.opType === 'Transpose').every((n) => !inits.has(n.input![0]!))).toBe(true);
 
     const meta = Object.fromEntries(model.metadataProps!.map((p) => [p.key, p.value]));
-    expect(meta['vitc.spec.name']).toBe(name);
-    expect(meta['vitc.spec.sha256']).toMatch(/^[0-9a-f]{64}$/);
-    expect(meta['vitc.version']).toBe(model.producerVersion);
-    expect(JSON.parse(meta['vitc.spec']!).name).toBe(name);
-    expect(meta['vitc.precision']).toBe('fp32');
+    expect(meta['vitc.onnx_ops']).toBe('standard');
+    expect(meta['vitc.requires']).toBeUndefined();
+  });
+
+  it('opset 23: the Attention operator on [batch, T, heads*d] matrices, so no head transposes', async () => {
+    const { model, manifest } = await build('spec/tiny/tiny-base.yaml', '--opset', '23');
+    expect(model.opsetImport!.map((o) => `${o.domain}:${o.version}`)).toEqual([':23']);
+    expect(Number(model.irVersion)).toBe(11);
+    wellFormed(model, manifest, 'tiny-base');
+    const ops = opCounts(model);
+    expect(ops.Attention).toBe(2);
+    expect([ops.Softmax, ops.MatMul, ops.Erf]).toEqual([undefined, undefined, undefined]);
+    expect(ops.Transpose).toBe(1); // the patch embedding's [B, D, N] -> [B, N, D] only
+    const types = new Map(model.graph!.valueInfo!.map((v) => [v.name!, v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))]));
+    for (const n of model.graph!.node!.filter((x) => x.opType === 'Attention')) {
+      for (const v of [...n.input!, ...n.output!]) expect(types.get(v)).toEqual(['batch', 17, 48]);
+      expect(Object.fromEntries(n.attribute!.map((a) => [a.name, a.type === onnx.AttributeProto.AttributeType.INT ? Number(a.i) : a.f]))).toMatchObject({ q_num_heads: 4, kv_num_heads: 4 });
+    }
+  });
+
+  it.each(['tiny-base', 'tiny-parallel', 'tiny-postnorm', 'tiny-layerscale', 'tiny-noqkvbias', 'tiny-gap'])('%s --onnx-ops ort: well formed, onnxruntime operators where they apply, and it says so', async (name) => {
+    const { model, manifest } = await build(`spec/tiny/${name}.yaml`, '--onnx-ops', 'ort');
+    expect(model.opsetImport!.map((o) => `${o.domain}:${o.version}`)).toEqual([':17', 'com.microsoft:1']);
+    wellFormed(model, manifest, name);
+    const meta = Object.fromEntries(model.metadataProps!.map((p) => [p.key, p.value]));
+    expect(meta['vitc.onnx_ops']).toBe('ort');
+    const ops = opCounts(model);
+    const contrib = Object.keys(ops).filter((k) => k.startsWith('com.microsoft.')).map((k) => k.slice('com.microsoft.'.length)).sort();
+    expect(meta['vitc.requires']).toBe(`onnxruntime: com.microsoft operators ${contrib.join(', ')}`);
+    expect(ops['com.microsoft.MultiHeadAttention']).toBe(2);
+    expect(ops['com.microsoft.BiasGelu']).toBe(2);
+    expect([ops.Softmax, ops.Erf]).toEqual([undefined, undefined]);
+    if (name === 'tiny-base') {
+      // Pre-norm: every norm after the first reads a residual sum, and the Linear before it hands it its bias.
+      expect(ops['com.microsoft.SkipLayerNormalization']).toBe(4);
+      expect(ops.LayerNormalization).toBe(1);
+      expect(ops.Add).toBe(1); // the position embedding
+      const skips = model.graph!.node!.filter((n) => n.opType === 'SkipLayerNormalization');
+      expect(skips.map((n) => n.input!.at(-1))).toEqual(['blocks.0.attn.proj.bias', 'blocks.0.mlp.fc2.bias', 'blocks.1.attn.proj.bias', 'blocks.1.mlp.fc2.bias']);
+      // The final norm's sum has no other reader, so that output is not written.
+      expect(skips.map((n) => n.output!.length)).toEqual([4, 4, 4, 1]);
+    }
   });
 
   it('fp16: half initializers and activations, float32 input and output, softmax and LayerNorm statistics in fp32', async () => {
@@ -217,6 +279,8 @@ describe('onnx text dump (test/snapshots, reviewed as text; UPDATE_SNAPSHOTS=1 r
     // The hybrid's backbone: Conv with asymmetric pads and folded weight standardization, MaxPool,
     // GroupNorm as InstanceNormalization with float32 statistics.
     'tiny-r50-short.fp16.onnx.txt': ['spec/tiny/tiny-r50-short.yaml', '--precision', 'fp16'],
+    'tiny-base.opset23.onnx.txt': ['spec/tiny/tiny-base.yaml', '--opset', '23'],
+    'tiny-base.ort.onnx.txt': ['spec/tiny/tiny-base.yaml', '--onnx-ops', 'ort'],
   };
   it('has a case for every snapshot file', () => {
     expect(readdirSync('test/snapshots').filter((f) => f.endsWith('.onnx.txt')).sort()).toEqual(Object.keys(cases).sort());
@@ -257,7 +321,10 @@ describe('onnx errors', () => {
   it('rejects an opset it does not write, and onnx options on other targets', async () => {
     const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '--opset', '16');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: --opset must be one of 17, 18, 19, 20, 21, 22; got "16"');
+    expect(r.stderr).toBe('error: --opset must be one of 17, 18, 19, 20, 21, 22, 23; got "16"');
+    const ops = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '--onnx-ops', 'onnxruntime');
+    expect(ops.code).toBe(1);
+    expect(ops.stderr).toBe('error: --onnx-ops must be one of standard, ort; got "onnxruntime"');
     const js = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'js', '--external-data-threshold', '1000');
     expect(js.code).toBe(1);
     expect(js.stderr).toBe('error: --external-data-threshold does not apply to the js target (it is an option of onnx)');

@@ -99,6 +99,8 @@ export interface Backend {
   readonly capabilities: Capabilities;
   /** The main file of a build directory (manifest.entry). */
   readonly entry: string;
+  /** The main file when the target's options move it (onnx --serve triton); `entry` otherwise. */
+  entryFor?(targetOptions: Readonly<Record<string, unknown>>, spec: Spec): string;
   /** The target's own command-line options. */
   readonly options: readonly TargetOption[];
   emit(ctx: BuildContext): Promise<OutputFile[]>;

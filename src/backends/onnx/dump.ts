@@ -62,12 +62,16 @@ export function dumpOnnx(model: Uint8Array | P.IModelProto): string {
   for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) types.set(v.name!, typeText(v.type));
   const oneLine = (s: string) => { const t = s.replace(/\n/g, '; '); return t.length > 100 ? `${t.slice(0, 97)}...` : t; };
   const counts = new Map<string, number>();
-  for (const n of g.node ?? []) counts.set(n.opType!, (counts.get(n.opType!) ?? 0) + 1);
+  for (const n of g.node ?? []) {
+    const op = n.domain ? `${n.domain}.${n.opType}` : n.opType!;
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+  }
   const nodeLine = (n: P.INodeProto) => {
-    const outs = (n.output ?? []).map((o) => `${o}: ${types.get(o) ?? '?'}`).join(', ');
+    const outs = (n.output ?? []).map((o) => (o ? `${o}: ${types.get(o) ?? '?'}` : '_')).join(', ');
     const attrs = (n.attribute ?? []).map(attrText);
     const named = n.output?.length === 1 && n.output[0] === `${n.name}_out` ? '' : `  # ${n.name}`;
-    return `  ${outs} = ${n.opType}(${(n.input ?? []).join(', ')})${attrs.length ? ` {${attrs.join(', ')}}` : ''}${named}`;
+    const op = n.domain ? `${n.domain}.${n.opType}` : n.opType;
+    return `  ${outs} = ${op}(${(n.input ?? []).map((i) => i || '_').join(', ')})${attrs.length ? ` {${attrs.join(', ')}}` : ''}${named}`;
   };
   return [
     `model "${g.name}": producer ${m.producerName} ${m.producerVersion}, ir_version ${m.irVersion}, opset ${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}`,

@@ -2,14 +2,16 @@
 // (ops.ts), and keeps each value in the forms its users need (views.ts). Sources become the graph
 // input (Cast to float16 for fp16), state-dict initializers and deduplicated constants; outputs are
 // float32 under the IR's output names.
-import type { Graph, Node, NodeOf } from '../../ir/graph.js';
+import { nodeIndex, type Graph, type Node, type NodeOf } from '../../ir/graph.js';
 import type { OpName } from '../../ir/ops/index.js';
 import type { Shape } from '../../ir/types.js';
 import { fmtNum } from '../../ir/op.js';
 import { GraphBuilder } from './builder.js';
 import { BATCH_DIM, DT, onnxDims, valueInfo, type ElemType, type P, type Value } from './proto.js';
 import { ONNX_OPS, ROW_OPS, type Lowered, type OpCtx } from './ops.js';
-import { rowDims, Views } from './views.js';
+import { reshapeTarget, rowDims, Views } from './views.js';
+import { ortLowering } from './ort.js';
+import type { OnnxOps } from './model.js';
 
 export interface LowerOptions {
   /** FLOAT, or FLOAT16 for --precision fp16 (the graph's input and output stay FLOAT). */
@@ -19,6 +21,8 @@ export interface LowerOptions {
   weight(name: string): Uint8Array;
   /** The bytes of float32 values in the compute type. */
   encode(data: Float32Array): Uint8Array;
+  /** 'standard' ONNX operators, or 'ort': onnxruntime's contrib operators where they are faster (ort.ts). */
+  readonly ops: OnnxOps;
 }
 
 /** A constant's initializer name: `const/float_0.5` for scalars, else `const/<scope>.<label>`. */
@@ -33,6 +37,9 @@ export function lowerGraph(ir: Graph, opts: LowerOptions): P.IGraphProto {
   const { elem, opset } = opts;
   const inputs: Value[] = [];
   const shapeTensors = new Map<string, Value>();
+  const byId = nodeIndex(ir);
+  const types = new Map(ir.nodes.map((n) => [n.id, n.type]));
+  const ort = opts.ops === 'ort' ? ortLowering(ir) : undefined;
 
   /** int64 [rank] for a shape; its batch dim, if any, is read from the graph input at run time. */
   const shapeTensor = (shape: Shape): Value => {
@@ -68,6 +75,12 @@ export function lowerGraph(ir: Graph, opts: LowerOptions): P.IGraphProto {
     rows: (i) => views.get(n.args[i]!, 'rows', n.scope),
     held: (i) => views.any(n.args[i]!, n.scope),
     pendingTranspose: (i) => views.pendingTranspose(n.args[i]!),
+    value: (s) => views.value(s, n.scope),
+    get: (id, view) => views.get(id, view, n.scope),
+    define: (id, r) => views.set(byId.get(id)!, r),
+    nodeOf: (domain, opType, ins, outs, attrs = {}) => b.nodeOf(domain, n.scope, opType, ins, outs, attrs),
+    argDims: (i) => onnxDims(types.get(n.args[i]!)!.shape),
+    reshape: (x, dims) => (x.dims.length === dims.length && x.dims.every((d, i) => d === dims[i]) ? x : b.node(n.scope, 'Reshape', [x, b.int64(reshapeTarget(x.dims, dims))], { elem: x.elem, dims })),
     rowwise: () => views.rowwise(n),
     dims: (view = 'full') => (view === 'rows' ? rowDims(n.type.shape) : onnxDims(n.type.shape)),
     node: (opType, ins, attrs = {}, dims = onnxDims(n.type.shape), e = elem) => b.node(n.scope, opType, ins, { elem: e, dims }, attrs),
@@ -93,9 +106,12 @@ export function lowerGraph(ir: Graph, opts: LowerOptions): P.IGraphProto {
         r = { view: 'full', value: b.constant(constName(n), elem, n.type.shape as number[], opts.encode(new Float32Array(n.attrs.data))) };
         break;
       default: {
+        // An add inside a SkipLayerNormalization is set by the layernorm that computes it.
+        if (ort?.absorbed.has(n.id)) continue;
+        const c = ctx(n);
         const lower = ONNX_OPS[n.op] as (n: NodeOf<OpName>, c: OpCtx) => Lowered;
         if (typeof lower !== 'function') throw new Error(`the onnx target cannot emit ${n.op}: composite ops are lowered before emission`);
-        r = lower(n as NodeOf<OpName>, ctx(n));
+        r = ort?.lower(n, c) ?? lower(n as NodeOf<OpName>, c);
       }
     }
     views.set(n, r);

@@ -11,15 +11,23 @@ import type { NodeOf } from '../../ir/graph.js';
 import type { OpName } from '../../ir/ops/index.js';
 import type { Shape } from '../../ir/types.js';
 import { DT, float, type Attrs, type ElemType, type OnnxDim, type Value } from './proto.js';
+import { lowerAttention } from './attention.js';
+import type { OutSpec } from './builder.js';
 
 /** How a value is held: in its IR shape, or as a [rows, last dim] matrix. */
 export type View = 'full' | 'rows';
+
+/** A value seen with other dims (a Reshape not written yet: only a user that needs exactly these dims writes it). */
+export interface Reshaped { readonly reshapeOf: Value; readonly dims: readonly OnnxDim[] }
+/** What a pending transpose reads: a written value, or one through a pending reshape. */
+export type Source = Value | Reshaped;
+export const isReshaped = (s: Source): s is Reshaped => 'reshapeOf' in s;
 
 /** What lowering one IR node gives: a value in a view, or a reshape or transpose left for its users to write. */
 export type Lowered =
   | { readonly value: Value; readonly view: View }
   | { readonly reshapeOf: Value }
-  | { readonly transposeOf: Value; readonly perm: readonly number[] };
+  | { readonly transposeOf: Source; readonly perm: readonly number[] };
 
 export interface OpCtx {
   readonly elem: ElemType;
@@ -31,7 +39,19 @@ export interface OpCtx {
   /** Operand i in whichever form it is already written (a reshape needs no particular view). */
   held(i: number): Value;
   /** Operand i's transpose when it has not been written yet (its users may fold it into theirs). */
-  pendingTranspose(i: number): { readonly from: Value; readonly perm: readonly number[] } | undefined;
+  pendingTranspose(i: number): { readonly from: Source; readonly perm: readonly number[] } | undefined;
+  /** A source as a written value (writes its pending Reshape, once). */
+  value(s: Source): Value;
+  /** Operand i's IR shape as ONNX dims. */
+  argDims(i: number): readonly OnnxDim[];
+  /** `x` with other dims: a Reshape (with 0 or -1 for the batch dim), or `x` itself when the dims are its own. */
+  reshape(x: Value, dims: readonly OnnxDim[]): Value;
+  /** Any earlier IR value (by id) in a view: for lowerings that read past their own operands. */
+  get(id: number, view: View): Value;
+  /** Record what another IR node (one the lowering skipped, because this node computes it too) gives. */
+  define(id: number, r: Lowered): void;
+  /** A node of another operator set with optional outputs (null: not wanted), in the IR node's scope. */
+  nodeOf(domain: string, opType: string, inputs: readonly Value[], outs: readonly (OutSpec | null)[], attrs?: Attrs): (Value | undefined)[];
   /**
    * The view a row-wise op (the same computation on every row of the last axis) should run in:
    * rows when an operand already is a matrix, or when the result is headed for a Gemm.
@@ -81,8 +101,8 @@ const formula = <K extends OpName>(f: (x: Value, c: OpCtx, dims: readonly OnnxDi
 
 export const ONNX_OPS: Table = {
   input: 'source', param: 'source', const: 'source',
-  // Lowered by the pass pipeline before emission (nativeComposites is empty): MatMul, Softmax, MatMul.
-  attention: 'composite',
+  // The Attention operator from opset 23, else MatMul, Mul, Softmax, MatMul (attention.ts).
+  attention: lowerAttention,
   // A weight transform: folded into its parameter before emission, else decomposed.
   standardize: 'composite',
 
@@ -160,7 +180,8 @@ export const ONNX_OPS: Table = {
     const p = c.pendingTranspose(0);
     if (!p) return full(c.node('Gather', [c.full(0), index], { axis: n.attrs.axis }));
     const axis = p.perm[n.attrs.axis]!;
-    const gathered = c.node('Gather', [p.from, index], { axis }, p.from.dims.filter((_, i) => i !== axis));
+    const from = c.value(p.from);
+    const gathered = c.node('Gather', [from, index], { axis }, from.dims.filter((_, i) => i !== axis));
     return { transposeOf: gathered, perm: p.perm.filter((_, i) => i !== n.attrs.axis).map((a) => (a > axis ? a - 1 : a)) };
   },
   concat: plain('Concat', (n) => ({ axis: n.attrs.axis })),

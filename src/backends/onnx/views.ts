@@ -8,7 +8,7 @@ import type { OpName } from '../../ir/ops/index.js';
 import { sameShape, staticNumel, type Shape } from '../../ir/types.js';
 import type { GraphBuilder } from './builder.js';
 import { BATCH_DIM, onnxDims, type OnnxDim, type Value } from './proto.js';
-import type { Lowered, View } from './ops.js';
+import { isReshaped, type Lowered, type Reshaped, type Source, type View } from './ops.js';
 
 interface Held {
   readonly shape: Shape;
@@ -17,7 +17,7 @@ interface Held {
   /** An IR reshape of `from`, written (in the reshape's scope) once a user needs it. */
   readonly reshapeOf?: { readonly from: Value; readonly scope: string };
   /** A transpose of `from`, written (in the scope that made it) once a user needs it. */
-  readonly transposeOf?: { readonly from: Value; readonly perm: readonly number[]; readonly scope: string };
+  readonly transposeOf?: { readonly from: Source; readonly perm: readonly number[]; readonly scope: string };
 }
 
 /** The [rows, last] matrix dims of an IR shape: [B, 197, 768] -> ["batch*197", 768]. */
@@ -50,6 +50,8 @@ function rowBroadcast(s: Shape, out: Shape): boolean {
 
 export class Views {
   private readonly held = new Map<number, Held>();
+  /** Pending reshapes already written, so each is written once. */
+  private readonly reshaped = new Map<Reshaped, Value>();
   /** IR values that a Gemm reads as a matrix, directly or through row-wise ops only. */
   private readonly headedForGemm = new Set<number>();
 
@@ -69,7 +71,9 @@ export class Views {
     const shape = n.type.shape;
     if ('transposeOf' in r) {
       const identity = r.perm.every((a, i) => a === i);
-      this.held.set(n.id, identity ? { shape, full: r.transposeOf } : { shape, transposeOf: { from: r.transposeOf, perm: r.perm, scope: n.scope } });
+      if (!identity) this.held.set(n.id, { shape, transposeOf: { from: r.transposeOf, perm: r.perm, scope: n.scope } });
+      else if (!isReshaped(r.transposeOf)) this.held.set(n.id, { shape, full: r.transposeOf });
+      else this.set(n, { reshapeOf: r.transposeOf.reshapeOf });
     } else if ('reshapeOf' in r) {
       const h: Held = { shape, reshapeOf: { from: r.reshapeOf, scope: n.scope } };
       // A reshape to what the operand already is (a matrix to the same matrix) writes nothing.
@@ -91,7 +95,8 @@ export class Views {
     if (have) return have;
     if (h.transposeOf && !h.full) {
       const t = h.transposeOf;
-      h.full = this.b.node(t.scope, 'Transpose', [t.from], { elem: t.from.elem, dims: onnxDims(h.shape) }, { perm: [...t.perm] });
+      const from = this.value(t.from, t.scope);
+      h.full = this.b.node(t.scope, 'Transpose', [from], { elem: from.elem, dims: onnxDims(h.shape) }, { perm: [...t.perm] });
       if (want === 'full') return h.full;
     }
     const dims = want === 'full' ? onnxDims(h.shape) : rowDims(h.shape);
@@ -100,6 +105,17 @@ export class Views {
       ? from
       : this.b.node(h.reshapeOf?.scope ?? scope, 'Reshape', [from, this.b.int64(reshapeTarget(from.dims, dims))], { elem: from.elem, dims });
     h[want] = v;
+    return v;
+  }
+
+  /** A source as a written value: a pending reshape is written once, in `scope`. */
+  value(s: Source, scope: string): Value {
+    if (!isReshaped(s)) return s;
+    let v = this.reshaped.get(s);
+    if (!v) {
+      v = sameDims(s.reshapeOf.dims, s.dims) ? s.reshapeOf : this.b.node(scope, 'Reshape', [s.reshapeOf, this.b.int64(reshapeTarget(s.reshapeOf.dims, s.dims))], { elem: s.reshapeOf.elem, dims: s.dims });
+      this.reshaped.set(s, v);
+    }
     return v;
   }
 
