@@ -37,7 +37,7 @@ export async function compile(specPath: string, target: string, options: BuildOp
   }
   const spec = loadSpec(specPath);
   const built = buildModel(spec, { features: options.features });
-  const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites }, dumpAfter);
+  const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites, narrowRows: backend.capabilities.narrowRows }, dumpAfter);
   const kernels = backend.consumes === 'kernels'
     ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })
     : undefined;

@@ -80,6 +80,11 @@ export interface Capabilities {
   readonly nativeComposites: ReadonlySet<string>;
   /** Whether the build embeds weights (so `vitc run` must rebuild with the weights given). */
   readonly embedsWeights: boolean;
+  /**
+   * Whether the pipeline may compute only the rows the outputs read (passes/narrow-rows.ts): the
+   * target's kernels then see attention with fewer queries than keys, and slices of any axis.
+   */
+  readonly narrowRows?: boolean;
   /** Targets that consume 'kernels': compute a LayerNorm inside the GEMMs it feeds rather than as a kernel of its own. */
   readonly lnPrologue?: boolean;
   /** Whether the target emits a second graph output (the `features` build option) and its runner returns it (forwardAll). */

@@ -25,7 +25,8 @@ export const lowerComposites: Pass = {
   },
 };
 
-function withScope<T>(b: GraphBuilder, n: Node, fn: () => T): T {
+/** Run `fn` with the builder in node `n`'s module scope and source span (so rebuilt nodes keep both). */
+export function withScope<T>(b: GraphBuilder, n: Node, fn: () => T): T {
   const parts = n.scope ? n.scope.split('.') : [];
   const enter = (i: number): T => (i === parts.length ? b.at(n.span, fn) : b.scoped(parts[i]!, () => enter(i + 1)));
   return enter(0);

@@ -6,10 +6,11 @@ import { canonicalize } from './canonicalize.js';
 import { fuseAttention } from './fuse-attention.js';
 import { cse } from './cse.js';
 import { lowerComposites } from './lower.js';
+import { narrowRows } from './narrow-rows.js';
 import { foldWeightTransforms } from './fold-weights.js';
 import type { Pass, PassOptions } from './pass.js';
 
-export const PIPELINE: readonly Pass[] = [foldWeightTransforms, canonicalize, fuseAttention, cse, lowerComposites, canonicalize];
+export const PIPELINE: readonly Pass[] = [foldWeightTransforms, canonicalize, fuseAttention, cse, narrowRows, lowerComposites, canonicalize];
 
 /** Names accepted by --dump-ir: "build" (the graph as built) and every pass. */
 export const DUMP_POINTS: readonly string[] = ['build', ...new Set(PIPELINE.map((p) => p.name))];

@@ -3,9 +3,6 @@
 // constants (int64 shapes and indices, float scalars and tables) are shared by content.
 import { attributes, int64Bytes, DT, type Attrs, type ElemType, type OnnxDim, type P, type Value } from './proto.js';
 
-/** An output of a multi-output node: its type, and what its name ends with (`_out` for the first, else `_out<i>`). */
-export interface OutSpec { readonly elem: ElemType; readonly dims: readonly OnnxDim[]; readonly label?: string }
-
 export class GraphBuilder {
   readonly nodes: P.INodeProto[] = [];
   readonly initializers: P.ITensorProto[] = [];
@@ -21,27 +18,16 @@ export class GraphBuilder {
     return n === 0 ? base : `${base}_${n}`;
   }
 
-  /** A node named `scope/OpType`, with one typed output named after the node unless `name` is given. */
-  node(scope: string, opType: string, inputs: readonly Value[], out: { readonly elem: ElemType; readonly dims: readonly OnnxDim[]; readonly name?: string }, attrs: Attrs = {}): Value {
+  /**
+   * A node named `scope/OpType`, with one typed output named after the node unless `name` is given;
+   * `domain` names another operator set than ONNX's (com.microsoft).
+   */
+  node(scope: string, opType: string, inputs: readonly Value[], out: { readonly elem: ElemType; readonly dims: readonly OnnxDim[]; readonly name?: string }, attrs: Attrs = {}, domain = ''): Value {
     const name = this.unique(scope ? `${scope}/${opType}` : opType);
     const value: Value = { name: out.name === undefined ? this.unique(`${name}_out`) : this.claim(out.name), elem: out.elem, dims: out.dims };
-    this.nodes.push({ name, opType, input: inputs.map((v) => v.name), output: [value.name], attribute: attributes(attrs) });
+    this.nodes.push({ name, opType, ...(domain ? { domain } : {}), input: inputs.map((v) => v.name), output: [value.name], attribute: attributes(attrs) });
     this.values.push(value);
     return value;
-  }
-
-  /**
-   * A node of another operator set (`domain`, e.g. com.microsoft) with several outputs, some of them
-   * unused (null: an empty name, as ONNX writes an omitted optional output). Inputs may be NONE.
-   */
-  nodeOf(domain: string, scope: string, opType: string, inputs: readonly Value[], outs: readonly (OutSpec | null)[], attrs: Attrs = {}): (Value | undefined)[] {
-    const name = this.unique(scope ? `${scope}/${opType}` : opType);
-    const values = outs.map((o, i) => (o ? { name: this.unique(`${name}_${o.label ?? (i === 0 ? 'out' : `out${i}`)}`), elem: o.elem, dims: o.dims } : undefined));
-    // Trailing omitted outputs are left out; inner ones are empty names.
-    const last = values.reduce((l, v, i) => (v ? i : l), -1);
-    this.nodes.push({ name, opType, domain, input: inputs.map((v) => v.name), output: values.slice(0, last + 1).map((v) => v?.name ?? ''), attribute: attributes(attrs) });
-    for (const v of values) if (v) this.values.push(v);
-    return values;
   }
 
   /** Take a name that must not be in use yet (graph inputs and outputs, weights). */

@@ -2,7 +2,7 @@
 // (ops.ts), and keeps each value in the forms its users need (views.ts). Sources become the graph
 // input (Cast to float16 for fp16), state-dict initializers and deduplicated constants; outputs are
 // float32 under the IR's output names.
-import { nodeIndex, type Graph, type Node, type NodeOf } from '../../ir/graph.js';
+import type { Graph, Node, NodeOf } from '../../ir/graph.js';
 import type { OpName } from '../../ir/ops/index.js';
 import type { Shape } from '../../ir/types.js';
 import { fmtNum } from '../../ir/op.js';
@@ -10,7 +10,7 @@ import { GraphBuilder } from './builder.js';
 import { BATCH_DIM, DT, onnxDims, valueInfo, type ElemType, type P, type Value } from './proto.js';
 import { ONNX_OPS, ROW_OPS, type Lowered, type OpCtx } from './ops.js';
 import { reshapeTarget, rowDims, Views } from './views.js';
-import { ortLowering } from './ort.js';
+import { MS_DOMAIN, ortLowering } from './ort.js';
 import type { OnnxOps } from './model.js';
 
 export interface LowerOptions {
@@ -37,7 +37,6 @@ export function lowerGraph(ir: Graph, opts: LowerOptions): P.IGraphProto {
   const { elem, opset } = opts;
   const inputs: Value[] = [];
   const shapeTensors = new Map<string, Value>();
-  const byId = nodeIndex(ir);
   const types = new Map(ir.nodes.map((n) => [n.id, n.type]));
   const ort = opts.ops === 'ort' ? ortLowering(ir) : undefined;
 
@@ -77,8 +76,7 @@ export function lowerGraph(ir: Graph, opts: LowerOptions): P.IGraphProto {
     pendingTranspose: (i) => views.pendingTranspose(n.args[i]!),
     value: (s) => views.value(s, n.scope),
     get: (id, view) => views.get(id, view, n.scope),
-    define: (id, r) => views.set(byId.get(id)!, r),
-    nodeOf: (domain, opType, ins, outs, attrs = {}) => b.nodeOf(domain, n.scope, opType, ins, outs, attrs),
+    contrib: (opType, ins, attrs, dims) => b.node(n.scope, opType, ins, { elem, dims }, attrs, MS_DOMAIN),
     argDims: (i) => onnxDims(types.get(n.args[i]!)!.shape),
     reshape: (x, dims) => (x.dims.length === dims.length && x.dims.every((d, i) => d === dims[i]) ? x : b.node(n.scope, 'Reshape', [x, b.int64(reshapeTarget(x.dims, dims))], { elem: x.elem, dims })),
     rowwise: () => views.rowwise(n),
@@ -106,7 +104,7 @@ export function lowerGraph(ir: Graph, opts: LowerOptions): P.IGraphProto {
         r = { view: 'full', value: b.constant(constName(n), elem, n.type.shape as number[], opts.encode(new Float32Array(n.attrs.data))) };
         break;
       default: {
-        // An add inside a SkipLayerNormalization is set by the layernorm that computes it.
+        // The qkv projection and head split of a fused attention: the attention computes them.
         if (ort?.absorbed.has(n.id)) continue;
         const c = ctx(n);
         const lower = ONNX_OPS[n.op] as (n: NodeOf<OpName>, c: OpCtx) => Lowered;

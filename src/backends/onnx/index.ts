@@ -12,7 +12,7 @@ export const onnxBackend: Backend = {
   description: 'model.onnx (opset 17-22, symbolic batch, weights included; model.onnx.data for big models) for ONNX Runtime',
   consumes: 'graph',
   precisions: ['fp32', 'fp16'],
-  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: true, features: true },
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: true, features: true, narrowRows: true },
   entry: MODEL_FILE,
   entryFor: entryFile,
   options: [
@@ -27,7 +27,7 @@ export const onnxBackend: Backend = {
     },
     {
       flag: 'onnx-ops', type: 'string', value: 'SET',
-      help: 'standard (default: ONNX operators only) or ort: also onnxruntime\'s com.microsoft operators where its CPU provider runs them faster (MultiHeadAttention, SkipLayerNormalization, BiasGelu/FastGelu); the model then needs onnxruntime, and says so in its metadata',
+      help: 'standard (default: ONNX operators only) or ort: also onnxruntime\'s com.microsoft operators where its CPU provider runs them faster (Attention with the qkv projection fused); the model then needs onnxruntime, and says so in its metadata',
       parse: (raw) => {
         if (!(ONNX_OPS_CHOICES as readonly unknown[]).includes(raw)) fail('cli/option-value', `--onnx-ops must be one of ${ONNX_OPS_CHOICES.join(', ')}; got "${String(raw)}"`, undefined, didYouMean(String(raw), ONNX_OPS_CHOICES));
         return raw;

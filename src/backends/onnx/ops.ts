@@ -12,7 +12,6 @@ import type { OpName } from '../../ir/ops/index.js';
 import type { Shape } from '../../ir/types.js';
 import { DT, float, type Attrs, type ElemType, type OnnxDim, type Value } from './proto.js';
 import { lowerAttention } from './attention.js';
-import type { OutSpec } from './builder.js';
 
 /** How a value is held: in its IR shape, or as a [rows, last dim] matrix. */
 export type View = 'full' | 'rows';
@@ -48,10 +47,8 @@ export interface OpCtx {
   reshape(x: Value, dims: readonly OnnxDim[]): Value;
   /** Any earlier IR value (by id) in a view: for lowerings that read past their own operands. */
   get(id: number, view: View): Value;
-  /** Record what another IR node (one the lowering skipped, because this node computes it too) gives. */
-  define(id: number, r: Lowered): void;
-  /** A node of another operator set with optional outputs (null: not wanted), in the IR node's scope. */
-  nodeOf(domain: string, opType: string, inputs: readonly Value[], outs: readonly (OutSpec | null)[], attrs?: Attrs): (Value | undefined)[];
+  /** A node of onnxruntime's operator set (com.microsoft) in the IR node's scope. */
+  contrib(opType: string, inputs: readonly Value[], attrs: Attrs, dims: readonly OnnxDim[]): Value;
   /**
    * The view a row-wise op (the same computation on every row of the last axis) should run in:
    * rows when an operand already is a matrix, or when the result is headed for a Gemm.
@@ -176,6 +173,9 @@ export const ONNX_OPS: Table = {
     return p ? { transposeOf: p.from, perm: n.attrs.perm.map((a) => p.perm[a]!) } : { transposeOf: c.full(0), perm: [...n.attrs.perm] };
   },
   select: (n, c) => {
+    // Along an axis of size 1 (the class token of a narrowed value) a select is a reshape.
+    const axis0 = n.attrs.axis < 0 ? n.attrs.axis + n.type.shape.length + 1 : n.attrs.axis;
+    if (c.argDims(0)[axis0] === 1) return { reshapeOf: c.held(0) };
     const index = c.ints([n.attrs.index], true);
     const p = c.pendingTranspose(0);
     if (!p) return full(c.node('Gather', [c.full(0), index], { axis: n.attrs.axis }));
@@ -185,7 +185,16 @@ export const ONNX_OPS: Table = {
     return { transposeOf: gathered, perm: p.perm.filter((_, i) => i !== n.attrs.axis).map((a) => (a > axis ? a - 1 : a)) };
   },
   concat: plain('Concat', (n) => ({ axis: n.attrs.axis })),
-  slice: (n, c) => full(c.node('Slice', [c.full(0), c.ints([n.attrs.start]), c.ints([n.attrs.end]), c.ints([n.attrs.axis])])),
+  // A slice of a pending transpose slices the source, and the transpose stays pending.
+  slice: (n, c) => {
+    const bounds = (axis: number) => [c.ints([n.attrs.start]), c.ints([n.attrs.end]), c.ints([axis])];
+    const p = c.pendingTranspose(0);
+    if (!p) return full(c.node('Slice', [c.full(0), ...bounds(n.attrs.axis)]));
+    const from = c.value(p.from);
+    const axis = p.perm[n.attrs.axis < 0 ? n.attrs.axis + p.perm.length : n.attrs.axis]!;
+    const sliced = c.node('Slice', [from, ...bounds(axis)], {}, from.dims.map((d, i) => (i === axis ? n.attrs.end - n.attrs.start : d)));
+    return { transposeOf: sliced, perm: p.perm };
+  },
   expand: (n, c) => full(c.node('Expand', [c.full(0), c.shapeOf(n.attrs.shape)])),
   // ReduceMean takes its axes as an input from opset 18, as an attribute before.
   mean: (n, c) => {

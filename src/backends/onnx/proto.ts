@@ -29,9 +29,6 @@ export interface Value {
   readonly dims: readonly OnnxDim[];
 }
 
-/** An omitted optional input (an empty name). */
-export const NONE: Value = { name: '', elem: 0 as ElemType, dims: [] };
-
 /** A float attribute (plain numbers are ints). */
 export interface FloatAttr { readonly float: number }
 export const float = (v: number): FloatAttr => ({ float: v });
