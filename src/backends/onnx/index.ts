@@ -27,7 +27,7 @@ export const onnxBackend: Backend = {
     },
     {
       flag: 'onnx-ops', type: 'string', value: 'SET',
-      help: 'standard (default: ONNX operators only) or ort: also onnxruntime\'s com.microsoft operators where its CPU provider runs them faster (Attention with the qkv projection fused); the model then needs onnxruntime, and says so in its metadata',
+      help: 'standard (default) or ort: also onnxruntime\'s operators where its CPU provider is faster (com.microsoft.Attention); such a model needs onnxruntime, and its metadata says so',
       parse: (raw) => {
         if (!(ONNX_OPS_CHOICES as readonly unknown[]).includes(raw)) fail('cli/option-value', `--onnx-ops must be one of ${ONNX_OPS_CHOICES.join(', ')}; got "${String(raw)}"`, undefined, didYouMean(String(raw), ONNX_OPS_CHOICES));
         return raw;
@@ -35,7 +35,7 @@ export const onnxBackend: Backend = {
     },
     {
       flag: 'serve', type: 'string', value: 'SERVER',
-      help: 'triton: write a Triton Inference Server model repository (NAME/config.pbtxt, NAME/1/model.onnx, labels) instead of model.onnx',
+      help: 'triton: lay the build out as a Triton Inference Server model repository (NAME/config.pbtxt, NAME/1/model.onnx)',
       parse: (raw) => {
         if (!(SERVE_CHOICES as readonly unknown[]).includes(raw)) fail('cli/option-value', `--serve must be one of ${SERVE_CHOICES.join(', ')}; got "${String(raw)}"`, undefined, didYouMean(String(raw), SERVE_CHOICES));
         return raw;
