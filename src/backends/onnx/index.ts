@@ -9,7 +9,7 @@ import { openOnnx } from './runner.js';
 
 export const onnxBackend: Backend = {
   name: 'onnx',
-  description: 'model.onnx (opset 17-22, symbolic batch, weights included; model.onnx.data for big models) for ONNX Runtime',
+  description: 'model.onnx (opset 17-23, symbolic batch, weights included; model.onnx.data for big models) for ONNX Runtime',
   consumes: 'graph',
   precisions: ['fp32', 'fp16'],
   capabilities: { nativeComposites: new Set(['attention']), embedsWeights: true, features: true, narrowRows: true },
