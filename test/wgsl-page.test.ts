@@ -2,22 +2,18 @@
 // driven by playwright-core, WebGPU on SwiftShader): it classifies an image as `vitc run` does on the
 // same file, and shows its errors on the page. UPDATE_SCREENSHOTS=1 rewrites docs/img/wgsl-page.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { compile, writeBuildDir } from '../src/compile.js';
 import { serveDirectory } from '../src/serve/server.js';
 import { main } from '../src/cli/main.js';
+import { hasChromium, launchChromium, WEBGPU_FLAGS } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 const LABELS = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips', 'lilac', 'iris', 'poppy', 'aster', 'orchid'];
 
 const base = mkdtempSync(join(tmpdir(), 'vitc-page-'));
@@ -45,8 +41,7 @@ beforeAll(async () => {
   server = serveDirectory({ dir, extra: { '/weights/right.safetensors': join(process.cwd(), right), '/weights/wrong.safetensors': join(process.cwd(), wrong), '/labels/class_indices.json': labels } });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  // playwright gives every launch a fresh temporary profile.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium(WEBGPU_FLAGS);
 }, 120_000);
 
 afterAll(async () => {
@@ -65,7 +60,7 @@ async function errorText(page: Page): Promise<string> {
   return (await page.textContent('#error')) ?? '';
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the wgsl page in headless Chromium', () => {
+describe.skipIf(!hasChromium)('the wgsl page in headless Chromium', () => {
   it('classifies a picked image as vitc run does on the same file', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 620 } });
     await page.goto(`${url}?weights=weights/right.safetensors&labels=labels/class_indices.json`);
