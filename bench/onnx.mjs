@@ -4,6 +4,7 @@
 //   vitc                      the default build (standard operators, opset 17)
 //   vitc --opset 23           the standard Attention operator
 //   vitc --onnx-ops ort       onnxruntime's fused Attention (com.microsoft)
+//   vitc without narrow-rows  the default build with the narrow-rows pass off (what that pass buys)
 //   vitc without value_info   the default build with its value_info removed (does the annotation cost?)
 //   vitc --precision fp16     float16 weights and activations (onnxruntime's CPU provider casts around ops without fp16 kernels)
 // The weights are `vitc weights` with every bias and LayerNorm parameter perturbed too (timm's init
@@ -18,7 +19,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { buildGraph } from '../dist/compile.js';
+import { buildGraph, compile, writeBuildDir } from '../dist/compile.js';
+import { getBackend } from '../dist/backends/registry.js';
 import { loadSpec } from '../dist/spec/load.js';
 import { params } from '../dist/ir/graph.js';
 import { randomTensor } from '../dist/weights/random.js';
@@ -56,6 +58,21 @@ const build = (name, ...args) => {
   return join(dir, 'model.onnx');
 };
 const standard = build('vitc-onnx');
+// The ablation: the same build with the onnx backend's narrowRows capability switched off, in this
+// process only (the CLI has no switch for it: the pass is exact, so there is nothing to choose).
+const wide = await (async () => {
+  const backend = getBackend('onnx');
+  const saved = backend.capabilities;
+  backend.capabilities = { ...saved, narrowRows: false };
+  try {
+    const dir = join(WORK, 'vit-b16.vitc-onnx-wide');
+    const c = await compile(SPEC, 'onnx', { precision: 'fp32', seed: 0, weights: { bytes: readFileSync(weights), file: weights } });
+    writeBuildDir(dir, c.files);
+    return join(dir, 'model.onnx');
+  } finally {
+    backend.capabilities = saved;
+  }
+})();
 const stripped = onnx.ModelProto.decode(readFileSync(standard));
 stripped.graph.valueInfo = [];
 
@@ -65,6 +82,7 @@ const models = [
   { name: 'vitc', source: standard },
   { name: 'vitc --opset 23', source: build('vitc-onnx23', '--opset', '23') },
   { name: 'vitc --onnx-ops ort', source: build('vitc-onnx-ort', '--onnx-ops', 'ort') },
+  { name: 'vitc without narrow-rows', source: wide },
   { name: 'vitc without value_info', source: onnx.ModelProto.encode(stripped).finish() },
   { name: 'vitc --precision fp16', source: build('vitc-onnx-fp16', '--precision', 'fp16'), fp16: true },
 ];
