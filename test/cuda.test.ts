@@ -140,9 +140,13 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     expect(lines.get('bad_0')).toBe(`weights do not match the model ${missing}: weights: missing tensor "head.bias" (the model expects shape [10])`);
     expect(lines.get('bad_1')).toBe(`weights do not match the model ${misshaped}: weights: tensor "blocks.1.mlp.fc1.weight" has shape [96, 96]; the model expects [192, 48]`);
     expect(lines.get('garbage_bytes')).toMatch(/^not a valid safetensors file weights: the safetensors header length/);
-    for (const k of ['load', 'forward_1', 'forward_3', 'forward_3_again', 'forward_direct', 'forward_large_tiles']) expect(lines.get(k), k).toBe('ok ');
+    for (const k of ['load', 'forward_1', 'forward_3', 'forward_3_again', 'forward_direct', 'forward_large_tiles', 'profile']) expect(lines.get(k), k).toBe('ok ');
+    const program = (await compile('spec/tiny/tiny-base.yaml', 'cuda', { precision: 'fp32', seed: 0 })).kernels!;
+    expect(Number(lines.get('profile_kernels'))).toBe(program.kernels.length);
+    expect(lines.get('profile_negative')).toBe('0');
+    expect(lines.get('profile_first')).toBe('k0 gemm_0 patch_embed.proj');
     expect(Number(lines.get('arena_3'))).toBeGreaterThan(Number(lines.get('arena_1')));
-    for (const k of ['batch1_vs_batch3', 'replay_vs_capture', 'direct_vs_graph', 'large_vs_auto']) expect(Number(lines.get(k)), k).toBe(0);
+    for (const k of ['batch1_vs_batch3', 'replay_vs_capture', 'direct_vs_graph', 'large_vs_auto', 'profile_vs_graph']) expect(Number(lines.get(k)), k).toBe(0);
     const maxBatch = Number(lines.get('max_batch'));
     expect(lines.get('batch_0')).toBe(`unsupported batch size batch 0 is outside 1..${maxBatch} (the largest batch whose element offsets fit the kernels' 32-bit indices and grid limits)`);
     expect(lines.get('batch_too_large')).toBe(`unsupported batch size batch ${maxBatch + 1} is outside 1..${maxBatch} (the largest batch whose element offsets fit the kernels' 32-bit indices and grid limits)`);

@@ -5,9 +5,10 @@
 # then, from the repository root on the GPU machine:
 #   bash bench/gpu/run.sh [OUTDIR]   # OUTDIR gets the logs and results (default bench/.work/cuda/results)
 # Steps: make every build for the GPU's architecture (in parallel); run every tiny golden natively and
-# compare with PyTorch's logits (tolerance and top-1 as in test/golden.ts); check ViT-B/16 fp16 and bf16
-# against timm on the same weights; time ViT-B/16 at batch 1, 64 and 256 in fp16 and bf16 side by side
-# with timm (SDPA) and torch.compile of it (bench/cuda.py).
+# compare with PyTorch's logits (tolerance and top-1 as in test/golden.ts); ViT-B/16's time per kernel
+# (vitc_model --profile); check ViT-B/16 in every precision against timm on the same weights; time
+# ViT-B/16 at batch 1, 64 and 256 in fp16 and bf16 side by side with timm (SDPA) and torch.compile of it
+# (bench/cuda.py).
 set -euo pipefail
 WORK=bench/.work/cuda
 OUT=${1:-$WORK/results}
@@ -25,5 +26,10 @@ echo "== built in $(( $(date +%s) - t0 )) s" >&2
 for p in fp16 bf16 fp32 tf32; do make -s -C "$WORK/builds/vit-b16-$p" ARCH="$ARCH" resources > "$OUT/resources-vit-b16-$p.txt" 2>&1 || true; done
 echo "== goldens" >&2
 python3 bench/gpu/goldens.py "$WORK" | tee "$OUT/goldens.txt"
+echo "== where the time goes: ViT-B/16 per kernel (launched one by one)" >&2
+for p in fp16 bf16; do for b in 1 256; do
+  "$WORK/builds/vit-b16-$p/vitc_model" --random-weights 0 --bench --batch $b --iters 20 --profile > "$OUT/profile-vit-b16-$p-b$b.txt" 2>&1 || echo "profile failed: $p b$b" >&2
+done; done
+head -3 "$OUT/profile-vit-b16-fp16-b256.txt" || true
 echo "== ViT-B/16 against timm, and the benchmark" >&2
 python3 bench/cuda.py --work "$WORK" --out "$OUT" | tee "$OUT/bench.txt"

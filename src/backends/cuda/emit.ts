@@ -101,9 +101,12 @@ export function renderModelCu(p: KernelProgram, m: Manifest): RenderedCuda {
       '',
     ].join('\n')),
     hostTables(p, m, weights, maxB),
+    `#define VITC_NUM_KERNELS ${p.kernels.length}`,
     runtimeFile('host.inc').trimEnd(),
     '',
     enqueue(p, plans, names, weights),
+    runtimeFile('profile.inc').trimEnd(),
+    '',
   ];
   return { modelCu: parts.join('\n'), maxBatch: maxB, functions };
 }

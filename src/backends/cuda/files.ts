@@ -90,6 +90,14 @@ void vitc_set_tiles(vitc_model* model, int tiles);
 int vitc_weight_count(void);
 const char* vitc_weight_name(int index);
 int vitc_weight_shape(int index, long long* dims);
+/**
+ * Run one forward with the kernels launched one by one and a CUDA event after each; ms[i] gets kernel i's
+ * time (ms has vitc_kernel_count() entries). Synchronizes the stream. vitc_kernel_name(i) is
+ * "k<i> <function> <spec scope>", as in model.cu's forward.
+ */
+vitc_status vitc_profile(vitc_model* model, const float* input, int batch, float* output, cudaStream_t stream, float* ms);
+int vitc_kernel_count(void);
+const char* vitc_kernel_name(int index);
 
 #ifdef __cplusplus
 }

@@ -215,7 +215,16 @@ export function enqueue(p: KernelProgram, plans: readonly KernelPlan[], names: r
       lines.push('  else');
       lines.push(`    ${launch(p, plan.small, names[i]![1]!, w)}`);
     }
+    lines.push(`  VITC_MARK(${i});`);
   });
   lines.push('}', '');
+  // What vitc_profile reports per kernel.
+  lines.push(
+    '/** Per kernel: its id, function(s) and scope, for vitc_profile. */',
+    `static const char* const VITC_KERNEL_NAMES[${p.kernels.length}] = {`,
+    ...p.kernels.map((k, i) => `  ${JSON.stringify(`k${k.id} ${names[i]!.join('|')} ${k.scope || '-'}`)},`),
+    '};',
+    '',
+  );
   return lines.join('\n');
 }

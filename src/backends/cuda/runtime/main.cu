@@ -23,6 +23,7 @@ static const char* USAGE =
     "  --batch N           batch size of --bench (default 1)\n"
     "  --iters N           timed iterations of --bench (default 100, after 10 warm-up runs)\n"
     "  --json              --bench prints one JSON line instead of text\n"
+    "  --profile           with --bench: also time every kernel (CUDA events between kernels), median over the iterations\n"
     "  --tiles T           GEMM tiles: auto (default), large or small\n"
     "  --no-graph          launch kernels one by one instead of replaying a CUDA graph\n"
     "  -h, --help          this help\n";
@@ -151,13 +152,14 @@ static int cmp_float(const void* a, const void* b) {
 int main(int argc, char** argv) {
   const char *weights = NULL, *input = NULL, *output = NULL, *tiles = "auto";
   long long seed = -1;
-  int bench = 0, batch = 1, iters = 100, json = 0, graphs = 1;
+  int bench = 0, batch = 1, iters = 100, json = 0, graphs = 1, profile = 0;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
     else if (!strcmp(a, "--bench")) bench = 1;
     else if (!strcmp(a, "--json")) json = 1;
+    else if (!strcmp(a, "--profile")) profile = 1;
     else if (!strcmp(a, "--no-graph")) graphs = 0;
     else if (!v) return die("%s needs a value%s", a, "");
     else if (!strcmp(a, "--weights")) weights = argv[++i];
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
   }
   if (!weights && seed < 0) return die("give --weights W.safetensors (or --random-weights SEED with --bench)%s%s", "", "");
   if (!bench && !input) return die("give --input X.npy, or --bench%s%s", "", "");
+  if (profile && !bench) return die("--profile goes with --bench%s%s", "", "");
   if (batch < 1 || iters < 1) return die("--batch and --iters must be positive%s%s", "", "");
   if (strcmp(tiles, "auto") && strcmp(tiles, "large") && strcmp(tiles, "small")) return die("--tiles must be auto, large or small; got %s%s", tiles, "");
 
@@ -259,6 +262,26 @@ int main(int argc, char** argv) {
     for (int i = 0; i <= iters; i++) cudaEventDestroy(ev[i]);
     free(ev);
     free(ms);
+    if (profile) {
+      // Per kernel: the median over the iterations of its time between events, launched one by one.
+      const int nk = vitc_kernel_count();
+      float* all = (float*)malloc(sizeof(float) * (size_t)nk * (size_t)iters);
+      float* one = (float*)malloc(sizeof(float) * (size_t)iters);
+      for (int it = 0; it < iters; it++) CHECK_VITC(vitc_profile(model, dx, batch, dy, stream, all + (size_t)it * nk));
+      double total = 0;
+      float* med_k = (float*)malloc(sizeof(float) * (size_t)nk);
+      for (int k = 0; k < nk; k++) {
+        for (int it = 0; it < iters; it++) one[it] = all[(size_t)it * nk + k];
+        qsort(one, (size_t)iters, sizeof(float), cmp_float);
+        med_k[k] = iters % 2 ? one[iters / 2] : 0.5f * (one[iters / 2 - 1] + one[iters / 2]);
+        total += med_k[k];
+      }
+      printf("per kernel (launched one by one, median of %d): %.3f ms in all\n", iters, total);
+      for (int k = 0; k < nk; k++) printf("%9.4f ms %5.1f%%  %s\n", med_k[k], 100.0 * med_k[k] / total, vitc_kernel_name(k));
+      free(all);
+      free(one);
+      free(med_k);
+    }
     cudaStreamDestroy(stream);
     cudaFree(dx);
     cudaFree(dy);
