@@ -1,5 +1,5 @@
 // The cuda target: a build directory a CUDA user can read, compile and embed (model.cu, model.h,
-// main.cu, Makefile, README.md), rendered from the KernelProgram. See docs/targets/cuda.md.
+// vitc_api.h, main.cu, Makefile, README.md), rendered from the KernelProgram. See docs/targets/cuda.md.
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import { renderModelCu, runtimeFile } from './emit.js';
 import { makefile, modelH, readme } from './files.js';
@@ -23,6 +23,7 @@ export const cudaBackend: Backend = {
     return [
       { path: 'model.cu', contents: r.modelCu },
       { path: 'model.h', contents: modelH(p, m, r.maxBatch) },
+      { path: 'vitc_api.h', contents: runtimeFile('vitc_api.h') },
       { path: 'main.cu', contents: runtimeFile('main.cu') },
       { path: 'Makefile', contents: makefile(m) },
       { path: 'README.md', contents: readme(p, m, r.functions.length) },

@@ -52,24 +52,35 @@ export function emuOptLevel(macsPerImage: number): string {
 export async function buildEmulation(dir: string, macsPerImage: number): Promise<string> {
   const flags = [...EMU_FLAGS, emuOptLevel(macsPerImage)];
   if (!which('g++')) fail('cuda/emulation', 'no GPU was found and g++ is not installed, so the CUDA build cannot run on the CPU either', undefined, 'install g++ (Debian: apt-get install g++), or run on a machine with an NVIDIA GPU');
-  const sources = ['model.cu', 'main.cu', 'model.h'].map((f) => readFileSync(join(dir, f)));
-  const h = createHash('sha256');
-  for (const s of [...sources, readFileSync(join(EMU_DIR, 'vitc_emu.h')), Buffer.from(flags.join(' '))]) h.update(s);
-  const key = h.digest('hex').slice(0, 24);
+  const emu = readFileSync(join(EMU_DIR, 'vitc_emu.h'));
   const cache = join(tmpdir(), 'vitc-cuda-emu');
-  const bin = join(cache, `vitc_model_${key}`);
-  if (existsSync(bin)) return bin;
   mkdirSync(cache, { recursive: true });
-  const tmp = `${bin}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await run('g++', [...flags, `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), join(dir, 'main.cu'), '-o', tmp], { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } });
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const err = e as { stderr?: string; message: string };
-    fail('cuda/compile', `g++ could not compile ${dir}/model.cu for the emulation: ${firstError(err.stderr ?? err.message)}`);
-  }
-  renameSync(tmp, bin);
+  const bin = join(cache, `vitc_model_${contentKey([...['model.cu', 'main.cu', 'model.h', 'vitc_api.h'].map((f) => readFileSync(join(dir, f))), emu], flags)}`);
+  if (existsSync(bin)) return bin;
+  // main.cu and vitc_api.h are the same in every build: their object is compiled once and shared.
+  const mainObj = join(cache, `main_${contentKey([readFileSync(join(dir, 'main.cu')), readFileSync(join(dir, 'vitc_api.h')), emu], flags)}.o`);
+  const gpp = async (args: string[], out: string, what: string) => {
+    const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
+    try {
+      await run('g++', [...flags, `-I${EMU_DIR}`, `-I${dir}`, ...args, '-o', tmp], { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } });
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      const err = e as { stderr?: string; message: string };
+      fail('cuda/compile', `g++ could not compile ${what} for the emulation: ${firstError(err.stderr ?? err.message)}`);
+    }
+    renameSync(tmp, out);
+  };
+  if (!existsSync(mainObj)) await gpp(['-c', join(dir, 'main.cu')], mainObj, `${dir}/main.cu`);
+  await gpp([join(dir, 'model.cu'), '-x', 'none', mainObj], bin, `${dir}/model.cu`);
   return bin;
+}
+
+/** A short hash of file contents and flags, naming cached compiler outputs. */
+function contentKey(parts: readonly Buffer[], flags: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  h.update(flags.join(' '));
+  return h.digest('hex').slice(0, 24);
 }
 
 /** `make` in the build directory for the GPU's architecture; returns the runner's path. */
