@@ -19,9 +19,6 @@ import sys
 import tempfile
 
 import numpy as np
-import timm
-import torch
-from safetensors.torch import save_file
 
 ITERS = {1: 200, 64: 60, 256: 30}
 
@@ -34,7 +31,8 @@ def vitc_time(build: str, weights: str, batch: int, iters: int) -> float:
     return json.loads(p.stdout.strip().splitlines()[-1])["median_ms"]
 
 
-def torch_time(model, x: torch.Tensor, iters: int) -> float:
+def torch_time(model, x, iters: int) -> float:
+    import torch
     with torch.inference_mode():
         for _ in range(10):
             model(x)
@@ -66,17 +64,28 @@ def main() -> int:
     ap.add_argument("--batches", default="1,64,256")
     ap.add_argument("--precisions", default="fp16,bf16")
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile (it compiles once per dtype and batch)")
+    ap.add_argument("--iters", type=int, default=0, help="timed forwards per measurement (default: 200 at batch 1, 60 at 64, 30 at 256, else 50)")
+    ap.add_argument("--timm-model", default="vit_base_patch16_224", help="timm's name of the model the vit-b16-* builds compile")
     a = ap.parse_args()
+    try:
+        import timm
+        import torch
+        from safetensors.torch import save_file
+    except ImportError as e:
+        print(f"cuda.py: needs PyTorch, timm and safetensors ({e}); e.g. pip install timm", file=sys.stderr)
+        return 2
     os.makedirs(a.out, exist_ok=True)
     batches = [int(b) for b in a.batches.split(",")]
     precisions = a.precisions.split(",")
     dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16}
     builds = {p: os.path.join(a.work, "builds", f"vit-b16-{p}") for p in ["fp32", "tf32", "fp16", "bf16"]}
     dev = torch.cuda.get_device_name()
+    with open(os.path.join(builds["fp16"], "manifest.json")) as f:
+        image = tuple(json.load(f)["inputs"][0]["shape"][1:])  # [C, H, W] of the builds' input
     print(f"device: {dev}; torch {torch.__version__}, timm {timm.__version__}")
 
     torch.manual_seed(0)
-    ref = timm.create_model("vit_base_patch16_224", pretrained=False).eval().cuda()
+    ref = timm.create_model(a.timm_model, pretrained=False).eval().cuda()
     tmp = tempfile.mkdtemp(prefix="vitc-bench-")
     weights = os.path.join(tmp, "vit-b16.safetensors")
     save_file({k: v.detach().float().contiguous().cpu() for k, v in ref.state_dict().items()}, weights)
@@ -84,7 +93,7 @@ def main() -> int:
     # Correctness on the same weights: 8 random images, timm in f32 without TF32.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    x = torch.randn(8, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(8, *image, generator=torch.Generator().manual_seed(1))
     with torch.inference_mode():
         want = ref(x.cuda()).float().cpu().numpy()
     print(f"\nlogits against timm f32 (8 random images): max|err| / max|ref|, top-1 agreement")
@@ -93,7 +102,12 @@ def main() -> int:
         if not os.path.exists(os.path.join(b, "vitc_model")):
             print(f"  {p:5}: not built")
             continue
-        got = vitc_logits(b, weights, x.numpy(), tmp)
+        try:
+            got = vitc_logits(b, weights, x.numpy(), tmp)
+        except RuntimeError as e:
+            print(f"  {p:5}: {e}")
+            checks[p] = {"error": str(e)}
+            continue
         rel = float(np.abs(got - want).max() / np.abs(want).max())
         top1 = float((got.argmax(1) == want.argmax(1)).mean())
         checks[p] = {"rel": rel, "top1": top1}
@@ -102,27 +116,30 @@ def main() -> int:
     # Timing, interleaved.
     peers = {}
     for p in precisions:
-        m = timm.create_model("vit_base_patch16_224", pretrained=False).eval().cuda().to(dtypes[p])
+        m = timm.create_model(a.timm_model, pretrained=False).eval().cuda().to(dtypes[p])
         m.load_state_dict({k: v.to(dtypes[p]) for k, v in ref.state_dict().items()})
         peers[(p, "timm")] = m
         if not a.no_compile:
-            peers[(p, "compile")] = torch.compile(m)
+            # Static shapes: each batch size gets its own compiled graph (the default would recompile
+            # with dynamic shapes on the second batch size seen, and time a slower generic graph).
+            peers[(p, "compile")] = torch.compile(m, dynamic=False)
     impls = ["vitc", "timm"] + ([] if a.no_compile else ["compile"])
     times = {}
-    inputs = {(p, b): torch.randn(b, 3, 224, 224, device="cuda", dtype=dtypes[p]) for p in precisions for b in batches}
+    inputs = {(p, b): torch.randn(b, *image, device="cuda", dtype=dtypes[p]) for p in precisions for b in batches}
     for r in range(a.rounds):
         for p in precisions:
             for b in batches:
                 order = impls[r % len(impls):] + impls[:r % len(impls)]
+                iters = a.iters or ITERS.get(b, 50)
                 for impl in order:
                     if impl == "vitc":
-                        t = vitc_time(builds[p], weights, b, ITERS[b] if b in ITERS else 50)
+                        t = vitc_time(builds[p], weights, b, iters)
                     else:
-                        t = torch_time(peers[(p, impl)], inputs[(p, b)], ITERS[b] if b in ITERS else 50)
+                        t = torch_time(peers[(p, impl)], inputs[(p, b)], iters)
                     times.setdefault((p, b, impl), []).append(t)
                     print(f"  round {r + 1}: {p} b{b} {impl}: {t:.3f} ms", file=sys.stderr)
 
-    print(f"\nViT-B/16 on {dev}: median over {a.rounds} rounds of per-forward medians (ms), img/s, vitc's speed ratio")
+    print(f"\n{a.timm_model} on {dev}: median over {a.rounds} rounds of per-forward medians (ms), img/s, vitc's speed ratio")
     head = f"{'precision':9} {'batch':>5} " + " ".join(f"{i + ' ms':>12} {i + ' img/s':>13}" for i in impls)
     head += "".join(f" {'vitc/' + i:>13}" for i in impls[1:])
     print(head)
