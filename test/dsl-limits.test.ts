@@ -109,7 +109,7 @@ describe('file chains are bounded', () => {
     for (let i = 0; i < 5000; i++) writeFileSync(join(dir, `e${i}.yaml`), i < 4999 ? `extends: e${i + 1}.yaml\n` : 'img_size: 32\n');
     const r = await vitc('check', join(dir, 'e0.yaml'));
     expect(r.code).toBe(1);
-    expect(r.stderr.split('\n')[0]).toBe(`${join(dir, `e${MAX_CHAIN - 1}.yaml`)}:1:10: error: the extends chain is more than ${MAX_CHAIN} files long (merge some of the files)`);
+    expect(r.stderr.split('\n')[0]).toBe(`${join(dir, `e${MAX_CHAIN - 1}.yaml`)}:1:10: error: the extends chain is more than ${MAX_CHAIN} files long (merge some of the files; extended from ${join(dir, `e${MAX_CHAIN - 2}.yaml`)}:1:10)`);
   });
   it(`refuses a 5000-deep import chain after ${MAX_CHAIN} files`, async () => {
     const dir = tempDir();

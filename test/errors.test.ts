@@ -31,7 +31,7 @@ describe('spec errors', () => {
   it('img_size not divisible by patch_size', () => expectOneError(['check', bad('patch.yaml')],
     'test/fixtures/bad/patch.yaml:2:11: error: img_size 30 is not divisible by patch_size 8 (the nearest sizes that are: 24 or 32)'));
   it('extends cycle', () => expectOneError(['check', bad('cycle-a.yaml')],
-    'test/fixtures/bad/cycle-b.yaml:1:10: error: extends cycle: cycle-a.yaml -> cycle-b.yaml -> cycle-a.yaml'));
+    'test/fixtures/bad/cycle-b.yaml:1:10: error: extends cycle: cycle-a.yaml -> cycle-b.yaml -> cycle-a.yaml (extended from test/fixtures/bad/cycle-a.yaml:1:10)'));
   it('extends a missing file', () => expectOneError(['check', bad('missing-extends.yaml')],
     'test/fixtures/bad/missing-extends.yaml:2:10: error: cannot read "test/fixtures/bad/no-such-base.yaml": no such file'));
   it('a spec that does not exist', () => expectOneError(['check', 'spec/nope.yaml'], 'spec/nope.yaml: error: cannot read spec: no such file'));

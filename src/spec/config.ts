@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { error, note, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import type { SpanIndex } from './yaml-source.js';
 import { divisorsNear } from '../util/suggest.js';
+import { quote } from '../diag/quote.js';
 
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
@@ -125,7 +126,7 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
     const hash = blockText.lastIndexOf('#');
     const span = spans.value('/block');
     if (hash <= 0 || hash === blockText.length - 1) {
-      diags.push(error('spec/block-ref', `"block" must be FILE#BLOCK, e.g. "blocks/parallel.vit#parallel_block"; got ${JSON.stringify(blockText)}`, span));
+      diags.push(error('spec/block-ref', `"block" must be FILE#BLOCK, e.g. "blocks/parallel.vit#parallel_block"; got ${quote(blockText)}`, span));
     } else {
       const origin = spans.origin('/block');
       block = { text: blockText, file: blockText.slice(0, hash), name: blockText.slice(hash + 1), baseDir: origin ? dirname(origin) : process.cwd(), span };

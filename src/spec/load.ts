@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, relative, resolve, isAbsolute } from 'node:path';
 import { realpathSync } from 'node:fs';
-import { DiagnosticError, error, type Diagnostic, type Span } from '../diag/diagnostic.js';
+import { DiagnosticError, error, formatSpan, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import { mergeSourced, parseYamlSource, readSource, toPlain, SpanIndex, type SourcedNode } from './yaml-source.js';
 import { validateSpecData } from './schema.js';
 import { resolveConfig, type ModelConfig } from './config.js';
@@ -28,7 +28,30 @@ export function displayPath(abs: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
-function loadChain(absPath: string, chain: string[], referencedFrom?: Span): SourcedNode {
+/** For each base file (as displayed), the `extends:` value that named it. */
+type ExtendedFrom = Map<string, Span>;
+
+/**
+ * Problems found in a base file also say which file extended it (`extended from e.yaml:2:10`): the
+ * user may not know the base they pulled in, nor which of their files did.
+ */
+function withOrigins(ds: readonly Diagnostic[], origins: ExtendedFrom): Diagnostic[] {
+  return ds.map((d) => {
+    const from = d.span && origins.get(d.span.file);
+    return from ? { ...d, hint: `${d.hint ? `${d.hint}; ` : ''}extended from ${formatSpan(from)}` } : d;
+  });
+}
+
+function annotated<T>(origins: ExtendedFrom, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DiagnosticError) throw new DiagnosticError(withOrigins(e.diagnostics, origins));
+    throw e;
+  }
+}
+
+function loadChain(absPath: string, chain: string[], origins: ExtendedFrom, referencedFrom?: Span): SourcedNode {
   const src = readSource(absPath, displayPath(absPath), referencedFrom);
   const real = safeRealpath(absPath);
   const tree = parseYamlSource(src);
@@ -51,7 +74,8 @@ function loadChain(absPath: string, chain: string[], referencedFrom?: Span): Sou
       const cycle = [...seen.slice(seen.indexOf(targetReal)), targetReal].map((p) => basename(p)).join(' -> ');
       throw new DiagnosticError([error('spec/extends-cycle', `extends cycle: ${cycle}`, ext.node.span)]);
     }
-    const base = loadChain(target, seen, ext.node.span);
+    origins.set(displayPath(target), ext.node.span);
+    const base = loadChain(target, seen, origins, ext.node.span);
     // name, description and extends belong to the file that states them; they are not inherited.
     const inheritable: SourcedNode = base.kind === 'map'
       ? { ...base, entries: new Map([...base.entries].filter(([k]) => k !== 'name' && k !== 'description' && k !== 'extends')) }
@@ -80,23 +104,25 @@ export function isPartialSpec(path: string): boolean {
 }
 
 /** Read a spec file and what it extends, merged and schema-validated (no model constraints yet). */
-export function loadSpecData(path: string): { file: string; abs: string; data: Record<string, unknown>; spans: SpanIndex } {
+export function loadSpecData(path: string): { file: string; abs: string; data: Record<string, unknown>; spans: SpanIndex; origins: ExtendedFrom } {
   const abs = resolve(path);
   const file = displayPath(abs);
-  const tree = loadChain(abs, []);
+  const origins: ExtendedFrom = new Map();
+  const tree = annotated(origins, () => loadChain(abs, [], origins));
   const spans = new SpanIndex(tree, { file, line: 0, col: 0 });
   const raw = toPlain(tree) as Record<string, unknown>;
   const data = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'extends'));
   const schemaDiags = validateSpecData(data, spans);
-  if (schemaDiags.length) throw new DiagnosticError(schemaDiags);
-  return { file, abs, data, spans };
+  if (schemaDiags.length) throw new DiagnosticError(withOrigins(schemaDiags, origins));
+  return { file, abs, data, spans, origins };
 }
 
 export function loadSpec(path: string): Spec {
-  const { file, abs, data, spans } = loadSpecData(path);
+  const { file, abs, data, spans, origins } = loadSpecData(path);
   const stem = basename(abs, extname(abs));
-  const { config, diagnostics } = resolveConfig(data, spans, file, stem);
-  if (!config) throw new DiagnosticError(diagnostics.filter((d) => d.severity === 'error'));
+  const resolved = resolveConfig(data, spans, file, stem);
+  const diagnostics = withOrigins(resolved.diagnostics, origins);
+  if (!resolved.config) throw new DiagnosticError(diagnostics.filter((d) => d.severity === 'error'));
   const hash = createHash('sha256').update(canonicalJson(data)).digest('hex');
-  return { config, file, hash, data, spans, notes: diagnostics };
+  return { config: resolved.config, file, hash, data, spans, notes: diagnostics };
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
+import { quote } from '../diag/quote.js';
 import { schemaPath } from '../paths.js';
 import type { SpanIndex } from './yaml-source.js';
 
@@ -25,7 +26,7 @@ function schemaAt(ptr: string): SchemaNode | undefined {
   let s: SchemaNode | undefined = specSchema;
   for (const part of ptr.split('/').slice(1)) {
     if (!s) return undefined;
-    s = /^\d+$/.test(part) && s.items ? s.items : s.properties?.[part];
+    s = /^\d+$/.test(part) && s.items ? s.items : s.properties && Object.hasOwn(s.properties, part) ? s.properties[part] : undefined;
   }
   return s;
 }
@@ -39,7 +40,7 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `a string (${JSON.stringify(v)})`;
+  if (typeof v === 'string') return `a string (${quote(v)})`;
   if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
   return `${typeof v} ${String(v)}`;
 }
@@ -48,7 +49,7 @@ const typeWords: Record<string, string> = { integer: 'an integer', number: 'a nu
 
 function valueAt(data: unknown, ptr: string): unknown {
   let v: unknown = data;
-  for (const part of ptr.split('/').slice(1)) v = (v as Record<string, unknown> | undefined)?.[part];
+  for (const part of ptr.split('/').slice(1)) v = v !== null && typeof v === 'object' && Object.hasOwn(v, part) ? (v as Record<string, unknown>)[part] : undefined;
   return v;
 }
 
@@ -74,7 +75,10 @@ export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] 
         const parentPtr = first.instancePath;
         const props = Object.keys(schemaAt(parentPtr)?.properties ?? {});
         const key = (first.params as { additionalProperty: string }).additionalProperty;
-        out.push(error('spec/unknown-key', `unknown key "${keyName(ptr)}"`, spans.key(ptr), didYouMean(key, props) ?? `known keys: ${props.join(', ')}`));
+        // A short list of keys is the best hint; the ~30 top-level keys are for the docs to list.
+        // (Suggestions for the first hundred only: a file of 100k unknown keys shows ten of them.)
+        const hint = (out.length < 100 ? didYouMean(key, props) : undefined) ?? (props.length <= 8 ? `known keys: ${props.join(', ')}` : 'see docs/spec-format.md, or schema/vitc-spec.schema.json, for the keys');
+        out.push(error('spec/unknown-key', `unknown key ${quote(keyName(ptr))}`, spans.key(ptr), hint));
         break;
       }
       case 'type':
@@ -89,13 +93,13 @@ export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] 
       }
       case 'enum': {
         const allowed = (first.params as { allowedValues: unknown[] }).allowedValues;
-        out.push(error('spec/enum', `"${name}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${JSON.stringify(v)}`, spans.value(ptr),
+        out.push(error('spec/enum', `"${name}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${typeof v === 'string' ? quote(v) : describeValue(v)}`, spans.value(ptr),
           typeof v === 'string' ? didYouMean(v, allowed.map(String)) : undefined));
         break;
       }
       case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
         const { comparison, limit } = first.params as { comparison: string; limit: number };
-        out.push(error('spec/range', `"${name}" must be ${comparison} ${limit}; got ${JSON.stringify(v)}`, spans.value(ptr)));
+        out.push(error('spec/range', `"${name}" must be ${comparison} ${limit}; got ${typeof v === 'number' ? v : describeValue(v)}`, spans.value(ptr)));
         break;
       }
       case 'minItems': case 'maxItems': {
@@ -103,7 +107,7 @@ export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] 
         break;
       }
       case 'pattern':
-        out.push(error('spec/pattern', `"${name}" must match ${(first.params as { pattern: string }).pattern}; got ${JSON.stringify(v)}`, spans.value(ptr)));
+        out.push(error('spec/pattern', `"${name}" must match ${(first.params as { pattern: string }).pattern}; got ${typeof v === 'string' ? quote(v) : describeValue(v)}`, spans.value(ptr)));
         break;
       default:
         out.push(error('spec/schema', `"${name}" ${first.message ?? 'is invalid'}`, spans.value(ptr)));

@@ -3,6 +3,7 @@
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node as YamlNode } from 'yaml';
 import { error, DiagnosticError, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import { readTextFile } from '../io/files.js';
+import { quote } from '../diag/quote.js';
 
 /** A value plus the span of its text; mappings keep their keys' spans too. */
 export type SourcedNode =
@@ -37,7 +38,8 @@ function spanAt(file: string, lc: LineCounter, offset: number, end?: number): Sp
 /** Parse YAML text into a SourcedNode tree; YAML syntax errors become diagnostics (all of them). */
 export function parseYamlSource(src: SourceFile): SourcedNode {
   const lc = new LineCounter();
-  const doc = parseDocument(src.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found below in one pass; the yaml package's own check compares every pair.
+  const doc = parseDocument(src.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   const file = src.displayName;
   if (doc.errors.length > 0) {
     throw new DiagnosticError(doc.errors.map((e) => {
@@ -54,7 +56,16 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   };
   const leafInner = (n: YamlNode, prefix: string, out: Map<string, Span>): void => {
     if (isSeq(n)) n.items.forEach((it, i) => { if (it && typeof it === 'object' && 'range' in it) { out.set(`${prefix}/${i}`, spanOf(it as YamlNode)); leafInner(it as YamlNode, `${prefix}/${i}`, out); } });
-    else if (isMap(n)) for (const p of n.items) if (isScalar(p.key) && p.value && typeof p.value === 'object') { const k = `${prefix}/${String(p.key.value)}`; out.set(k, spanOf(p.value as YamlNode)); leafInner(p.value as YamlNode, k, out); }
+    else if (isMap(n)) {
+      const seen = new Set<string>();
+      for (const p of n.items) {
+        if (!isScalar(p.key)) continue;
+        const key = String(p.key.value);
+        if (seen.has(key)) throw new DiagnosticError([error('spec/duplicate-key', `the key ${quote(key)} appears twice in this mapping`, spanOf(p.key))]);
+        seen.add(key);
+        if (p.value && typeof p.value === 'object') { const k = `${prefix}/${key}`; out.set(k, spanOf(p.value as YamlNode)); leafInner(p.value as YamlNode, k, out); }
+      }
+    }
   };
   const convert = (n: YamlNode): SourcedNode => {
     if (isMap(n)) {
@@ -63,6 +74,8 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
         if (!isPair(pair) || !isScalar(pair.key)) throw new DiagnosticError([error('spec/bad-key', 'mapping keys must be plain strings', spanOf(pair.key as YamlNode))]);
         const key = String(pair.key.value);
         const keySpan = spanOf(pair.key);
+        const first = entries.get(key);
+        if (first) throw new DiagnosticError([error('spec/duplicate-key', `the key ${quote(key)} appears twice in this mapping`, keySpan, `the first is at line ${first.keySpan.line}`)]);
         const valueNode = pair.value as YamlNode | null;
         const node: SourcedNode = valueNode === null
           ? { kind: 'leaf', span: keySpan, value: null, inner: new Map() }
@@ -93,7 +106,8 @@ export function mergeSourced(base: SourcedNode, over: SourcedNode): SourcedNode 
 export function toPlain(n: SourcedNode): unknown {
   if (n.kind === 'leaf') return n.value;
   const o: Record<string, unknown> = {};
-  for (const [k, e] of n.entries) o[k] = toPlain(e.node);
+  // defineProperty: a key named __proto__ is a key like any other (an assignment would set the prototype).
+  for (const [k, e] of n.entries) Object.defineProperty(o, k, { value: toPlain(e.node), enumerable: true, writable: true, configurable: true });
   return o;
 }
 

@@ -1,4 +1,5 @@
 // Suggestions in diagnostics: "did you mean ...?" by edit distance, and the divisors nearest a count.
+import { quote } from '../diag/quote.js';
 
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -20,6 +21,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestD = Infinity;
   const limit = Math.max(2, Math.floor(word.length / 3));
   for (const c of [...candidates].sort()) {
+    // The distance is at least the difference in length: skip what cannot be close (a 1 MB word is cheap).
+    if (Math.abs(c.length - word.length) > limit) continue;
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
@@ -28,13 +31,14 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const c = closest(word, candidates);
-  return c === undefined ? undefined : `did you mean "${c}"?`;
+  return c === undefined ? undefined : `did you mean ${quote(c)}?`;
 }
 
 /** The two divisors of n nearest k, ascending, as "a or b" (a hint for head and group counts). */
 export function divisorsNear(n: number, k: number): string {
+  // Divisors come in pairs (d, n / d) with d <= sqrt(n): O(sqrt n), so embed_dim 2^40 is instant.
   const ds: number[] = [];
-  for (let d = 1; d <= n; d++) if (n % d === 0) ds.push(d);
+  for (let d = 1; d * d <= n; d++) if (n % d === 0) ds.push(...new Set([d, n / d]));
   ds.sort((a, b) => Math.abs(a - k) - Math.abs(b - k) || a - b);
   return ds.slice(0, 2).sort((a, b) => a - b).join(' or ');
 }
