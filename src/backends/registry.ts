@@ -6,6 +6,7 @@ import { jsBackend } from './js/emit.js';
 import { onnxBackend } from './onnx/index.js';
 import { cudaBackend } from './cuda/index.js';
 import { wgslBackend } from './wgsl/index.js';
+import { quote } from '../diag/quote.js';
 
 const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend, cudaBackend, wgslBackend].map((b) => [b.name, b]));
 
@@ -19,7 +20,7 @@ export function findBackend(name: string): Backend | undefined {
 
 export function getBackend(name: string): Backend {
   const b = TABLE.get(name);
-  if (!b) fail('cli/target', `unknown target "${name}"`, undefined, didYouMean(name, [...TABLE.keys()]) ?? `targets: ${[...TABLE.keys()].join(', ')}`);
+  if (!b) fail('cli/target', `unknown target ${quote(name)}`, undefined, didYouMean(name, [...TABLE.keys()]) ?? `targets: ${[...TABLE.keys()].join(', ')}`);
   return b;
 }
 

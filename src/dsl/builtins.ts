@@ -8,6 +8,7 @@ import { sincos2d } from '../models/sincos.js';
 import { didYouMean, divisorsNear } from '../util/suggest.js';
 import { samePads, type Pads, type Pair } from '../ir/ops/conv.js';
 import { describe, float, int, isNumber, NONE, tensorV, type DValue } from './values.js';
+import { quote } from '../diag/quote.js';
 
 export type BType = 'tensor' | 'tensor?' | 'int' | 'int?' | 'float' | 'bool' | 'str' | 'shape' | 'int|ints' | 'int|ints?' | 'padding' | 'list' | 'tensors' | 'number' | 'tensor|number';
 
@@ -219,7 +220,7 @@ export const BUILTINS: readonly Builtin[] = [
   { name: 'activation', doc: `An activation chosen by name: ${ACTIVATIONS.join(', ')}.`, params: [p('name', 'str'), p('x', 'tensor')],
     call: (a, ctx) => {
       const name = (a.name as Extract<DValue, { kind: 'str' }>).s;
-      if (!(ACTIVATIONS as readonly string[]).includes(name)) fail('dsl/activation', `unknown activation "${name}"`, ctx.span, didYouMean(name, ACTIVATIONS) ?? `known: ${ACTIVATIONS.join(', ')}`);
+      if (!(ACTIVATIONS as readonly string[]).includes(name)) fail('dsl/activation', `unknown activation ${quote(name)}`, ctx.span, didYouMean(name, ACTIVATIONS) ?? `known: ${ACTIVATIONS.join(', ')}`);
       return tensorV(ctx.b.op(name as (typeof ACTIVATIONS)[number], [T(a.x!)], {}));
     } },
 

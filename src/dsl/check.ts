@@ -43,11 +43,11 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
     if (seen.has(p.name)) diags.push(error('dsl/param', `parameter "${p.name}" is declared twice`, p.span));
     seen.add(p.name);
     if (p.type && !BASE_TYPES.includes(p.type.base)) {
-      diags.push(error('dsl/type-name', `unknown type "${p.type.base}"`, p.type.span, didYouMean(p.type.base, BASE_TYPES) ?? `types: ${BASE_TYPES.join(', ')}`));
+      diags.push(error('dsl/type-name', `unknown type ${quote(p.type.base)}`, p.type.span, didYouMean(p.type.base, BASE_TYPES) ?? `types: ${BASE_TYPES.join(', ')}`));
     }
   }
   if (def.returns && !BASE_TYPES.includes(def.returns.base)) {
-    diags.push(error('dsl/type-name', `unknown type "${def.returns.base}"`, def.returns.span, didYouMean(def.returns.base, BASE_TYPES)));
+    diags.push(error('dsl/type-name', `unknown type ${quote(def.returns.base)}`, def.returns.span, didYouMean(def.returns.base, BASE_TYPES)));
   }
   const names = new Set<string>([...def.params.map((p) => p.name), ...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
   boundNames(def.body, names);
@@ -61,7 +61,7 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
         else if (e.isInt && !Number.isSafeInteger(e.value)) diags.push(error('dsl/number', `the int ${quote(e.text, 24)} is too large`, e.span, `ints are exact up to ${Number.MAX_SAFE_INTEGER}`));
         break;
       case 'name':
-        if (!known.has(e.name)) diags.push(error('dsl/unknown-name', `unknown name "${e.name}"`, e.span, didYouMean(e.name, known)));
+        if (!known.has(e.name)) diags.push(error('dsl/unknown-name', `unknown name ${quote(e.name)}`, e.span, didYouMean(e.name, known)));
         break;
       case 'list': e.items.forEach((i) => expr(i, known)); break;
       case 'unary': expr(e.arg, known); break;
@@ -76,7 +76,7 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
         break;
       case 'call':
         if (!e.callee) diags.push(error('dsl/not-callable', 'only a name can be called', e.calleeSpan));
-        else if (!known.has(e.callee)) diags.push(error('dsl/unknown-name', `unknown block or function "${e.callee}"`, e.calleeSpan, didYouMean(e.callee, known)));
+        else if (!known.has(e.callee)) diags.push(error('dsl/unknown-name', `unknown block or function ${quote(e.callee)}`, e.calleeSpan, didYouMean(e.callee, known)));
         else if (e.scope && BUILTIN_BY_NAME.has(e.callee) && !def.params.some((p) => p.name === e.callee) && !m.blocks.has(e.callee)) {
           diags.push(error('dsl/scope', `"as ${e.scope.parts.join('.')}" names the parameters of a block call; ${e.callee} is a builtin and declares none`, e.scope.span));
         }

@@ -10,6 +10,7 @@ import { BUILTIN_BY_NAME, BUILTIN_VALUES, fitsB, typeWords, type Builtin } from 
 import type { Module } from './module.js';
 import { anchoredAt, inStdlib } from './anchor.js';
 import { bool, coerce, describe, fits, float, int, isNumber, NONE, str, tensorV, typeName, type DValue } from './values.js';
+import { quote } from '../diag/quote.js';
 
 const MAX_DEPTH = 64;
 
@@ -73,7 +74,7 @@ export class Elaborator {
       });
       for (const [name, { span }] of named) {
         if (!def.params.some((p) => p.name === name)) {
-          fail('dsl/args', `${def.name} has no parameter "${name}"`, span, didYouMean(name, def.params.map((p) => p.name)) ?? `its parameters: ${def.params.map((p) => p.name).join(', ')}`);
+          fail('dsl/args', `${def.name} has no parameter ${quote(name)}`, span, didYouMean(name, def.params.map((p) => p.name)) ?? `its parameters: ${def.params.map((p) => p.name).join(', ')}`);
         }
       }
       const frame: Frame = { module, vars, isModel: def.kind === 'model' };
@@ -168,7 +169,7 @@ export class Elaborator {
     if (blk) return { kind: 'block', def: blk.def, module: blk.module };
     const fn = BUILTIN_BY_NAME.get(name);
     if (fn) return { kind: 'builtin', fn };
-    return fail('dsl/unknown-name', `unknown name "${name}"`, span, didYouMean(name, [...f.vars.keys(), ...BUILTIN_VALUES.keys(), ...f.module.blocks.keys(), ...BUILTIN_BY_NAME.keys()]));
+    return fail('dsl/unknown-name', `unknown name ${quote(name)}`, span, didYouMean(name, [...f.vars.keys(), ...BUILTIN_VALUES.keys(), ...f.module.blocks.keys(), ...BUILTIN_BY_NAME.keys()]));
   }
 
   expr(e: Expr, f: Frame): DValue {
@@ -247,7 +248,7 @@ export class Elaborator {
         if (named.size) fail('dsl/args', 'positional arguments must come before named ones', a.span);
         positional.push({ value: v, span: a.span });
       } else {
-        if (named.has(a.name)) fail('dsl/args', `argument "${a.name}" is given twice`, a.span);
+        if (named.has(a.name)) fail('dsl/args', `argument ${quote(a.name)} is given twice`, a.span);
         named.set(a.name, { value: v, span: a.span });
       }
     }
@@ -282,7 +283,7 @@ export class Elaborator {
       bound[p.name] = v;
     });
     for (const [name, { span: s }] of named) {
-      if (!fn.params.some((p) => p.name === name)) fail('dsl/args', `${fn.name} has no parameter "${name}"`, s, didYouMean(name, fn.params.map((p) => p.name)) ?? `${fn.name}(${fn.params.map((q) => q.name).join(', ')})`);
+      if (!fn.params.some((p) => p.name === name)) fail('dsl/args', `${fn.name} has no parameter ${quote(name)}`, s, didYouMean(name, fn.params.map((p) => p.name)) ?? `${fn.name}(${fn.params.map((q) => q.name).join(', ')})`);
     }
     const result = fn.call(bound, { b: this.b, span });
     return checkedNumber(result, () => `${fn.name}(${fn.params.map((p) => { const v = bound[p.name]!; return isNumber(v) ? numText(v) : p.name; }).join(', ')})`, span);

@@ -11,6 +11,7 @@ import { parseVit } from './parse.js';
 import { checkModule } from './check.js';
 import type { BlockDef } from './ast.js';
 import type { Module } from './module.js';
+import { quote } from '../diag/quote.js';
 
 /** Where an import or a spec's block file is found: next to the referring file, else in the stdlib. */
 export function findVitFile(ref: string, baseDir: string): string | undefined {
@@ -46,7 +47,7 @@ export class ModuleLoader {
       for (const imp of ast.imports) {
         const found = findVitFile(imp.path, dirname(absPath));
         if (!found) {
-          diags.push(error('dsl/import', `cannot find "${imp.path}"`, imp.span, `looked next to ${src.displayName} and in the stdlib`));
+          diags.push(error('dsl/import', `cannot find ${quote(imp.path)}`, imp.span, `looked next to ${src.displayName} and in the stdlib`));
           continue;
         }
         const dep = this.load(found, imp.span);

@@ -3,9 +3,10 @@ import { EmbeddedActionsParser, EOF, tokenLabel, type IParserErrorMessageProvide
 import type { Span } from '../diag/diagnostic.js';
 import * as T from './tokens.js';
 import { newTrivia, type Arg, type BaseType, type BinOp, type BlockDef, type Body, type Expr, type IfStmt, type ImportDecl, type ParamDef, type ScopeName, type Stmt, type Subscript, type TypeRef } from './ast.js';
+import { quote } from '../diag/quote.js';
 
 const label = (t: TokenType) => (t === EOF ? 'the end of the file' : tokenLabel(t));
-const shown = (t: IToken) => (t.tokenType === T.NewLine ? 'the end of the line' : t.image === '' ? 'the end of the file' : `"${t.image}"`);
+const shown = (t: IToken) => (t.tokenType === T.NewLine ? 'the end of the line' : t.image === '' ? 'the end of the file' : quote(t.image, 32));
 
 const EXPRESSION_RULES = ['expr', 'orExpr', 'andExpr', 'notExpr', 'cmpExpr', 'addExpr', 'mulExpr', 'unaryExpr', 'powExpr', 'postfix', 'primary', 'arg', 'subscript'];
 const RULE_WORDS: Record<string, string> = {

@@ -6,6 +6,7 @@ import { fmtType } from '../ir/types.js';
 import type { BlockDef, TypeRef } from './ast.js';
 import type { Module } from './module.js';
 import type { Builtin } from './builtins.js';
+import { quote } from '../diag/quote.js';
 
 export type DValue =
   | { readonly kind: 'tensor'; readonly value: Value }
@@ -35,7 +36,7 @@ export function describe(v: DValue): string {
     case 'int': return `int ${v.n}`;
     case 'float': return `float ${v.n}`;
     case 'bool': return `bool ${v.b}`;
-    case 'str': return `str ${JSON.stringify(v.s)}`;
+    case 'str': return `str ${quote(v.s)}`;
     case 'none': return 'none';
     case 'batch': return 'the batch dim B';
     case 'list': return `list [${v.items.map(describeShort).join(', ')}]`;
@@ -47,7 +48,7 @@ export function describe(v: DValue): string {
 }
 
 function describeShort(v: DValue): string {
-  return v.kind === 'int' || v.kind === 'float' ? String(v.n) : v.kind === 'batch' ? 'B' : v.kind === 'str' ? JSON.stringify(v.s) : v.kind;
+  return v.kind === 'int' || v.kind === 'float' ? String(v.n) : v.kind === 'batch' ? 'B' : v.kind === 'str' ? quote(v.s) : v.kind;
 }
 
 export function isNumber(v: DValue): v is Extract<DValue, { kind: 'int' | 'float' }> {

@@ -109,7 +109,7 @@ export class GraphBuilder {
     }
     const inner = [...this.scopeSpans].reverse().find((s) => s !== undefined);
     if (inner && same(prev.span, where)) {
-      return error('ir/duplicate-param', `parameter "${name}" is declared twice: this runs more than once under the same name`, inner, 'a repeat without "as NAME"?');
+      return error('ir/duplicate-param', `parameter "${name}" is declared twice: this runs more than once under the same name`, inner, 'a repeat, or a block called twice, without "as NAME"?');
     }
     return error('ir/duplicate-param', `parameter "${name}" is declared twice`, where, prev.span ? `the first is at ${formatSpan(prev.span)}` : undefined);
   }

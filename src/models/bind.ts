@@ -13,6 +13,7 @@ import { bool, float, int, NONE, str, type DValue } from '../dsl/values.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Span } from '../diag/diagnostic.js';
 import { withFeaturesOutput } from './features.js';
+import { quote } from '../diag/quote.js';
 
 export interface BuiltModel {
   readonly graph: Graph;
@@ -82,12 +83,12 @@ export function buildModel(spec: Spec, options: ModelOptions = {}): BuiltModel {
   const blockRef = spec.config.block;
   if (blockRef) {
     const found = findVitFile(blockRef.file, blockRef.baseDir);
-    if (!found) fail('spec/block-file', `cannot find "${blockRef.file}"`, blockRef.span, 'looked next to the spec and in the stdlib');
+    if (!found) fail('spec/block-file', `cannot find ${quote(blockRef.file)}`, blockRef.span, 'looked next to the spec and in the stdlib');
     const mod = loader.load(found, blockRef.span);
     const blk = mod.blocks.get(blockRef.name);
     if (!blk || blk.module !== mod || blk.def.kind !== 'block') {
       const own = mod.ast.items.filter((d) => d.kind === 'block').map((d) => d.name);
-      fail('spec/block-name', `${mod.file} has no block "${blockRef.name}"`, blockRef.span, didYouMean(blockRef.name, own) ?? `its blocks: ${own.join(', ') || 'none'}`);
+      fail('spec/block-name', `${mod.file} has no block ${quote(blockRef.name)}`, blockRef.span, didYouMean(blockRef.name, own) ?? `its blocks: ${own.join(', ') || 'none'}`);
     }
     named.set('encoder', { value: { kind: 'block', def: blk.def, module: blk.module }, span: blockRef.span });
   }

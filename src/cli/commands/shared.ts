@@ -5,6 +5,7 @@ import { didYouMean } from '../../util/suggest.js';
 import { allTargetOptions } from '../../backends/registry.js';
 import { PRECISIONS, type Precision } from '../../backends/backend.js';
 import { str, type OptionSpec, type Parsed } from '../args.js';
+import { quote } from '../../diag/quote.js';
 
 /** parseArgs specs for every target's own options (each command that builds accepts them all; compile() checks the target). */
 export function targetOptionSpecs(): Record<string, OptionSpec> {
@@ -24,13 +25,13 @@ export function targetArgs(p: Parsed): Record<string, string | true> {
 /** --precision, checked against the precisions any target has (compile() checks the chosen target). */
 export function precisionOption(p: Parsed): Precision {
   const v = str(p, 'precision') ?? 'fp32';
-  if (!(PRECISIONS as readonly string[]).includes(v)) fail('cli/precision', `--precision must be one of ${PRECISIONS.join(', ')}; got "${v}"`, undefined, didYouMean(v, PRECISIONS));
+  if (!(PRECISIONS as readonly string[]).includes(v)) fail('cli/precision', `--precision must be one of ${PRECISIONS.join(', ')}; got ${quote(v)}`, undefined, didYouMean(v, PRECISIONS));
   return v as Precision;
 }
 
 export function checkDumpName(name: string): void {
   if (!DUMP_POINTS.includes(name)) {
-    fail('cli/dump-ir', `unknown pass "${name}" for --dump-ir`, undefined, didYouMean(name, DUMP_POINTS) ?? `passes: ${DUMP_POINTS.join(', ')}`);
+    fail('cli/dump-ir', `unknown pass ${quote(name)} for --dump-ir`, undefined, didYouMean(name, DUMP_POINTS) ?? `passes: ${DUMP_POINTS.join(', ')}`);
   }
 }
 
