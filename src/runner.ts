@@ -7,7 +7,9 @@ import { compile, writeBuildDir } from './compile.js';
 import { getBackend } from './backends/registry.js';
 import type { Backend, BuildOptions, Session } from './backends/backend.js';
 import type { Manifest } from './backends/manifest.js';
-import { DiagnosticError, error, fail, fileSpan } from './diag/diagnostic.js';
+import { DiagnosticError, error, fail, fileSpan, type Span } from './diag/diagnostic.js';
+import { checkSize, fmtCount, MAX_TENSOR_ELEMENTS } from './limits.js';
+import { numel } from './ir/types.js';
 import { randomWeights } from './weights/random.js';
 import { checkWeights, writeSafetensors } from './weights/safetensors.js';
 import { checkManifest } from './backends/manifest-check.js';
@@ -57,6 +59,16 @@ export async function prepare(specOrDir: string, target: string | undefined, opt
   const dir = join(base, 'build');
   writeBuildDir(dir, compiled.files);
   return { dir, manifest: compiled.manifest, backend: compiled.backend, userDir: false, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/**
+ * Refuse a batch whose input, or largest activation, could not be allocated, before allocating
+ * anything (`--batch 100000000`). `at`: where the batch came from (an --input file).
+ */
+export function checkBatch(m: Manifest, batch: number, at?: Span): void {
+  const perImage = Math.max(numel(m.inputs[0]!.shape, 1), m.stats.largest_tensor_elements ?? 0);
+  checkSize(`batch ${fmtCount(batch)} of ${m.spec.name}: its largest tensor`, batch * perImage, MAX_TENSOR_ELEMENTS, 'elements', 4, at,
+    `at most batch ${fmtCount(Math.max(1, Math.floor(MAX_TENSOR_ELEMENTS / perImage)))}`);
 }
 
 /** Seeded random weights for a build, as safetensors bytes. */

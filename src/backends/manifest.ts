@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { inputs, outputNodes, params, type Graph } from '../ir/graph.js';
 import type { Init, WeightTransform } from '../ir/ops/index.js';
-import type { Dim } from '../ir/types.js';
+import { numel, type Dim } from '../ir/types.js';
 import type { Spec } from '../spec/load.js';
 import { vitcVersion } from '../paths.js';
 import { countParams, countMacs } from '../analysis/cost.js';
@@ -31,7 +31,8 @@ export interface Manifest {
    * applied them already; runtimes that load a weights file apply them (src/runtime/transforms.js).
    */
   readonly weight_transforms: readonly ({ readonly name: string } & WeightTransform)[];
-  readonly stats: { readonly parameters: number; readonly macs_per_image: number };
+  /** largest_tensor_elements: the largest activation of one image (bounds the batch a runner may take). */
+  readonly stats: { readonly parameters: number; readonly macs_per_image: number; readonly largest_tensor_elements?: number };
   readonly preprocess: Spec['config']['preprocess'];
   readonly files: readonly { readonly path: string; readonly sha256: string; readonly bytes: number }[];
 }
@@ -51,7 +52,7 @@ export function makeManifest(spec: Spec, g: Graph, target: string, precision: Pr
     outputs: g.outputs.map((o, i) => sig(o.name, outs[i]!.type)),
     weights: params(g).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: p.attrs.init })),
     weight_transforms: params(g).flatMap((p) => (p.attrs.transforms ?? []).map((t) => ({ name: p.attrs.name, ...t }))),
-    stats: { parameters: countParams(g), macs_per_image: countMacs(g) },
+    stats: { parameters: countParams(g), macs_per_image: countMacs(g), largest_tensor_elements: g.nodes.reduce((m, n) => (n.op === 'param' || n.op === 'const' ? m : Math.max(m, numel(n.type.shape, 1))), 0) },
     preprocess: spec.config.preprocess,
     files: [],
   };

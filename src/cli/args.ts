@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { fail } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
+import { quote } from '../diag/quote.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -42,16 +43,21 @@ export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
 }
 
-export function intOption(command: string, p: Parsed, name: string, dflt: number, min = 0): number {
+/** The most a seed may be: the random generator takes 32 bits, and a larger seed would silently repeat a smaller one's weights. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** An integer option from `min` to `max` (`why` says where the maximum comes from). */
+export function intOption(command: string, p: Parsed, name: string, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER, why?: string): number {
   const v = str(p, name);
   if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) fail('cli/option-value', `vitc ${command}: --${name} must be an integer >= ${min}; got "${v}"`);
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}${why ? ` (${why})` : ''}`;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) fail('cli/option-value', `vitc ${command}: --${name} must be an integer ${range}; got ${quote(v, 24)}`);
   return Number(v);
 }
 
 /** Exactly `n` positionals, else a usage error. */
 export function positionals(command: string, p: Parsed, names: readonly string[]): string[] {
   if (p.positionals.length < names.length) fail('cli/usage', `vitc ${command}: missing ${names.slice(p.positionals.length).join(' ')}`, undefined, `usage: vitc ${command} ${names.join(' ')} [options]; see vitc ${command} --help`);
-  if (p.positionals.length > names.length) fail('cli/usage', `vitc ${command}: unexpected argument "${p.positionals[names.length]}"`, undefined, `see vitc ${command} --help`);
+  if (p.positionals.length > names.length) fail('cli/usage', `vitc ${command}: unexpected argument ${quote(p.positionals[names.length]!)}`, undefined, `see vitc ${command} --help`);
   return p.positionals;
 }

@@ -7,7 +7,7 @@ import { checkWeights } from '../../weights/safetensors.js';
 import { expectedFromSpec } from '../../import/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
-import { intOption, positionals, str, type Parsed } from '../args.js';
+import { intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
 import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
 
@@ -66,7 +66,7 @@ example:
     const compiled = await compile(file!, target, {
       precision,
       weights,
-      seed: intOption('build', p, 'seed', 0),
+      seed: intOption('build', p, 'seed', 0, 0, MAX_SEED),
       features: p.values.features === true,
       targetArgs: targetArgs(p),
     }, dumpAfter, p.values['dump-kernels'] === true);

@@ -3,7 +3,7 @@
 import { fail, fileSpan } from '../../diag/diagnostic.js';
 import type { Manifest } from '../../backends/manifest.js';
 import { describePlan, loadImageBatch, readLabels } from '../../image/index.js';
-import { sampleInput } from '../../runner.js';
+import { checkBatch, sampleInput } from '../../runner.js';
 import { displayPath, type Spec } from '../../spec/load.js';
 import { readNpy } from '../../weights/npy.js';
 import { readFileOrFail } from '../../weights/safetensors.js';
@@ -35,6 +35,7 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
   if ((images.length || inputFile) && str(p, 'batch') !== undefined) fail('cli/usage', '--batch sets the size of the synthetic input; with --image or --input the batch is what they hold');
   if (flag(p, 'exif-rotate') && !images.length) fail('cli/usage', '--exif-rotate applies to --image');
   if (images.length) {
+    checkBatch(m, images.length);
     const b = await loadImageBatch(images, {
       preprocess: m.preprocess, input: [C, H, W], exifRotate: flag(p, 'exif-rotate'),
       spanOf: spec ? (key) => spec.spans.value(`/${key}`) : undefined,
@@ -48,9 +49,11 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
     if (arr.shape.length !== 4 || arr.shape.slice(1).some((d, i) => d !== want[i]) || arr.shape[0] === 0) {
       fail('run/input-shape', `input has shape (${arr.shape.join(', ')}); ${m.spec.name} expects (N, ${want.join(', ')}) float32 NCHW`, fileSpan(inputFile));
     }
+    checkBatch(m, arr.shape[0]!, fileSpan(inputFile));
     return { data: arr.data, batch: arr.shape[0]!, info: [] };
   }
   const batch = intOption('run', p, 'batch', 1, 1);
+  checkBatch(m, batch);
   return {
     data: sampleInput(m, batch),
     batch,

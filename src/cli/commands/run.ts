@@ -7,7 +7,8 @@ import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
 import { imageArgs, runInput, runLabels } from './run-input.js';
 import { formatJson, formatText, predictions } from './predictions.js';
 import { writeNpy } from '../../weights/npy.js';
-import { flag, intOption, positionals, str, type Parsed } from '../args.js';
+import { flag, intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
+import { availableParallelism } from 'node:os';
 import type { Command, Io } from '../command.js';
 import { loadSpec } from '../../spec/load.js';
 import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
@@ -75,9 +76,10 @@ examples:
   async run(p: Parsed, io: Io) {
     const images = imageArgs(p);
     const [what] = positionals('run', images.length ? { ...p, positionals: p.positionals.slice(0, 1) } : p, ['SPEC|BUILD_DIR']);
-    const seed = intOption('run', p, 'seed', 0);
+    const seed = intOption('run', p, 'seed', 0, 0, MAX_SEED);
     const top = intOption('run', p, 'top', 5);
-    const threads = intOption('run', p, 'threads', 2, 1);
+    const cpus = availableParallelism();
+    const threads = intOption('run', p, 'threads', Math.min(2, cpus), 1, cpus, 'the CPUs this machine has');
     const precision = precisionOption(p);
     const outFile = str(p, 'output');
     if (outFile !== undefined) checkOutputFile(outFile, '--output');

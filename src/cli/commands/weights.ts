@@ -4,7 +4,7 @@ import { buildGraph } from '../../compile.js';
 import { params } from '../../ir/graph.js';
 import { randomWeights } from '../../weights/random.js';
 import { writeSafetensors } from '../../weights/safetensors.js';
-import { intOption, positionals, str, type Parsed } from '../args.js';
+import { intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
 import { fmtBytes, fmtInt } from './shared.js';
 import { fail } from '../../diag/diagnostic.js';
@@ -28,7 +28,7 @@ options:
     const out = str(p, 'out');
     if (!out) fail('cli/usage', 'vitc weights: missing -o FILE', undefined, 'see vitc weights --help');
     checkOutputFile(out, '-o');
-    const seed = intOption('weights', p, 'seed', 0);
+    const seed = intOption('weights', p, 'seed', 0, 0, MAX_SEED);
     const g = buildGraph(loadSpec(file!));
     const ps = params(g).map((n) => ({ name: n.attrs.name, shape: n.attrs.shape as number[], init: n.attrs.init }));
     const bytes = writeSafetensors(randomWeights(ps, seed));
