@@ -9,6 +9,12 @@ import { checkNesting } from './nesting.js';
 import { BLANK_LINE, type Body, type FileAst, type Stmt, type Trivia } from './ast.js';
 
 let parser: VitParser | undefined;
+let fallbacks = 0;
+
+/** How often a parser action failed after a syntax error and the errors alone were reported (tests keep it 0). */
+export function parserFallbacks(): number {
+  return fallbacks;
+}
 
 export interface ParseResult {
   readonly ast: FileAst;
@@ -38,6 +44,7 @@ export function parseVit(file: string, text: string): ParseResult {
     // recorded, that error is what the user needs to see. Its state unknown, the parser is replaced.
     parser = undefined;
     if (p.errors.length === 0 && diagnostics.length === 0) throw e;
+    fallbacks++;
     parsed = { imports: [], items: [] };
   }
   for (const e of p.errors) {
