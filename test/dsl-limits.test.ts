@@ -65,10 +65,11 @@ describe('dead code and duplicate names', () => {
       'b.vit:4:27: error: the scope name "fc" is used a second time here, so parameter "blocks.0.fc.weight" is declared twice (the first is at b.vit:3:24; give each its own name)',
     ]);
   });
-  it('works with a 10k-part dotted scope name', async () => {
+  it('works with a 10k-part dotted scope name, on a layer and on a composite op that lowering rebuilds', async () => {
     const dir = tempDir();
+    const long = Array(10000).fill('a').join('.');
     writeFileSync(join(dir, 's.yaml'), 'img_size: 32\npatch_size: 8\nnum_classes: 10\nembed_dim: 48\ndepth: 1\nnum_heads: 4\nblock: b.vit#b\n');
-    writeFileSync(join(dir, 'b.vit'), `import "nn.vit"\n${SIGNATURE}\n  return Linear(x, 48) as ${Array(10000).fill('a').join('.')}\n}\n`);
+    writeFileSync(join(dir, 'b.vit'), `import "nn.vit"\n${SIGNATURE}\n  y = Attention(x, num_heads, qkv_bias, scale) as ${long}.attn\n  return Linear(y, 48) as ${long}\n}\n`);
     const r = await vitc('check', join(dir, 's.yaml'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -25,9 +25,7 @@ export const lowerComposites: Pass = {
   },
 };
 
-/** Run `fn` with the builder in node `n`'s module scope and source span (so rebuilt nodes keep both). */
+/** Run `fn` with the builder in node `n`'s module scope (entered whole, as the evaluator enters `as a.b.c`: a scope of 10k parts must not recurse 10k deep) and source span (so rebuilt nodes keep both). */
 export function withScope<T>(b: GraphBuilder, n: Node, fn: () => T): T {
-  const parts = n.scope ? n.scope.split('.') : [];
-  const enter = (i: number): T => (i === parts.length ? b.at(n.span, fn) : b.scoped(parts[i]!, () => enter(i + 1)));
-  return enter(0);
+  return n.scope ? b.scoped(n.scope, () => b.at(n.span, fn)) : b.at(n.span, fn);
 }
