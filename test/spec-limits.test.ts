@@ -77,6 +77,12 @@ describe('user text in messages', () => {
     const { lines } = await check(`${BASE}name: "${'x'.repeat(2 ** 20)}!"\n`);
     expect(lines).toEqual([`D/s.yaml:7:7: error: "name" must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$; got "${'x'.repeat(64)}"...`]);
   });
+  it('cuts a file name no file can have (60k characters) in the position too', async () => {
+    const path = 'a/'.repeat(30_000) + 's.yaml';
+    const r = await vitc('check', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${path.slice(0, 1000)}...: error: cannot read spec: the name is too long`);
+  });
   it('escapes control and line-separator characters in keys and values', async () => {
     const { lines } = await check(`${BASE}"a\\u2028b\\u0007": 1\nact_layer: "ge\\u2029lu\\u001b[31m"\n`);
     expect(lines).toEqual([

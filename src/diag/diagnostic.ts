@@ -60,11 +60,13 @@ const MAX_PART = 1000;
 
 /** One line: `file:line:col: error: message (hint)`. Line breaks in the text become spaces, other unsafe characters escapes. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.span ? `${escapeText(formatSpan(d.span))}: ` : '';
-  const oneLine = (s: string) => {
-    const { text, cut } = truncate(escapeText(s.replace(/\s*\n\s*/g, ' ')), MAX_PART);
+  const short = (s: string) => {
+    const { text, cut } = truncate(s, MAX_PART);
     return cut ? `${text}...` : text;
   };
+  const oneLine = (s: string) => short(escapeText(s.replace(/\s*\n\s*/g, ' ')));
+  // A path no file can have (a 100 kB argument) is cut like the rest; a real one is at most 4096 bytes.
+  const where = d.span ? `${formatSpan({ ...d.span, file: short(escapeText(d.span.file)) })}: ` : '';
   const hint = d.hint ? ` (${oneLine(d.hint)})` : '';
   return `${where}${d.severity}: ${oneLine(d.message)}${hint}`;
 }
