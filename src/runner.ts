@@ -114,9 +114,25 @@ export async function openSession(p: Prepared, weights: Uint8Array, threads?: nu
   };
   const session = await p.backend.open({ dir: p.dir, manifest: p.manifest, weights, threads, info }).catch(asDiagnostic(`cannot load the ${p.manifest.target} model`));
   const all = session.forwardAll?.bind(session);
+  // What the manifest says the model returns is what predictions, features and --output are read as.
+  const checked = (outs: readonly Float32Array[], batch: number): void => outs.forEach((out, i) => {
+    const o = p.manifest.outputs[i];
+    const want = o ? batch * numel(o.shape, 1) : NaN;
+    if (out.length !== want) {
+      throw new DiagnosticError([error('build/load', `the model returned ${fmtCount(out.length)} values for batch ${batch}, but manifest.json's output ${o ? `[${o.shape.join(', ')}] has ${fmtCount(want)}` : `list has no output ${i + 1}`}`, fileSpan(entry), 'the build directory is damaged; rebuild it with vitc build')]);
+    }
+  });
   return {
-    forward: (input, batch) => session.forward(input, batch).catch(asDiagnostic('the model failed to run')),
-    forwardAll: all && ((input, batch) => all(input, batch).catch(asDiagnostic('the model failed to run'))),
+    forward: async (input, batch) => {
+      const out = await session.forward(input, batch).catch(asDiagnostic('the model failed to run'));
+      checked([out], batch);
+      return out;
+    },
+    forwardAll: all && (async (input, batch) => {
+      const outs = await all(input, batch).catch(asDiagnostic('the model failed to run'));
+      checked(outs, batch);
+      return outs;
+    }),
     close: () => session.close(),
   };
 }

@@ -137,6 +137,22 @@ describe('a build directory is checked before anything is loaded from it', () =>
     const d = damaged(js, () => undefined, { 'model.mjs': (b) => Buffer.alloc(b.length, '@') });
     expect(await oneError(['run', d])).toMatch(new RegExp(`^${join(d, 'model.mjs')}: error: cannot load the js model \\(.+\\) \\(rebuild it with vitc build\\)$`));
   });
+  it.each([
+    ['js', () => js, 'model.mjs'],
+    ['onnx', () => onnx, 'model.onnx'],
+  ])('holds a %s model to the output shape its manifest says', async (_, from, f) => {
+    const d = damaged(from(), (m) => { (m.outputs as { shape: unknown[] }[])[0]!.shape = ['B', 11]; });
+    const r = await vitc('run', d, '--batch', '2');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').at(-1)).toBe(`${join(d, f)}: error: the model returned 20 values for batch 2, but manifest.json's output [B, 11] has 22 (the build directory is damaged; rebuild it with vitc build)`);
+  });
+  it('reports an input shape the model does not take at the model file', async () => {
+    const d = damaged(onnx, (m) => { (m.inputs as { shape: unknown[] }[])[0]!.shape = ['B', 3, 64, 32]; });
+    const r = await vitc('run', d);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').at(-1)).toMatch(new RegExp(`^${join(d, 'model.onnx')}: error: the model failed to run \\(.+\\) \\(rebuild it with vitc build\\)$`));
+  });
   it('reports a model.onnx of the right size but garbage inside at the file', async () => {
     const d = damaged(onnx, () => undefined, { 'model.onnx': (b) => Buffer.alloc(b.length, 7) });
     expect(await oneError(['run', d])).toMatch(new RegExp(`^${join(d, 'model.onnx')}: error: cannot load the onnx model \\(.*Protobuf parsing failed.*\\) \\(rebuild it with vitc build\\)$`));
