@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { vitc, tempDir } from './helpers.js';
 import { writeNpy } from '../src/weights/npy.js';
+import { onnx } from '../src/backends/onnx/proto.js';
 
 const SPEC = 'spec/tiny/tiny-base.yaml';
 
@@ -180,6 +181,16 @@ describe('inspect x.onnx', () => {
     const r = await vitc('inspect', join(dir, 'b', 'model.onnx'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^model "tiny-base": producer vitc/);
+  });
+  it('prints names with line breaks and U+2028 escaped, one item a line', async () => {
+    const m = onnx.ModelProto.decode(model);
+    m.graph!.node![0]!.opType = 'Evil\nline\u2028x';
+    const f = join(dir, 'names.onnx');
+    writeFileSync(f, onnx.ModelProto.encode(m).finish());
+    const r = await vitc('inspect', f);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/^line|\u2028/m);
+    expect(r.stdout).toContain('= Evil\\nline\\u2028x(');
   });
   it('refuses a directory named x.onnx', async () => {
     mkdirSync(join(dir, 'd.onnx'));

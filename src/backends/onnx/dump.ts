@@ -3,6 +3,7 @@
 // scalar constants show their values.
 import { DT, onnx, type P } from './proto.js';
 import { DiagnosticError, error, fileSpan } from '../../diag/diagnostic.js';
+import { escapeText } from '../../diag/quote.js';
 
 const ELEM: Readonly<Record<number, string>> = {
   [DT.FLOAT]: 'float32', [DT.FLOAT16]: 'float16', [DT.DOUBLE]: 'float64', [DT.INT64]: 'int64', [DT.INT32]: 'int32', [DT.BOOL]: 'bool',
@@ -83,5 +84,5 @@ export function dumpOnnx(model: Uint8Array | P.IModelProto): string {
     `nodes (${g.node?.length ?? 0}: ${[...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, k]) => `${op} ${k}`).join(', ')}):`,
     ...(g.node ?? []).map(nodeLine),
     '',
-  ].join('\n');
+  ].map(escapeText).join('\n'); // names from any file: a line break or U+2028 in one must not start a line
 }
