@@ -1,11 +1,12 @@
 // Specs and command lines on hostile input: Object.prototype names, huge and duplicate keys, absurd
 // sizes, long or unprintable user text, errors deep in an extends chain, and CLI numbers out of range.
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vitc, tempDir } from './helpers.js';
 import { divisorsNear } from '../src/util/suggest.js';
 import { MAX_DIAGNOSTICS_PER_FILE } from '../src/cli/main.js';
+import { parseSafetensors, writeSafetensorsRaw } from '../src/weights/safetensors.js';
 
 const BASE = 'img_size: 32\npatch_size: 8\nnum_classes: 10\nembed_dim: 48\ndepth: 2\nnum_heads: 4\n';
 
@@ -30,6 +31,27 @@ describe('names from user input are names, not Object.prototype members', () => 
       'D/s.yaml:8:3: error: unknown key "preprocess.__proto__" (known keys: resize, crop, interpolation, mean, std)',
       'D/s.yaml:9:3: error: unknown key "preprocess.constructor" (known keys: resize, crop, interpolation, mean, std)',
     ] });
+  });
+});
+
+describe('a weights tensor named __proto__ is a tensor', () => {
+  const SPEC = 'spec/tiny/tiny-base.yaml';
+  it('is reported unused by run, convert and an onnx build, not dropped', async () => {
+    const dir = tempDir();
+    const w = join(dir, 'w.safetensors');
+    expect((await vitc('weights', SPEC, '-o', w)).code).toBe(0);
+    const tensors = Object.entries(parseSafetensors(readFileSync(w))).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, bytes: t.bytes }));
+    writeFileSync(w, writeSafetensorsRaw([...tensors, { name: '__proto__', dtype: 'F32', shape: [1], bytes: new Uint8Array(4) }]));
+    const note = (how: string) => `${w}: note: 1 tensor is not used by tiny-base${how}: "__proto__"`;
+    const run = await vitc('run', SPEC, '--weights', w);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n')).toContain(note(''));
+    const convert = await vitc('convert', w, '--spec', SPEC, '-o', join(dir, 'c.safetensors'));
+    expect(convert.code).toBe(0);
+    expect(convert.stderr.split('\n')).toContain(note(' (kept in the output)'));
+    const build = await vitc('build', SPEC, '--target', 'onnx', '--weights', w, '-o', join(dir, 'b'));
+    expect(build.code).toBe(0);
+    expect(build.stderr.split('\n')).toContain(note(' (left out of the build)'));
   });
 });
 

@@ -28,7 +28,7 @@ export function writeSafetensors(tensors: readonly NamedTensor[]): Uint8Array {
 /** Serialize tensors of any safetensors float dtype, as they are (sorted by name; header padded to 8 bytes). */
 export function writeSafetensorsRaw(tensors: readonly StoredTensor[]): Uint8Array {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null); // a tensor named __proto__ is a key here, not the prototype
   let offset = 0;
   for (const t of sorted) {
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };

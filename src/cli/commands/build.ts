@@ -2,14 +2,14 @@ import { compile, writeBuildDir } from '../../compile.js';
 import { checkBuildDir } from '../../io/build-dir.js';
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
-import { formatDiagnostic, note } from '../../diag/diagnostic.js';
+import { fileSpan, formatDiagnostic, note } from '../../diag/diagnostic.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { expectedFromSpec } from '../../import/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
 import { intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
+import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 
 export const buildCmd: Command = {
   name: 'build',
@@ -70,7 +70,11 @@ example:
       features: p.values.features === true,
       targetArgs: targetArgs(p),
     }, dumpAfter, p.values['dump-kernels'] === true);
-    if (weights && !compiled.backend.capabilities.embedsWeights) {
+    if (weights && compiled.backend.capabilities.embedsWeights) {
+      // The target checked and embedded them; what it left out is said, not silently dropped.
+      const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
+      if (unused.length) io.err(formatDiagnostic(note('build/unused-weights', unusedTensors(unused, compiled.manifest.spec.name, 'left out of the build'), fileSpan(weights.file))));
+    } else if (weights) {
       const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
       io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time${weights.rewritten ? ` from safetensors with timm names: make them with vitc convert ${weights.file} -o WEIGHTS.safetensors` : ''}`)));
     }

@@ -10,7 +10,7 @@ import { ttyProgress } from '../../util/progress.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { fmtBytes, fmtInt } from './shared.js';
+import { fmtBytes, fmtInt, unusedTensors } from './shared.js';
 
 const FORMAT_NAMES = { safetensors: 'safetensors', pth: 'PyTorch checkpoint', npz: 'NumPy .npz' } as const;
 
@@ -62,7 +62,7 @@ examples:
     const imported = await importWeights(input!, { key: str(p, 'key'), model, progress: ttyProgress(`reading ${basename(input!)}`) });
     const unused = model ? checkWeights(input!, imported.bytes, model.weights.map((w) => [w.name, w.shape] as const)) : [];
     for (const n of imported.notes) io.err(formatDiagnostic(n));
-    if (unused.length) io.err(formatDiagnostic(note('convert/unused', `${unused.length} tensors are not used by ${spec!.config.name} (kept in the output): ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? ', ...' : ''}`, fileSpan(input!))));
+    if (unused.length) io.err(formatDiagnostic(note('convert/unused', unusedTensors(unused, spec!.config.name, 'kept in the output'), fileSpan(input!))));
     const tensors = Object.values(parseSafetensors(imported.bytes));
     const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort().join(', ');
     writeFileAtomic(out, imported.bytes, '-o');

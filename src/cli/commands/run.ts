@@ -1,5 +1,5 @@
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
-import { precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
+import { precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
 import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
 import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
@@ -100,7 +100,7 @@ examples:
       let weights: Uint8Array;
       if (imported) {
         const unused = validateWeights(m, imported.file, imported.bytes);
-        if (unused.length) info.push(formatDiagnostic(note('run/unused-weights', `${unused.length} tensors are not used by ${m.spec.name}: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? ', ...' : ''}`, fileSpan(imported.file))));
+        if (unused.length) info.push(formatDiagnostic(note('run/unused-weights', unusedTensors(unused, m.spec.name), fileSpan(imported.file))));
         weights = imported.bytes;
       } else if (dirGiven && prepared.backend.capabilities.embedsWeights) {
         info.push(`${what}: using the weights built into it`);

@@ -51,3 +51,9 @@ export function fmtGmacs(macs: number): string {
   const g = macs / 1e9;
   return g >= 0.1 ? g.toFixed(2) : g.toPrecision(3);
 }
+
+/** "1 tensor is" / "3 tensors are" not used by MODEL (how): the first four names (quoted short). */
+export function unusedTensors(unused: readonly string[], model: string, how = ''): string {
+  const names = unused.slice(0, 4).map((n) => quote(n)).join(', ');
+  return `${fmtInt(unused.length)} ${unused.length === 1 ? 'tensor is' : 'tensors are'} not used by ${model}${how ? ` (${how})` : ''}: ${names}${unused.length > 4 ? ', ...' : ''}`;
+}
