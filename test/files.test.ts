@@ -2,7 +2,7 @@
 // cannot be written, build directories whose manifest or model files are not what vitc wrote, and
 // .onnx files that are not models. Each is one line on stderr and exit 1, and nothing is written.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { vitc, tempDir } from './helpers.js';
@@ -43,6 +43,15 @@ describe('inputs must be regular files', () => {
     const f = join(dir, 'big.yaml');
     writeFileSync(f, Buffer.alloc(17 * 2 ** 20, 0x20));
     expect(await oneError(['check', f])).toBe(`${f}: error: cannot read spec: it has 17,825,792 bytes (17 MiB); spec files are at most 16 MiB`);
+  });
+  it.each([
+    // Sparse files: nothing is written to the disk.
+    ['an --input larger than any input tensor', 'x.npy', () => ['run', SPEC, '--input', join(dir, 'x.npy')], 'cannot read input: it has 107,374,182,400 bytes (100 GiB); input files are at most 8.0 GiB'],
+    ['a model larger than memory holds', 'x.onnx', () => ['inspect', join(dir, 'x.onnx')], 'cannot read model: it has 107,374,182,400 bytes (100 GiB), more than vitc can hold in memory at once'],
+  ])('refuses %s (100 GiB) before allocating', async (_, f, argv, msg) => {
+    writeFileSync(join(dir, f), '');
+    truncateSync(join(dir, f), 100 * 2 ** 30);
+    expect(await oneError(argv())).toBe(`${join(dir, f)}: error: ${msg}`);
   });
 });
 

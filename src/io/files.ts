@@ -79,7 +79,12 @@ export function readRegularFile(path: string, what: string, opts: ReadOptions = 
     const st = fstatSync(fd);
     if (!st.isFile()) return failRead('io/not-a-file', `it is ${kindOf(st)}, not a regular file`);
     if (st.size > max) return failRead('io/too-large', `it has ${fmtCount(st.size)} bytes (${fmtSize(st.size)}); ${what} files are at most ${fmtSize(max)}`);
-    const out = new Uint8Array(st.size);
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(st.size);
+    } catch {
+      return failRead('io/too-large', `it has ${fmtCount(st.size)} bytes (${fmtSize(st.size)}), more than vitc can hold in memory at once`);
+    }
     for (let at = 0; at < st.size;) {
       const n = readSync(fd, out, at, Math.min(2 ** 30, st.size - at), at);
       if (n === 0) return failRead('io/unreadable', `the file shrank to ${at} bytes while being read`);

@@ -6,7 +6,8 @@ import { describePlan, loadImageBatch, readLabels } from '../../image/index.js';
 import { checkBatch, sampleInput } from '../../runner.js';
 import { displayPath, type Spec } from '../../spec/load.js';
 import { readNpy } from '../../weights/npy.js';
-import { readFileOrFail } from '../../weights/safetensors.js';
+import { readRegularFile } from '../../io/files.js';
+import { MAX_TENSOR_ELEMENTS } from '../../limits.js';
 import { flag, intOption, str, type Parsed } from '../args.js';
 
 export interface RunInput {
@@ -44,7 +45,8 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
     return { data: b.data, batch: images.length, images, preprocess, info: [...b.notes, `input: ${images.length} image${images.length > 1 ? 's' : ''} as one batch: ${preprocess}`] };
   }
   if (inputFile) {
-    const arr = readNpy(inputFile, readFileOrFail(inputFile, 'input'));
+    // A float32 tensor of at most MAX_TENSOR_ELEMENTS, plus a header: a larger file cannot be an input.
+    const arr = readNpy(inputFile, readRegularFile(inputFile, 'input', { maxBytes: MAX_TENSOR_ELEMENTS * 4 + 2 ** 20 }));
     const want = [C, H, W];
     if (arr.shape.length !== 4 || arr.shape.slice(1).some((d, i) => d !== want[i]) || arr.shape[0] === 0) {
       fail('run/input-shape', `input has shape (${arr.shape.join(', ')}); ${m.spec.name} expects (N, ${want.join(', ')}) float32 NCHW`, fileSpan(inputFile));
