@@ -82,6 +82,13 @@ describe('sizes', () => {
   ])('refuses %s in the schema', async (_, text, line) => {
     expect(await check(text)).toEqual({ code: 1, lines: [line] });
   });
+  it.each([
+    ['qk_scale .nan', 'qk_scale: .nan', 'D/s.yaml:7:11: error: "qk_scale" must be a finite number; got .nan'],
+    ['qk_scale 1e999', 'qk_scale: 1e999', 'D/s.yaml:7:11: error: "qk_scale" must be a finite number; got .inf'],
+    ['norm_eps -.inf', 'norm_eps: -.inf', 'D/s.yaml:7:11: error: "norm_eps" must be a finite number; got -.inf'],
+  ])('refuses %s as not finite', async (_, line, msg) => {
+    expect(await check(`${BASE}${line}\n`)).toEqual({ code: 1, lines: [msg] });
+  });
   it('finds the divisors near num_heads in O(sqrt n), for any embed_dim', () => {
     expect(divisorsNear(2 ** 40, 7)).toBe('4 or 8');
     expect(divisorsNear(2147483647, 5)).toBe('1 or 2147483647');

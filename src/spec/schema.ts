@@ -83,6 +83,11 @@ export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] 
       }
       case 'type':
       case 'oneOf': {
+        // YAML's .inf and .nan are numbers to JavaScript but not to the schema.
+        if (typeof v === 'number' && !Number.isFinite(v)) {
+          out.push(error('spec/type', `"${name}" must be a finite number; got ${v === v ? (v > 0 ? '.inf' : '-.inf') : '.nan'}`, spans.value(ptr)));
+          break;
+        }
         const s = schemaAt(ptr);
         const types = list.filter((e) => e.keyword === 'type').flatMap((e) => String((e.params as { type: string }).type).split(','));
         const expected = first.keyword === 'oneOf' || types.length > 1
