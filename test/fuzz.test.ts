@@ -1,7 +1,8 @@
 // A seeded fuzz of bad input through the CLI: mutated specs, model-language files, safetensors
 // weights and .npy inputs. Every run must end with exit 0 or 1 (never an internal error), report
 // each problem on one line with no stack trace, and change nothing outside its output directory.
-// Bounded: a fixed number of cases per kind, and at most FUZZ_CPU_SECONDS of CPU in all.
+// Bounded: a fixed number of cases per kind, and at most FUZZ_CPU_SECONDS of CPU in all
+// (VITC_FUZZ_REPORT=1 prints how many ran and the CPU they took).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -61,7 +62,7 @@ const VIT_LINES = [
     'activation("nope", x)', 'LayerScale(x, N) as ls', 'Linear(x, N) as norm1'].map((e) => `  y = ${e}`),
   '  repeat N { x = x }', '  repeat N as blocks { y = Linear(x, 48) as fc }', '  param w: [N, N] = normal(N)', '  param w: [N] = uniform(N, N)', '  return x',
   '  x = b(x, num_heads, mlp_hidden, qkv_bias, scale, eps, act, init_values)', `  y = ${'('.repeat(40)}x${')'.repeat(40)}`, `  y = ${Array(300).fill('x').join(' + ')}`,
-  `  y = ${'- '.repeat(500)}x`, `  y = Linear(x, 4) as ${Array(2000).fill('a').join('.')}`, '  input z: [B, N]', '  x, y = x',
+  `  y = ${'- '.repeat(500)}x`, `  y = Linear(x, 4) as ${Array(2000).fill('a').join('.')}`, `  y = Attention(x, N, true, 0.5) as ${Array(10000).fill('a').join('.')}`, '  input z: [B, N]', '  x, y = x',
 ];
 
 // ---- mutations ----
@@ -210,6 +211,7 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
   /** Run each case; the first failure is reported with the seed, the case and its input. */
   async function fuzz(kind: keyof typeof CASES, make: (i: number) => { files: Record<string, string | Uint8Array>; argv: string[] }): Promise<number> {
     let ran = 0;
+    const exits = [0, 0];
     for (let i = 0; i < CASES[kind] && cpuSeconds() < FUZZ_CPU_SECONDS; i++, ran++) {
       const c = make(i);
       for (const [f, v] of Object.entries(c.files)) writeFileSync(join(root, f), v);
@@ -217,12 +219,14 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
       mkdirSync(out);
       const before = snapshot(root, out);
       const r = await vitc(...c.argv);
+      exits[r.code] = (exits[r.code] ?? 0) + 1;
       const wrong = problem(r) ?? (JSON.stringify([...snapshot(root, out)]) !== JSON.stringify([...before]) ? 'a file outside the output directory changed' : undefined);
       if (wrong) {
         const shown = Object.fromEntries(Object.entries(c.files).map(([f, v]) => [f, typeof v === 'string' ? v.slice(0, 3000) : `${v.length} bytes: ${Buffer.from(v.subarray(0, 400)).toString('latin1')}`]));
         expect.fail(`${kind} case ${i} (seed ${SEED.toString(16)}): ${wrong}\nvitc ${c.argv.join(' ')}\nexit ${r.code}\nstderr: ${r.stderr.slice(0, 2000)}\nfiles: ${JSON.stringify(shown, null, 1)}`);
       }
     }
+    if (process.env.VITC_FUZZ_REPORT) console.log(`fuzz ${kind}: ${ran} of ${CASES[kind]} cases (exit 0: ${exits[0]}, exit 1: ${exits[1]}), ${cpuSeconds().toFixed(1)} s of CPU so far`);
     return ran;
   }
 
