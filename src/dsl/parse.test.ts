@@ -17,6 +17,7 @@ describe('syntax errors that recovery used to turn into crashes', () => {
     ['a keyword as a variable', block('if = x\n  return x'), ['f.vit:2:6: error: expected an expression but found "="']],
     ['"block" and nothing else', 'block\n', ['f.vit:1:7: error: expected a name but found the end of the file']],
     ['x @@ x', block('return x @@ x'), ['f.vit:2:13: error: expected an expression but found "@"']],
+    ['a statement outside any block', 'x = 1\n', ['f.vit:1:1: error: expected "block", "model" or "import" but found "x"']],
     ['an unclosed bracket before the next statement', 'model m() {\n input x: [B, 3\n return x\n', ['f.vit:2:16: error: expected "]" but found the end of the line', 'f.vit:3:11: error: expected "}" but found the end of the file']],
   ])('%s', (_, text, want) => expect(errors(text)).toEqual(want));
 

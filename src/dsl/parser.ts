@@ -18,11 +18,13 @@ const RULE_WORDS: Record<string, string> = {
 /** Error messages that say what was expected, in the words of the language. */
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)} but found ${shown(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${shown(firstRedundant)}; expected a new line or the end of the file`,
+  // Only the file rule stops before the end: what may come next is another item.
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${RULE_WORDS.fileRule} but found ${shown(firstRedundant)}`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
     const firsts = [...new Set(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => path[0]).filter((t): t is TokenType => !!t)).map(label))];
     const what = RULE_WORDS[ruleName] ?? ruleName;
-    return `expected ${what}${firsts.length && firsts.length <= 6 ? ` (${firsts.join(', ')})` : ''} but found ${shown(actual[0]!)}`;
+    const listed = firsts.every((f) => what.includes(f)); // '"block", "model" or "import"' names them already
+    return `expected ${what}${firsts.length && firsts.length <= 6 && !listed ? ` (${firsts.join(', ')})` : ''} but found ${shown(actual[0]!)}`;
   },
   buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_WORDS[ruleName] ?? ruleName} but found ${shown(actual[0]!)}`,
 };
