@@ -18,7 +18,9 @@ describe('docs/errors.md', () => {
   const text = sources('src').map((f) => readFileSync(f, 'utf8')).join('\n');
   // A code is a 'prefix/name' literal; literals with the prefixes the page documents are codes (the
   // weights importer's JAX names such as 'head/kernel' have other prefixes).
-  const used = new Set([...text.matchAll(/'([a-z]+)\/([a-z][a-z0-9-]*)'/g)].filter((m) => prefixes.has(m[1]!)).map((m) => `${m[1]}/${m[2]}`));
+  // (and MIME types such as 'image/png', which the server sends, are not codes).
+  const MIME = /^image\/(jpeg|png|gif|webp|tiff|svg)$/;
+  const used = new Set([...text.matchAll(/'([a-z]+)\/([a-z][a-z0-9-]*)'/g)].filter((m) => prefixes.has(m[1]!)).map((m) => `${m[1]}/${m[2]}`).filter((c) => !MIME.test(c)));
   it('lists every code the code uses', () => {
     expect([...used].filter((c) => !documented.has(c)).sort(), 'add these to docs/errors.md').toEqual([]);
   });
