@@ -16,6 +16,11 @@ function stdlibName(file: string): string {
   return `stdlib/${relative(stdlibDir, resolve(file)).split(sep).join('/')}`;
 }
 
+/** A span as hints quote it: `file:line:col`, a stdlib file as `stdlib/nn.vit`. */
+export function shownSpan(span: Span): string {
+  return formatSpan(inStdlib(span.file) ? { ...span, file: stdlibName(span.file) } : span);
+}
+
 /** Run `fn`; diagnostics it raises at stdlib lines are moved to `at`. */
 export function anchoredAt<T>(at: Span, fn: () => T): T {
   try {
@@ -23,7 +28,7 @@ export function anchoredAt<T>(at: Span, fn: () => T): T {
   } catch (e) {
     if (!(e instanceof DiagnosticError) || !e.diagnostics.some((d) => d.span && inStdlib(d.span.file))) throw e;
     throw new DiagnosticError(e.diagnostics.map((d) => (d.span && inStdlib(d.span.file)
-      ? { ...d, span: at, hint: `${d.hint ? `${d.hint}; ` : ''}raised in vitc's ${formatSpan({ ...d.span, file: stdlibName(d.span.file) })}` }
+      ? { ...d, span: at, hint: `${d.hint ? `${d.hint}; ` : ''}raised in vitc's ${shownSpan(d.span)}` }
       : d)));
   }
 }

@@ -28,6 +28,8 @@ export type Subscript =
 
 export interface Arg {
   readonly name?: string;
+  /** `name? = value`: offered, passed only when the callee declares `name` (the encoder protocol). */
+  readonly offered?: boolean;
   readonly value: Expr;
   readonly span: Span;
 }

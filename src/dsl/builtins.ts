@@ -16,6 +16,8 @@ export interface BuiltinParam {
   readonly name: string;
   readonly type: BType;
   readonly default?: DValue;
+  /** An int that must be at least 1 (a count such as `groups`), checked statically when written as a literal. */
+  readonly positive?: boolean;
 }
 
 export interface Ctx {
@@ -67,6 +69,8 @@ const ints = (v: DValue): number[] => (v.kind === 'int' ? [v.n] : (v as Extract<
 const shapeOf = (v: DValue): (Dim | -1)[] => (v as Extract<DValue, { kind: 'list' }>).items.map((i) => (i.kind === 'batch' ? BATCH : N(i) as Dim | -1));
 const opt = (v: DValue): Value[] => (v.kind === 'tensor' ? [v.value] : []);
 const p = (name: string, type: BType, dflt?: DValue): BuiltinParam => ({ name, type, default: dflt });
+/** A count parameter: an int >= 1. */
+const count = (name: string, dflt?: DValue): BuiltinParam => ({ name, type: 'int', default: dflt, positive: true });
 
 function axisOf(ctx: Ctx, x: Value, axis: number): number {
   const r = x.type.shape.length;
@@ -132,7 +136,7 @@ export const BUILTINS: readonly Builtin[] = [
   { name: 'matmul', doc: 'Batched matrix product (also written a @ b).', params: [p('a', 'tensor'), p('b', 'tensor')],
     call: (a, ctx) => tensorV(ctx.b.op('matmul', [T(a.a!), T(a.b!)], {})) },
   { name: 'conv2d', doc: 'NCHW convolution, weight [O, C/groups, kh, kw]; stride and dilation an int or [h, w]; padding an int, [h, w], [top, left, bottom, right], "valid" or "same" (TensorFlow: ceil(in/stride) outputs, the odd pixel at the bottom/right); groups divides C and O (groups = C: depthwise).',
-    params: [p('x', 'tensor'), p('weight', 'tensor'), p('bias', 'tensor?', NONE), p('stride', 'int|ints', int(1)), p('padding', 'padding', int(0)), p('dilation', 'int|ints', int(1)), p('groups', 'int', int(1))],
+    params: [p('x', 'tensor'), p('weight', 'tensor'), p('bias', 'tensor?', NONE), p('stride', 'int|ints', int(1)), p('padding', 'padding', int(0)), p('dilation', 'int|ints', int(1)), count('groups', int(1))],
     call: (a, ctx) => {
       const x = T(a.x!), w = T(a.weight!);
       const [c, h, wd] = spatial(ctx, 'conv2d', x);
@@ -155,7 +159,7 @@ export const BUILTINS: readonly Builtin[] = [
       return tensorV(ctx.b.op('maxpool2d', [x], { kernel, stride, pad }));
     } },
   { name: 'groupnorm', doc: 'GroupNorm of [B, C, ...]: C split into groups, each normalized over its channels and positions; optional per-channel weight and bias.',
-    params: [p('x', 'tensor'), p('groups', 'int'), p('weight', 'tensor?', NONE), p('bias', 'tensor?', NONE), p('eps', 'float', float(1e-5))],
+    params: [p('x', 'tensor'), count('groups'), p('weight', 'tensor?', NONE), p('bias', 'tensor?', NONE), p('eps', 'float', float(1e-5))],
     call: (a, ctx) => {
       const x = T(a.x!);
       const c = x.type.shape[1];

@@ -1,6 +1,7 @@
 // Static checks of a model-language file, before anything runs: unknown names (with the closest
 // known one), assignments to things that are not names, unused expression statements, misplaced
-// `input`, parameter types, number literals out of range, statements that can never run.
+// `input`, parameter types, number literals out of range, statements that can never run, calls that
+// do not match their callee's declaration (check-calls.ts).
 // All problems are reported together.
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { quote } from '../diag/quote.js';
@@ -9,6 +10,7 @@ import type { BlockDef, Body, Expr, Stmt } from './ast.js';
 import { BUILTIN_BY_NAME, BUILTIN_VALUES } from './builtins.js';
 import type { Module } from './module.js';
 import { BASE_TYPES } from './parser.js';
+import { checkCall } from './check-calls.js';
 
 function boundNames(body: Body, out: Set<string>): void {
   for (const s of body.stmts) {
@@ -49,8 +51,9 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
   if (def.returns && !BASE_TYPES.includes(def.returns.base)) {
     diags.push(error('dsl/type-name', `unknown type ${quote(def.returns.base)}`, def.returns.span, didYouMean(def.returns.base, BASE_TYPES)));
   }
-  const names = new Set<string>([...def.params.map((p) => p.name), ...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
-  boundNames(def.body, names);
+  const locals = new Set<string>(def.params.map((p) => p.name));
+  boundNames(def.body, locals);
+  const names = new Set<string>([...locals, ...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
   const defaults = new Set<string>([...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
   for (const p of def.params) if (p.default) expr(p.default, defaults);
 
@@ -79,6 +82,8 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
         else if (!known.has(e.callee)) diags.push(error('dsl/unknown-name', `unknown block or function ${quote(e.callee)}`, e.calleeSpan, didYouMean(e.callee, known)));
         else if (e.scope && BUILTIN_BY_NAME.has(e.callee) && !def.params.some((p) => p.name === e.callee) && !m.blocks.has(e.callee)) {
           diags.push(error('dsl/scope', `"as ${e.scope.parts.join('.')}" names the parameters of a block call; ${e.callee} is a builtin and declares none`, e.scope.span));
+        } else {
+          diags.push(...checkCall(e, known === names ? locals : new Set(), m));
         }
         e.args.forEach((a) => expr(a.value, known));
         break;

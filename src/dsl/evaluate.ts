@@ -8,7 +8,7 @@ import { didYouMean } from '../util/suggest.js';
 import type { BinOp, BlockDef, Body, Expr, Stmt, Subscript } from './ast.js';
 import { BUILTIN_BY_NAME, BUILTIN_VALUES, fitsB, typeWords, type Builtin } from './builtins.js';
 import type { Module } from './module.js';
-import { anchoredAt, inStdlib } from './anchor.js';
+import { anchoredAt, inStdlib, shownSpan } from './anchor.js';
 import { bool, coerce, describe, fits, float, int, isNumber, NONE, str, tensorV, typeName, type DValue } from './values.js';
 import { quote } from '../diag/quote.js';
 
@@ -64,7 +64,7 @@ export class Elaborator {
           v = n.value;
         }
         if (v === undefined) {
-          if (!p.default) fail('dsl/args', `${def.name}: missing argument "${p.name}"${p.type ? ` (${typeName(p.type)})` : ''}`, callSpan, `declared at ${p.span.file}:${p.span.line}:${p.span.col}`);
+          if (!p.default) fail('dsl/args', `${def.name}: missing argument "${p.name}"${p.type ? ` (${typeName(p.type)})` : ''}`, callSpan, `declared at ${shownSpan(p.span)}`);
           v = this.expr(p.default, { module, vars: new Map(), isModel: false });
         }
         if (p.type && !fits(v, p.type)) {
@@ -240,17 +240,17 @@ export class Elaborator {
 
   private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): DValue {
     const callee = this.lookup(e.callee, e.calleeSpan, f);
+    const declared = callee.kind === 'builtin' ? callee.fn.params.map((p) => p.name) : callee.kind === 'block' ? callee.def.params.map((p) => p.name) : [];
     const positional: { value: DValue; span: Span }[] = [];
     const named = new Map<string, { value: DValue; span: Span }>();
     for (const a of e.args) {
+      if (a.name === undefined && named.size) fail('dsl/args', 'positional arguments must come before named ones', a.span);
+      if (a.name !== undefined && named.has(a.name)) fail('dsl/args', `argument ${quote(a.name)} is given twice`, a.span);
+      // An offered argument (`name? = value`) goes only to a callee that declares it.
+      if (a.offered && !declared.includes(a.name!)) continue;
       const v = this.expr(a.value, f);
-      if (a.name === undefined) {
-        if (named.size) fail('dsl/args', 'positional arguments must come before named ones', a.span);
-        positional.push({ value: v, span: a.span });
-      } else {
-        if (named.has(a.name)) fail('dsl/args', `argument ${quote(a.name)} is given twice`, a.span);
-        named.set(a.name, { value: v, span: a.span });
-      }
+      if (a.name === undefined) positional.push({ value: v, span: a.span });
+      else named.set(a.name, { value: v, span: a.span });
     }
     if (callee.kind === 'builtin') {
       if (e.scope) fail('dsl/scope', `"as ${e.scope.parts.join('.')}" names the parameters of a block call; ${e.callee} is a builtin and declares none`, e.scope.span);
@@ -258,6 +258,12 @@ export class Elaborator {
     }
     if (callee.kind !== 'block') return fail('dsl/not-callable', `${e.callee} is ${describe(callee)}, not a block or builtin`, e.calleeSpan);
     if (callee.def.kind === 'model') fail('dsl/model-call', `model ${callee.def.name} cannot be called; only blocks can`, e.calleeSpan);
+    // Arguments the spec set for this block (its hyperparameters) join the call's own.
+    for (const [name, p] of callee.preset ?? []) {
+      const given = named.get(name) ?? positional[declared.indexOf(name)];
+      if (given) fail('dsl/args', `"${name}" of ${callee.def.name} is set in the spec, but its caller passes it too (at ${shownSpan(given.span)})`, p.span, 'remove it from the spec');
+      named.set(name, p);
+    }
     // A stdlib block called from the user's code: its errors are the call's.
     const fromUser = inStdlib(callee.module.absPath) && !inStdlib(f.module.absPath);
     const call = () => this.callBlock(callee.def, callee.module, positional, named, e.span);

@@ -46,7 +46,7 @@ function exprText(e: Expr): string {
 }
 
 function argText(a: Arg): string {
-  return a.name ? `${a.name} = ${formatExpr(a.value)}` : formatExpr(a.value);
+  return a.name ? `${a.name}${a.offered ? '?' : ''} = ${formatExpr(a.value)}` : formatExpr(a.value);
 }
 
 function subText(s: Subscript): string {

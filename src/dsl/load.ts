@@ -1,7 +1,7 @@
 // Loading model-language files: parse, follow imports (relative to the importing file, then the
 // stdlib), collect the visible blocks, and run the static checks, reporting all errors together.
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
 import { DiagnosticError, error, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import { displayPath } from '../spec/load.js';
 import { readSource } from '../spec/yaml-source.js';
@@ -74,12 +74,18 @@ export class ModuleLoader {
     }
   }
 
-  /** Every file read, for the build's content hash: [name relative to the stdlib or cwd, text]. */
-  sources(): { name: string; text: string }[] {
+  /**
+   * Every file read, for the build's manifest: its name and text. A stdlib file is `stdlib/NAME`, any
+   * other file is named relative to `baseDir` (the spec's directory), with `/` separators: never an
+   * absolute path, so a build is the same in any checkout, from any working directory.
+   */
+  sources(baseDir: string): { name: string; text: string }[] {
+    const within = (dir: string, p: string) => { const rel = relative(dir, p); return !rel.startsWith('..') && !isAbsolute(rel) ? rel : undefined; };
     return [...this.cache.values()]
       .map((m) => {
-        const rel = relative(stdlibDir, m.absPath);
-        return { name: !rel.startsWith('..') && !isAbsolute(rel) ? `stdlib/${rel}` : displayPath(m.absPath), text: m.text };
+        const inLib = within(stdlibDir, m.absPath);
+        const name = inLib !== undefined ? `stdlib/${inLib}` : relative(baseDir, m.absPath);
+        return { name: name.split(sep).join('/'), text: m.text };
       })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

@@ -357,6 +357,17 @@ export class VitParser extends EmbeddedActionsParser {
         return { name: name?.image ?? '', value, span: this.span(name, value?.span ?? name) };
       },
     },
+    {
+      // `name? = value`: an offered argument, passed only to a callee that declares `name`.
+      GATE: () => this.LA(1).tokenType === T.Ident && this.LA(2).tokenType === T.Question && this.LA(3).tokenType === T.Assign,
+      ALT: () => {
+        const name = this.CONSUME1(T.Ident);
+        this.CONSUME(T.Question);
+        this.CONSUME1(T.Assign);
+        const value = this.SUBRULE2(this.expr);
+        return { name: name?.image ?? '', offered: true, value, span: this.span(name, value?.span ?? name) };
+      },
+    },
     { ALT: () => { const value = this.SUBRULE1(this.expr); return { value, span: value?.span }; } },
   ]), { recoveryValueFunc: (): Arg => ({ value: this.noExpr(), span: this.nowhere() }) });
 

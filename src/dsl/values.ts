@@ -7,6 +7,7 @@ import type { BlockDef, TypeRef } from './ast.js';
 import type { Module } from './module.js';
 import type { Builtin } from './builtins.js';
 import { quote } from '../diag/quote.js';
+import type { Span } from '../diag/diagnostic.js';
 
 export type DValue =
   | { readonly kind: 'tensor'; readonly value: Value }
@@ -18,7 +19,8 @@ export type DValue =
   | { readonly kind: 'batch' }
   | { readonly kind: 'list'; readonly items: readonly DValue[] }
   | { readonly kind: 'tuple'; readonly items: readonly DValue[] }
-  | { readonly kind: 'block'; readonly def: BlockDef; readonly module: Module }
+  /** A block; `preset` holds arguments bound ahead of the call (a spec's hyperparameters for it). */
+  | { readonly kind: 'block'; readonly def: BlockDef; readonly module: Module; readonly preset?: ReadonlyMap<string, { readonly value: DValue; readonly span: Span }> }
   | { readonly kind: 'builtin'; readonly fn: Builtin }
   | { readonly kind: 'init'; readonly init: Init };
 
