@@ -3,7 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { error, note, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import type { SpanIndex } from './yaml-source.js';
-import { divisorsNear } from '../util/suggest.js';
+import { didYouMean, divisorsNear } from '../util/suggest.js';
 import { quote } from '../diag/quote.js';
 
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
@@ -16,8 +16,10 @@ export interface Preprocess {
   readonly std?: readonly number[];
 }
 
-/** A reference to a block in a model-language file: FILE#NAME, resolved to candidate paths. */
+/** A reference to a block or model in a model-language file: FILE#NAME, resolved to candidate paths. */
 export interface BlockRef {
+  /** The spec key that holds it: block, model or global_pool. */
+  readonly key: string;
   readonly text: string;
   readonly file: string;
   readonly name: string;
@@ -58,12 +60,19 @@ export interface ModelConfig {
   readonly norm_eps: number;
   readonly act_layer: Activation;
   readonly class_token: boolean;
-  readonly global_pool: 'token' | 'avg';
+  /** token, avg, or the text of a FILE#BLOCK pooling block (then `pool` is set). */
+  readonly global_pool: string;
+  /** A pooling block written in the model language (`global_pool: FILE#BLOCK`). */
+  readonly pool: BlockRef | null;
   readonly fc_norm: boolean;
-  readonly pos_embed: 'learned' | 'sincos';
+  readonly pos_embed: 'learned' | 'sincos' | 'none';
+  /** Register tokens: learned tokens after the class and distillation tokens, added after the positions. */
+  readonly reg_tokens: number;
   readonly init_values: number | null;
   readonly backbone: BackboneConfig | null;
   readonly block: BlockRef | null;
+  /** A whole model written in the model language, instead of the stdlib's vit. */
+  readonly model: BlockRef | null;
   readonly labels: string | null;
   readonly preprocess: Preprocess;
 }
@@ -89,7 +98,7 @@ export function derived(c: ModelConfig) {
   const [H, W] = featureSize(c);
   const gridH = H / c.patch_size;
   const gridW = W / c.patch_size;
-  const prefix = (c.class_token ? 1 : 0) + (c.distilled ? 1 : 0);
+  const prefix = (c.class_token ? 1 : 0) + (c.distilled ? 1 : 0) + c.reg_tokens;
   return {
     gridH, gridW,
     numPatches: gridH * gridW,
@@ -110,27 +119,36 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
   { config?: ModelConfig; diagnostics: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const fileLevel: Span = { file: leafFile, line: 0, col: 0 };
-  const missing = REQUIRED.filter((k) => data[k] === undefined);
+  // A model of the user's own declares what it needs (models/bind.ts says what is missing).
+  const ownModel = typeof data.model === 'string';
+  const missing = ownModel ? [] : REQUIRED.filter((k) => data[k] === undefined);
   if (missing.length) {
     diags.push(error('spec/missing-key', `missing required key${missing.length > 1 ? 's' : ''} ${missing.map((k) => `"${k}"`).join(', ')}`, fileLevel, 'set it here or in a spec named by `extends`'));
   }
   if (diags.length) return { diagnostics: diags };
   const num = (k: string, d: number) => (data[k] ?? d) as number;
   const bool = (k: string, d: boolean) => (data[k] ?? d) as boolean;
-  const img = data.img_size as number | [number, number];
+  const img = (data.img_size ?? 0) as number | [number, number];
   const imgSize: [number, number] = typeof img === 'number' ? [img, img] : [img[0], img[1]];
-  const globalPool = (data.global_pool ?? 'token') as 'token' | 'avg';
-  const blockText = data.block as string | null | undefined;
-  let block: BlockRef | null = null;
-  if (blockText) {
-    const hash = blockText.lastIndexOf('#');
-    const span = spans.value('/block');
-    if (hash <= 0 || hash === blockText.length - 1) {
-      diags.push(error('spec/block-ref', `"block" must be FILE#BLOCK, e.g. "blocks/parallel.vit#parallel_block"; got ${quote(blockText)}`, span));
-    } else {
-      const origin = spans.origin('/block');
-      block = { text: blockText, file: blockText.slice(0, hash), name: blockText.slice(hash + 1), baseDir: origin ? dirname(origin) : process.cwd(), span };
+  const globalPool = (data.global_pool ?? 'token') as string;
+  const ref = (key: string, what: string, example: string): BlockRef | null => {
+    const text = data[key] as string | null | undefined;
+    if (!text) return null;
+    const hash = text.lastIndexOf('#');
+    const span = spans.value(`/${key}`);
+    if (hash <= 0 || hash === text.length - 1) {
+      diags.push(error('spec/block-ref', `"${key}" must be FILE#${what}, e.g. "${example}"; got ${quote(text)}`, span));
+      return null;
     }
+    const origin = spans.origin(`/${key}`);
+    return { key, text, file: text.slice(0, hash), name: text.slice(hash + 1), baseDir: origin ? dirname(origin) : process.cwd(), span };
+  };
+  const block = ref('block', 'BLOCK', 'blocks/parallel.vit#parallel_block');
+  const model = ref('model', 'MODEL', 'my_vit.vit#my_vit');
+  let pool: BlockRef | null = null;
+  if (globalPool.includes('#')) pool = ref('global_pool', 'BLOCK', 'pool.vit#cls_and_mean');
+  else if (globalPool !== 'token' && globalPool !== 'avg') {
+    diags.push(error('spec/enum', `"global_pool" must be "token", "avg" or FILE#BLOCK (a pooling block in the model language); got ${JSON.stringify(globalPool)}`, spans.value('/global_pool'), didYouMean(globalPool, ['token', 'avg'])));
   }
   const bb = data.backbone as Record<string, unknown> | null | undefined;
   const backbone: BackboneConfig | null = bb ? {
@@ -163,16 +181,24 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
     act_layer: (data.act_layer ?? 'gelu') as Activation,
     class_token: bool('class_token', true),
     global_pool: globalPool,
+    pool,
     fc_norm: (data.fc_norm ?? null) === null ? globalPool === 'avg' : (data.fc_norm as boolean),
-    pos_embed: (data.pos_embed ?? 'learned') as 'learned' | 'sincos',
+    pos_embed: (data.pos_embed ?? 'learned') as 'learned' | 'sincos' | 'none',
+    reg_tokens: num('reg_tokens', 0),
     init_values: (data.init_values ?? null) as number | null,
     backbone,
     block,
+    model,
     labels: labelsText ? resolve(labelsOrigin ? dirname(labelsOrigin) : process.cwd(), labelsText) : null,
     preprocess: (data.preprocess ?? {}) as Preprocess,
   };
 
   const at = (k: string) => spans.value(`/${k}`);
+  for (const k of NO_OPS) {
+    if (typeof data[k] === 'number' && data[k] !== 0) diags.push(note('spec/inference-no-op', `${k} ${data[k]} has no effect at inference`, spans.key(`/${k}`)));
+  }
+  // The combinations below are the stdlib model's; a model of one's own checks its own.
+  if (ownModel) return { config: diags.some((d) => d.severity === 'error') ? undefined : c, diagnostics: diags };
   if (c.embed_dim % c.num_heads !== 0) {
     diags.push(error('spec/heads', `embed_dim ${c.embed_dim} is not divisible by num_heads ${c.num_heads}`, at('num_heads'),
       `head_dim would be ${(c.embed_dim / c.num_heads).toFixed(2)}; try num_heads ${divisorsNear(c.embed_dim, c.num_heads)}`));
@@ -193,9 +219,6 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
   for (const k of ['mean', 'std'] as const) {
     const v = c.preprocess[k];
     if (v && v.length !== c.in_chans) diags.push(error('spec/preprocess', `preprocess.${k} has ${v.length} values but in_chans is ${c.in_chans}`, spans.value(`/preprocess/${k}`)));
-  }
-  for (const k of NO_OPS) {
-    if (typeof data[k] === 'number' && data[k] !== 0) diags.push(note('spec/inference-no-op', `${k} ${data[k]} has no effect at inference`, spans.key(`/${k}`)));
   }
   return { config: diags.some((d) => d.severity === 'error') ? undefined : c, diagnostics: diags };
 }

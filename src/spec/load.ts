@@ -8,6 +8,8 @@ import { mergeSourced, parseYamlSource, readSource, toPlain, SpanIndex, type Sou
 import { validateSpecData } from './schema.js';
 import { resolveConfig, type ModelConfig } from './config.js';
 import { MAX_CHAIN } from '../limits.js';
+import { readAsSpec } from './not-a-spec.js';
+import { hyperSections, type Hyper } from './hyper.js';
 
 export interface Spec {
   readonly config: ModelConfig;
@@ -18,6 +20,10 @@ export interface Spec {
   /** Canonical merged spec data (after `extends`). */
   readonly data: Readonly<Record<string, unknown>>;
   readonly spans: SpanIndex;
+  /** The directory of the spec file (absolute): model-language sources are named relative to it. */
+  readonly dir: string;
+  /** Parameters of the blocks and model the spec names, under each one's name (`qknorm_block: {qk_norm: true}`). */
+  readonly hyper: Hyper;
   /** Notes (not errors), e.g. keys with no effect at inference. */
   readonly notes: readonly Diagnostic[];
 }
@@ -54,7 +60,7 @@ function annotated<T>(origins: ExtendedFrom, fn: () => T): T {
 function loadChain(absPath: string, chain: string[], origins: ExtendedFrom, referencedFrom?: Span): SourcedNode {
   const src = readSource(absPath, displayPath(absPath), referencedFrom);
   const real = safeRealpath(absPath);
-  const tree = parseYamlSource(src);
+  const tree = readAsSpec(src, referencedFrom, () => parseYamlSource(src));
   if (tree.kind !== 'map') {
     throw new DiagnosticError([error('spec/not-mapping', 'a spec must be a YAML mapping of keys to values', tree.span)]);
   }
@@ -104,7 +110,7 @@ export function isPartialSpec(path: string): boolean {
 }
 
 /** Read a spec file and what it extends, merged and schema-validated (no model constraints yet). */
-export function loadSpecData(path: string): { file: string; abs: string; data: Record<string, unknown>; spans: SpanIndex; origins: ExtendedFrom } {
+export function loadSpecData(path: string): { file: string; abs: string; data: Record<string, unknown>; spans: SpanIndex; hyper: Hyper; origins: ExtendedFrom } {
   const abs = resolve(path);
   const file = displayPath(abs);
   const origins: ExtendedFrom = new Map();
@@ -112,17 +118,20 @@ export function loadSpecData(path: string): { file: string; abs: string; data: R
   const spans = new SpanIndex(tree, { file, line: 0, col: 0 });
   const raw = toPlain(tree) as Record<string, unknown>;
   const data = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'extends'));
-  const schemaDiags = validateSpecData(data, spans);
+  // The sections named after a referenced block or model are that block's parameters, checked
+  // against its declaration when the model is bound; the schema checks the rest.
+  const { hyper, rest, names, diagnostics } = hyperSections(data, spans);
+  const schemaDiags = [...diagnostics, ...validateSpecData(rest, spans, names)];
   if (schemaDiags.length) throw new DiagnosticError(withOrigins(schemaDiags, origins));
-  return { file, abs, data, spans, origins };
+  return { file, abs, data, spans, hyper, origins };
 }
 
 export function loadSpec(path: string): Spec {
-  const { file, abs, data, spans, origins } = loadSpecData(path);
+  const { file, abs, data, spans, hyper, origins } = loadSpecData(path);
   const stem = basename(abs, extname(abs));
   const resolved = resolveConfig(data, spans, file, stem);
   const diagnostics = withOrigins(resolved.diagnostics, origins);
   if (!resolved.config) throw new DiagnosticError(diagnostics.filter((d) => d.severity === 'error'));
   const hash = createHash('sha256').update(canonicalJson(data)).digest('hex');
-  return { config: resolved.config, file, hash, data, spans, notes: diagnostics };
+  return { config: resolved.config, file, hash, data, spans, dir: dirname(abs), hyper, notes: diagnostics };
 }

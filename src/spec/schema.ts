@@ -53,8 +53,11 @@ function valueAt(data: unknown, ptr: string): unknown {
   return v;
 }
 
-/** Validate merged spec data; returns diagnostics (empty when valid). */
-export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] {
+/**
+ * Validate merged spec data; returns diagnostics (empty when valid). `sections` are the names of the
+ * blocks and model the spec references: a top-level key close to one of them is a misspelled section.
+ */
+export function validateSpecData(data: unknown, spans: SpanIndex, sections: readonly string[] = []): Diagnostic[] {
   if (validateFn(data)) return [];
   const errs = validateFn.errors ?? [];
   // One diagnostic per location: prefer the deepest, most specific error.
@@ -73,7 +76,7 @@ export function validateSpecData(data: unknown, spans: SpanIndex): Diagnostic[] 
     switch (first.keyword) {
       case 'additionalProperties': {
         const parentPtr = first.instancePath;
-        const props = Object.keys(schemaAt(parentPtr)?.properties ?? {});
+        const props = [...Object.keys(schemaAt(parentPtr)?.properties ?? {}), ...(parentPtr === '' ? sections : [])];
         const key = (first.params as { additionalProperty: string }).additionalProperty;
         // A short list of keys is the best hint; the ~30 top-level keys are for the docs to list.
         // (Suggestions for the first hundred only: a file of 100k unknown keys shows ten of them.)
