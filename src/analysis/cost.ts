@@ -108,3 +108,15 @@ export function layerTable(g: Graph): LayerRow[] {
   }
   return [...rows].map(([layer, r]) => ({ layer, ...r }));
 }
+
+/**
+ * The token counts the model's layers see: T of every numbered layer's [B, T, D] output (blocks.N),
+ * in layer order without repeats; one count for a plain ViT, whatever tokens its model adds.
+ */
+export function tokenCounts(g: Graph): { tokens: number; width: number }[] {
+  const seen = new Set<string>();
+  return layerTable(g)
+    .filter((r) => /\.\d+$/.test(r.layer) && r.output.length === 3 && typeof r.output[1] === 'number' && typeof r.output[2] === 'number')
+    .map((r) => ({ tokens: r.output[1] as number, width: r.output[2] as number }))
+    .filter((t) => { const k = `${t.tokens}x${t.width}`; if (seen.has(k)) return false; seen.add(k); return true; });
+}

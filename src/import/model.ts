@@ -3,7 +3,7 @@
 import type { Span } from '../diag/diagnostic.js';
 import type { Manifest } from '../backends/manifest.js';
 import { buildModel } from '../models/bind.js';
-import { params } from '../ir/graph.js';
+import { inputs, params } from '../ir/graph.js';
 import type { Spec } from '../spec/load.js';
 
 export interface ExpectedModel {
@@ -17,10 +17,12 @@ export interface ExpectedModel {
 
 export function expectedFromSpec(spec: Spec): ExpectedModel {
   const { graph } = buildModel(spec);
+  // The model's own input, [B, C, H, W]: a model of one's own need not have an img_size key.
+  const shape = inputs(graph)[0]!.type.shape;
   return {
     specName: spec.config.name,
     weights: params(graph).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[] })),
-    imageSize: spec.config.img_size,
+    imageSize: [shape[2] as number, shape[3] as number],
     spanOf: (key) => spec.spans.value(`/${key}`),
   };
 }

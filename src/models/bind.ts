@@ -108,18 +108,15 @@ function modelArgs(spec: Spec, model: Resolved, loader: ModuleLoader, stdlib: bo
   if (declared.has('pool') || declared.has('global_pool')) used.add('global_pool');
   for (const [k, e] of presetFor(spec, model.def)) named.set(k, e);
   // Nothing the spec says may be silently ignored.
-  const unused = Object.keys(spec.data).filter((k) => !used.has(k) && !NOT_ARGS.has(k) && !spec.hyper.has(k) && !(k === 'backbone' && used.has('backbone')));
-  if (unused.length) {
-    throw new DiagnosticError(unused.map((k) => error('spec/unused-key', `"${k}" is not a parameter of ${what}`, spec.spans.key(`/${k}`), `${what} declares: ${model.def.params.map((p) => p.name).join(', ')}${modelRef ? `; set its own parameters under "${model.def.name}:"` : ''}`)));
-  }
-  const missing = model.def.params.filter((p) => !p.default && !named.has(p.name));
-  if (missing.length) {
-    const standard = new Set(SPEC_ARGS.map((a) => a.arg));
-    throw new DiagnosticError(missing.map((p) => error('spec/missing-key', standard.has(p.name)
-      ? `missing key "${p.name}": ${what} declares it without a default`
-      : p.name === 'encoder' ? `${what} needs an encoder block: set block: FILE#BLOCK`
-        : `${what} needs "${p.name}": set it under "${model.def.name}:" (${model.def.name}: { ${p.name}: ... })`, modelRef?.span ?? fileSpan(spec.file))));
-  }
+  const unused = Object.keys(spec.data).filter((k) => !used.has(k) && !NOT_ARGS.has(k) && !spec.hyper.has(k));
+  const diags = unused.map((k) => error('spec/unused-key', `"${k}" is not a parameter of ${what}`, spec.spans.key(`/${k}`), `${what} declares: ${model.def.params.map((p) => p.name).join(', ')}${modelRef ? `; set its own parameters under "${model.def.name}:"` : ''}`));
+  const standard = new Set(SPEC_ARGS.map((a) => a.arg));
+  const missing = (name: string) => (standard.has(name) ? `missing key "${name}": ${what} declares it without a default`
+    : name === 'encoder' ? `${what} needs an encoder block: set "block: FILE#BLOCK"`
+      : name === 'pool' ? `${what} needs a pooling block: set "global_pool: token", "avg" or FILE#BLOCK`
+        : `${what} needs "${name}": set it under "${model.def.name}:", e.g. ${model.def.name}: { ${name}: ... }`);
+  for (const p of model.def.params) if (!p.default && !named.has(p.name)) diags.push(error('spec/missing-key', missing(p.name), modelRef?.span ?? fileSpan(spec.file)));
+  if (diags.length) throw new DiagnosticError(diags);
   return named;
 }
 

@@ -30,8 +30,8 @@ export function resolveRef(loader: ModuleLoader, ref: BlockRef, want: 'block' | 
   }
   if (hit.def.kind !== want) {
     const hint = want === 'block'
-      ? `a model (it has the input statement) is named by the key "model": model: ${ref.text}`
-      : `a block is named by "block:" (the encoder block) or "global_pool:" (the pooling block); a model has an input statement`;
+      ? `a model, which has an input statement, is named by "model: ${ref.text}"`
+      : `name it with "block: ${ref.text}" to make it the encoder block, or "global_pool: ${ref.text}" to pool with it; a model is what has an input statement`;
     fail('spec/block-kind', `${ref.name} in ${mod.file} is a ${hit.def.kind}, not a ${want}`, ref.span, hint);
   }
   return { def: hit.def, module: hit.module };

@@ -21,12 +21,12 @@ function vitHint(src: SourceFile): string {
   const stem = basename(src.absPath, extname(src.absPath));
   const { models, blocks } = definitions(src.text);
   if (models.length) {
-    return `write a spec that names the model, e.g. ${stem}.yaml next to it with "model: ${file}#${models[0]}" and the model's hyperparameters (docs/spec-format.md)`;
+    return `write a spec that names the model, e.g. ${stem}.yaml next to it with "model: ${file}#${models[0]}" and the model's hyperparameters; see docs/spec-format.md`;
   }
   const b = blocks[blocks.length - 1];
   return b
-    ? `it defines blocks, not a model: use one as the encoder block of a spec with "block: ${file}#${b}" (docs/spec-format.md)`
-    : 'a spec is a YAML file of hyperparameters such as spec/vit-b16.yaml (docs/spec-format.md)';
+    ? `it defines blocks, not a model: make one the encoder block of a spec with "block: ${file}#${b}"; see docs/spec-format.md`
+    : 'a spec is a YAML file of hyperparameters such as spec/vit-b16.yaml; see docs/spec-format.md';
 }
 
 /**
@@ -42,12 +42,12 @@ export function readAsSpec<T>(src: SourceFile, referencedFrom: Span | undefined,
     throw new DiagnosticError([error('spec/not-a-spec', `${what}: this is a model-language file, not YAML`, at, vitHint(src))]);
   }
   if (YAML_EXTENSIONS.has(ext)) return parse();
-  const hint = 'a spec is a YAML file of hyperparameters such as spec/vit-b16.yaml (docs/spec-format.md)';
+  const hint = 'a spec is a YAML file of hyperparameters such as spec/vit-b16.yaml; see docs/spec-format.md';
   if (src.text.includes('\u0000')) throw new DiagnosticError([error('spec/not-a-spec', `${what}: this is a binary file, not YAML`, at, hint)]);
   try {
     return parse();
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
-    throw new DiagnosticError([error('spec/not-a-spec', `${what}: this ${ext ? `${ext} file ` : 'file '}is not YAML (${e.diagnostics.length} YAML error${e.diagnostics.length === 1 ? '' : 's'}, the first at line ${e.diagnostics[0]?.span?.line ?? 0})`, at, hint)]);
+    throw new DiagnosticError([error('spec/not-a-spec', `${what}: this ${ext ? `${ext} file ` : 'file '}is not YAML: ${e.diagnostics.length} YAML error${e.diagnostics.length === 1 ? '' : 's'}, the first at line ${e.diagnostics[0]?.span?.line ?? 0}`, at, hint)]);
   }
 }

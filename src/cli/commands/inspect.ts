@@ -4,7 +4,7 @@ import { readFileOrFail } from '../../weights/safetensors.js';
 import { derived, featureSize } from '../../spec/config.js';
 import { buildGraph } from '../../compile.js';
 import { verifyGraph } from '../../ir/verify.js';
-import { countMacs, countParams, layerTable, peakActivationBytes } from '../../analysis/cost.js';
+import { countMacs, countParams, layerTable, peakActivationBytes, tokenCounts } from '../../analysis/cost.js';
 import { inputs, outputNodes, params } from '../../ir/graph.js';
 import { fmtShape, numel } from '../../ir/types.js';
 import { flag, positionals, str, type Parsed } from '../args.js';
@@ -15,6 +15,7 @@ import { buildKernelProgram } from '../../kernel/index.js';
 import { kernelCost } from '../../kernel/cost.js';
 import { arenaBytes } from '../../kernel/memory.js';
 import type { Spec } from '../../spec/load.js';
+import type { ModelConfig } from '../../spec/config.js';
 import type { Precision } from '../../backends/backend.js';
 import type { Command, Io } from '../command.js';
 import { fmtBytes, fmtGmacs, fmtInt, precisionOption } from './shared.js';
@@ -65,6 +66,9 @@ examples:
     const c = spec.config;
     const d = derived(c);
     const rows = layerTable(g);
+    // The tokens the blocks see, from the graph: true whatever tokens the model adds.
+    const seq = tokenCounts(g);
+    const own = c.model !== null;
     const paramsN = countParams(g);
     const macs = countMacs(g);
     const report = {
@@ -75,9 +79,13 @@ examples:
       input: { name: inputs(g)[0]!.attrs.name, shape: inputs(g)[0]!.type.shape },
       output: { name: g.outputs[0]!.name, shape: outputNodes(g)[0]!.type.shape },
       ...(c.backbone ? { backbone: { ...c.backbone, feature_map: featureSize(c) } } : {}),
-      tokens: d.tokens,
-      head_dim: d.headDim,
-      mlp_hidden: d.mlpHidden,
+      tokens: seq[0]?.tokens ?? null,
+      ...(seq.length > 1 ? { tokens_per_stage: seq } : {}),
+      ...(own ? {} : {
+        prefix_tokens: { class: c.class_token || c.distilled ? 1 : 0, distillation: c.distilled ? 1 : 0, registers: c.reg_tokens },
+        head_dim: d.headDim,
+        mlp_hidden: d.mlpHidden,
+      }),
       layers: rows.map((r) => ({ layer: r.layer, output: r.output, params: r.params, macs: r.macs })),
       parameters: paramsN,
       parameter_tensors: params(g).length,
@@ -96,7 +104,7 @@ examples:
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
     const line = (cells: string[]) => cells.map((s, i) => (i >= 2 ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ').trimEnd();
     io.out(`${c.name}${c.description ? ` - ${c.description}` : ''}`);
-    io.out(`input ${fmtShape(report.input.shape)} -> ${report.output.name} ${fmtShape(report.output.shape)}; ${d.tokens} tokens of ${c.embed_dim}, ${c.num_heads} heads of ${d.headDim}, MLP ${d.mlpHidden}`);
+    io.out(`input ${fmtShape(report.input.shape)} -> ${report.output.name} ${fmtShape(report.output.shape)}${tokenText(seq, own ? undefined : c)}${own ? '' : `, ${c.num_heads} heads of ${d.headDim}, MLP ${d.mlpHidden}`}`);
     if (c.backbone) {
       const b = c.backbone;
       io.out(`backbone: ResNet-v2, stages of [${b.layers.join(', ')}] bottleneck units (stem ${b.stem_width}, channels ${b.channels.join(', ')}) -> a ${featureSize(c).join('x')} feature map of ${b.channels[b.channels.length - 1]}; patches ${c.patch_size}x${c.patch_size}`);
@@ -111,6 +119,19 @@ examples:
     return 0;
   },
 };
+
+/** "; 21 tokens (1 class, 4 registers, 16 patches) of 48": what the blocks see, split by kind for the stdlib model. */
+function tokenText(seq: readonly { tokens: number; width: number }[], c?: ModelConfig): string {
+  if (!seq.length) return '';
+  const first = seq[0]!;
+  const counts = seq.map((t) => `${t.tokens} tokens of ${t.width}`).join(', then ');
+  if (!c || seq.length > 1) return `; ${counts}`;
+  const kinds: [number, string][] = [[c.class_token || c.distilled ? 1 : 0, 'class'], [c.distilled ? 1 : 0, 'distillation'], [c.reg_tokens, c.reg_tokens === 1 ? 'register' : 'registers']];
+  const prefix = kinds.reduce((s, [n]) => s + n, 0);
+  if (prefix === 0) return `; ${counts}`;
+  const parts = [...kinds.filter(([n]) => n > 0).map(([n, w]) => `${n} ${w}`), `${first.tokens - prefix} patches`];
+  return `; ${first.tokens} tokens (${parts.join(', ')}) of ${first.width}`;
+}
 
 /** `vitc inspect SPEC --kernels`: the fused kernels of a target's plan, against the unfused graph. */
 function kernelReport(spec: Spec, target: string, precision: Precision, json: boolean, io: Io): number {
