@@ -7,19 +7,25 @@ import { checkWeights } from '../../weights/safetensors.js';
 import { expectedFromSpec } from '../../import/index.js';
 import { loadSpec } from '../../spec/load.js';
 import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
-import { intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
+import { flag, intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
+import { compareBuildDir } from '../../io/compare-dir.js';
+import type { OutputFile } from '../../backends/backend.js';
 import type { Command, Io } from '../command.js';
 import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 
 export const buildCmd: Command = {
   name: 'build',
   summary: 'compile a spec for a target into a build directory',
-  help: `usage: vitc build SPEC --target TARGET [-o DIR] [options]
+  help: `usage: vitc build SPEC --target TARGET [-o DIR] [--check] [options]
 
 Compiles SPEC and writes a build directory: the target's files plus manifest.json (spec name and
 sha256, vitc version, target, precision, input/output shapes with the symbolic batch B, the expected
 weight names and shapes). The same spec and options give byte-identical files. The directory is
 written to a temporary sibling first and renamed into place, so a failed build leaves nothing behind.
+
+With --check nothing is written: the exit code is 0 when DIR holds exactly the files this build
+would write, byte for byte, and 1 otherwise, with one line per file that would change, be added or
+be removed (for CI that commits generated code and proves it current; README.md has a recipe).
 
 targets:
 ${BACKENDS.map((b) => `  ${b.name.padEnd(6)} ${b.description} (precision: ${b.precisions.join(', ')})`).join('\n')}
@@ -27,6 +33,7 @@ ${BACKENDS.map((b) => `  ${b.name.padEnd(6)} ${b.description} (precision: ${b.pr
 options:
   -t, --target TARGET      target (default js)
   -o, --out DIR            output directory (default out/<spec name>-<target>)
+  --check                  write nothing; exit 1 and list the files in DIR that differ from this build
   --precision P            fp32 (default, exact on every target), tf32, fp16 or bf16 where the target has it
 ${weightsHelp(27)}
                            Targets that embed weights embed them; for js they are checked against the model
@@ -50,6 +57,7 @@ example:
     'dump-ir': { type: 'string' },
     'dump-kernels': { type: 'boolean' },
     features: { type: 'boolean' },
+    check: { type: 'boolean' },
     ...targetOptionSpecs(),
   },
   async run(p: Parsed, io: Io) {
@@ -59,8 +67,9 @@ example:
     const dumpAfter = str(p, 'dump-ir');
     if (dumpAfter !== undefined) checkDumpName(dumpAfter);
     const outGiven = str(p, 'out');
-    // The output is checked before the work, so a bad -o costs nothing.
-    if (outGiven !== undefined) checkBuildDir(outGiven);
+    const check = flag(p, 'check');
+    // The output is checked before the work, so a bad -o costs nothing (--check writes nothing).
+    if (outGiven !== undefined && !check) checkBuildDir(outGiven);
     const weights = await weightsInput(p, () => expectedFromSpec(loadSpec(file!)));
     for (const line of weights?.notes ?? []) io.err(line);
     const compiled = await compile(file!, target, {
@@ -81,6 +90,7 @@ example:
     for (const n of compiled.spec.notes) io.err(formatDiagnostic(n));
     if (compiled.dump) io.out(compiled.dump.trimEnd());
     const outDir = outGiven ?? `out/${compiled.spec.config.name}-${target}`;
+    if (check) return checkAgainstDir(outDir, compiled.files, io);
     writeBuildDir(outDir, compiled.files);
     const m = compiled.manifest;
     io.out(`${outDir}: ${m.spec.name} for ${target} (${precision}): ${m.files.map((f) => `${f.path} ${fmtBytes(f.bytes)}`).join(', ')}, manifest.json`);
@@ -88,3 +98,19 @@ example:
     return 0;
   },
 };
+
+/** `--check`: 0 when `dir` is exactly the build; else 1, each differing file on a line (stdout) and a summary (stderr). */
+function checkAgainstDir(dir: string, files: readonly OutputFile[], io: Io): number {
+  const diffs = compareBuildDir(dir, files);
+  if (diffs.length === 0) {
+    io.out(`${dir}: up to date (${files.length} files)`);
+    return 0;
+  }
+  const why = { changed: 'differs from the build', added: 'is missing: the build writes it', removed: 'is not part of the build' } as const;
+  for (const d of diffs) io.out(`${dir}/${d.path}: ${d.change} (${why[d.change]})`);
+  const n = (c: keyof typeof why) => diffs.filter((d) => d.change === c).length;
+  const counts = (['changed', 'added', 'removed'] as const).filter((c) => n(c) > 0).map((c) => `${n(c)} ${c}`).join(', ');
+  const update = n('removed') ? 'delete the files the build does not write, then run the same command without --check' : 'run the same command without --check to update it';
+  io.err(`${dir}: not what this build writes: ${counts} (${update})`);
+  return 1;
+}
