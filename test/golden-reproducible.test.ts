@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { runAsync, tempDir } from './helpers.js';
-import { compare, goldenNames } from './golden.js';
+import { compare, GOLDEN_DIR, goldenNames, goldenPaths } from './golden.js';
 import { readNpy } from '../src/weights/npy.js';
 
 const PY = '/usr/bin/python3';
@@ -20,11 +20,14 @@ describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     for (const name of goldenNames()) {
+      // The fixture's place under test/golden/ (variants/NAME for the gallery's) is its place under out.
+      const committed = goldenPaths(name).dir;
+      const fresh = join(out, relative(GOLDEN_DIR, committed));
       for (const f of ['weights.safetensors', 'input.npy']) {
-        expect(readFileSync(join(out, name, f)).equals(readFileSync(join('test/golden', name, f))), `${name}/${f}`).toBe(true);
+        expect(readFileSync(join(fresh, f)).equals(readFileSync(join(committed, f))), `${name}/${f}`).toBe(true);
       }
-      const load = (dir: string) => readNpy('logits.npy', new Uint8Array(readFileSync(join(dir, name, 'logits.npy')))).data;
-      expect(compare(load(out), load('test/golden')).rel, name).toBeLessThan(1e-6);
+      const load = (dir: string) => readNpy('logits.npy', new Uint8Array(readFileSync(join(dir, 'logits.npy')))).data;
+      expect(compare(load(fresh), load(committed)).rel, name).toBeLessThan(1e-6);
     }
   });
   it('pass the reference\'s self-checks (parameter counts, sin-cos table, a numpy float64 forward, every tensor matters)', async () => {

@@ -14,23 +14,40 @@ export interface Golden {
 }
 
 export const GOLDEN_DIR = 'test/golden';
-export const GOLDEN_SPECS = readdirSync('spec/tiny').filter((f) => /^tiny-.*\.yaml$/.test(f)).sort().map((f) => join('spec/tiny', f));
+/** Where goldens come from: spec/tiny/tiny-*.yaml into test/golden/, the variant gallery's into test/golden/variants/. */
+export const GOLDEN_SETS = [
+  { specDir: 'spec/tiny', fixtureDir: GOLDEN_DIR },
+  { specDir: 'spec/variants', fixtureDir: join(GOLDEN_DIR, 'variants') },
+] as const;
+const specsIn = (dir: string) => readdirSync(dir).filter((f) => /^tiny-.*\.yaml$/.test(f)).sort().map((f) => join(dir, f));
+export const GOLDEN_SPECS = GOLDEN_SETS.flatMap((s) => specsIn(s.specDir));
 
 /** Fixture names, sorted as names (tiny-r50 before tiny-r50-odd, as fixture directories sort). */
 export function goldenNames(): string[] {
   return GOLDEN_SPECS.map((s) => basename(s, '.yaml')).sort();
 }
 
+/** The fixture directories there are, by name, in every set (the sets' own folders aside). */
 export function fixtureDirs(): string[] {
-  return existsSync(GOLDEN_DIR) ? readdirSync(GOLDEN_DIR, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : [];
+  const sub = new Set(GOLDEN_SETS.map((s) => basename(s.fixtureDir)));
+  return GOLDEN_SETS.flatMap((s) => (existsSync(s.fixtureDir) ? readdirSync(s.fixtureDir, { withFileTypes: true }) : [])
+    .filter((e) => e.isDirectory() && !(s.fixtureDir === GOLDEN_DIR && sub.has(e.name)))
+    .map((e) => e.name)).sort();
+}
+
+/** The spec and fixture directory of a golden, by name. */
+export function goldenPaths(name: string): { spec: string; dir: string } {
+  const set = GOLDEN_SETS.find((s) => existsSync(join(s.specDir, `${name}.yaml`)));
+  if (!set) throw new Error(`no golden spec named ${name}`);
+  return { spec: join(set.specDir, `${name}.yaml`), dir: join(set.fixtureDir, name) };
 }
 
 export function loadGolden(name: string): Golden {
-  const dir = join(GOLDEN_DIR, name);
+  const { spec, dir } = goldenPaths(name);
   const npy = (f: string) => readNpy(join(dir, f), new Uint8Array(readFileSync(join(dir, f))));
   return {
     name,
-    spec: join('spec/tiny', `${name}.yaml`),
+    spec,
     weights: new Uint8Array(readFileSync(join(dir, 'weights.safetensors'))),
     input: npy('input.npy'),
     logits: npy('logits.npy'),

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compare, goldenNames, loadGolden, type Golden } from './golden.js';
+import { compare, goldenNames, goldenPaths, loadGolden, type Golden } from './golden.js';
 import { runAsync, tempDir, vitc } from './helpers.js';
 import { openSession, prepare } from '../src/runner.js';
 import type { BuildOptions } from '../src/backends/backend.js';
@@ -268,7 +268,7 @@ describe('onnx graph structure', () => {
   const hasOnnx = spawnSync(PY, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!hasOnnx)('passes the onnx checker and strict shape inference, which agrees with every value_info', async () => {
     const dirs = [];
-    for (const name of goldenNames()) dirs.push((await build(`spec/tiny/${name}.yaml`)).dir);
+    for (const name of goldenNames()) dirs.push((await build(goldenPaths(name).spec)).dir);
     dirs.push((await build('spec/tiny/tiny-gap.yaml', '--precision', 'fp16')).dir);
     dirs.push((await build('spec/tiny/tiny-base.yaml', '--external-data-threshold', '1000')).dir);
     const r = await runAsync(PY, ['tools/onnx_check.py', ...dirs.map((d) => join(d, 'model.onnx'))]);

@@ -6,10 +6,13 @@
 2. State-dict names follow the options (no norm.* with fc_norm, no qkv bias without qkv_bias, ...).
 3. The sin-cos table equals MAE's construction (meshgrid(grid_w, grid_h); first half from grid[0]).
 4. safetensors: byte layout (header length, sorted keys, 8-byte padding, contiguous data) and round trip.
-5. Every committed fixture in test/golden/ is reproduced by a second, plain-numpy float64 forward
-   written separately below (no torch modules), to 1e-5 x max|logit|; and a 1% perturbation of
-   any single weight tensor moves the logits (every tensor is on a live path).
+5. Every committed fixture in test/golden/ (and test/golden/variants/, the gallery's) is reproduced
+   by a second, plain-numpy float64 forward written separately below (no torch modules), to
+   1e-5 x max|logit|; and a 1% perturbation of any single weight tensor moves the logits (every
+   tensor is on a live path).
 6. Bad specs fail with a SpecError naming the key.
+7. The gallery's full-size specs (spec/variants/) have the parameter counts docs/variants.md states
+   against the papers' models.
 """
 import glob
 import json
@@ -67,8 +70,35 @@ def tiny(name):
     return load_spec(os.path.join(ROOT, 'spec', 'tiny', name + '.yaml'))
 
 
+def variant(name):
+    return load_spec(os.path.join(ROOT, 'spec', 'variants', name + '.yaml'))
+
+
+def gallery_counts():
+    """The counts docs/variants.md gives for the gallery's full-size specs, against the papers."""
+    b16 = 86_567_656
+    got = count_params(variant('swiglu'))
+    check(got == 304_318_376 and round(got / 1e6) == 304, 'params swiglu-l14: %s, 304M as EVA-02-L (Fang et al. 2023)' % format(got, ','))
+    got = count_params(variant('qknorm'))
+    want = b16 - 12 * (2 * 768 + 3 * 768) + 12 * 2 * 2 * 64  # no norm2 (parallel), no qkv bias, q_norm + k_norm
+    check(got == want, 'params qknorm-b16: %s = ViT-B/16 - norm2 - qkv bias + QK-norm (%s)' % (format(got, ','), format(want, ',')))
+    got = count_params(variant('registers'))
+    want = b16 + 4 * 768 + 768 * 1000  # 4 registers; the head reads 2 x 768 features
+    check(got == want, 'params registers-b16: %s = ViT-B/16 + 4 registers + a head on 1536 features (%s)' % (format(got, ','), format(want, ',')))
+    got = count_params(variant('cpvt'))
+    deit_ti = 5_717_416  # DeiT-Ti (Touvron et al.: 5M); with a 197-token pos_embed and a class token
+    want = deit_ti - 197 * 192 - 192 + 192 * 9 + 192
+    check(got == want and round(got / 1e5) == 57, 'params cpvt-ti-gap: %s = DeiT-Ti - pos_embed - cls_token + PEG, 5.7M (%s)' % (format(got, ','), format(want, ',')))
+    shapes = param_shapes(variant('map'))
+    body = sum(math.prod(v) for k, v in shapes.items() if not k.startswith(('attn_pool.', 'head.')))
+    check(round(body / 1e6) == 1843, 'params map-g14 without its head: %s, 1843M as ViT-G/14 (Zhai et al. 2022)' % format(body, ','))
+    got = count_params(variant('rope'))
+    check(got == b16 - 197 * 768, 'params rope-b16: %s = ViT-B/16 without the position table' % format(got, ','))
+
+
 def key_rules():
     keys = lambda n: set(param_shapes(tiny(n)))  # noqa: E731
+    keys_v = lambda n: set(param_shapes(variant(n)))  # noqa: E731
     base = keys('tiny-base')
     check('norm.weight' in base and 'fc_norm.weight' not in base, 'tiny-base: final norm, no fc_norm')
     gap = keys('tiny-gap')
@@ -95,6 +125,17 @@ def key_rules():
     check(down == sorted('patch_embed.backbone.stages.%d.blocks.0.downsample.%s' % (i, n) for i in range(3) for n in ('conv.weight', 'norm.weight', 'norm.bias')),
           'tiny-r50: a projecting shortcut on each stage\'s first unit only')
     check(param_shapes(tiny('tiny-r50-odd'))['pos_embed'] == (1, 10, 48), 'tiny-r50-odd: 33x46 -> a 3x3 feature map')
+    sw = keys_v('tiny-swiglu')
+    check({'blocks.0.mlp.fc1_g.weight', 'blocks.0.mlp.fc1_x.weight', 'blocks.0.mlp.norm.weight', 'blocks.0.mlp.fc2.weight'} <= sw and 'blocks.0.mlp.fc1.weight' not in sw, 'tiny-swiglu: fc1_g, fc1_x, sub-LN norm, fc2')
+    qk = param_shapes(variant('tiny-qknorm'))
+    check(qk['blocks.0.attn.q_norm.weight'] == (12,) and 'blocks.0.attn.k_norm.bias' in qk and 'blocks.0.norm2.weight' not in qk and 'blocks.0.attn.qkv.bias' not in qk, 'tiny-qknorm: q_norm/k_norm [head_dim], parallel (no norm2), no qkv bias')
+    reg = param_shapes(variant('tiny-registers'))
+    check(reg['reg_token'] == (1, 4, 48) and reg['pos_embed'] == (1, 17, 48) and reg['head.weight'] == (10, 96), 'tiny-registers: reg_token [1, 4, 48] without positions, head on 96 features')
+    cp = keys_v('tiny-cpvt')
+    check('blocks.0.peg.weight' in cp and 'blocks.1.peg.weight' not in cp and 'pos_embed' not in cp and 'cls_token' not in cp, 'tiny-cpvt: one PEG, after block 0; no pos_embed, no cls_token')
+    mp = param_shapes(variant('tiny-map'))
+    check(mp['attn_pool.latent'] == (1, 1, 48) and mp['attn_pool.kv.weight'] == (96, 48) and 'cls_token' not in mp, 'tiny-map: attn_pool.latent, kv [96, 48], no cls_token')
+    check('pos_embed' not in keys_v('tiny-rope'), 'tiny-rope: no pos_embed')
     gray = param_shapes(tiny('tiny-gray'))
     check(gray['patch_embed.proj.weight'] == (48, 1, 8, 8) and gray['pos_embed'] == (1, 16, 48), 'tiny-gray: 1 channel, 3x5 patches')
 
@@ -214,6 +255,22 @@ def np_backbone(cfg, W, x):
     return x
 
 
+def np_rope(v, hd, gh, gw):
+    """2-D axial rotary positions of v [..., gh*gw, hd], restated: in each half of a head's channels,
+    pair (j, j + hd/4) turns by col (first half) or row (second half) times 10000^(-j/(hd/4))."""
+    q = hd // 4
+    idx = np.arange(gh * gw)
+    pos = [idx % gw, idx // gw]
+    out = v.copy()
+    for half in range(2):
+        for j in range(q):
+            ang = pos[half] * 10000.0 ** (-j / q)
+            a, b = v[..., half * 2 * q + j], v[..., half * 2 * q + q + j]
+            out[..., half * 2 * q + j] = a * np.cos(ang) - b * np.sin(ang)
+            out[..., half * 2 * q + q + j] = b * np.cos(ang) + a * np.sin(ang)
+    return out
+
+
 def np_forward(cfg, W, x):
     W = {k: v.astype(np.float64) for k, v in W.items()}
     x = x.astype(np.float64)
@@ -236,40 +293,61 @@ def np_forward(cfg, W, x):
     tok = np.concatenate(pre + [tok], axis=1)
     if cfg['pos_embed'] == 'learned':
         tok = tok + W['pos_embed']
-    else:
+    elif cfg['pos_embed'] == 'sincos':
         table = mae_sincos(D, gh, gw).astype(np.float32).astype(np.float64)
         tok = tok + np.concatenate([np.zeros((len(pre), D)), table])[None]
+    npre = len(pre)
+    if cfg['reg_tokens']:  # registers after the positions, between the prefix tokens and the patches
+        regs = np.broadcast_to(W['reg_token'], (B, cfg['reg_tokens'], D))
+        tok = np.concatenate([tok[:, :npre], regs, tok[:, npre:]], axis=1)
+        npre += cfg['reg_tokens']
     T, hd = tok.shape[1], D // nh
     scale = cfg['qk_scale'] if cfg['qk_scale'] is not None else hd ** -0.5
+    kind = (cfg['block'] or '').split('#')[-1]
+    bargs = cfg['block_args']
+
+    def softmax(s):
+        s = np.exp(s - s.max(-1, keepdims=True))
+        return s / s.sum(-1, keepdims=True)
 
     def attn(v, i):
-        qkv = lin(v, 'blocks.%d.attn.qkv' % i).reshape(B, T, 3, nh, hd)
+        n = 'blocks.%d.attn.' % i
+        qkv = lin(v, n + 'qkv').reshape(B, T, 3, nh, hd)
         q, k, vv = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
-        s = (q * scale) @ k.transpose(0, 1, 3, 2)
-        s = np.exp(s - s.max(-1, keepdims=True))
-        s = s / s.sum(-1, keepdims=True)
+        if kind == 'qknorm_block' and bargs['qk_norm']:
+            q, k = ln(q, n + 'q_norm'), ln(k, n + 'k_norm')
+        if cfg['model_kind'] == 'rope':
+            q = np.concatenate([q[:, :, :npre], np_rope(q[:, :, npre:], hd, gh, gw)], axis=2)
+            k = np.concatenate([k[:, :, :npre], np_rope(k[:, :, npre:], hd, gh, gw)], axis=2)
+        s = softmax((q * scale) @ k.transpose(0, 1, 3, 2))
         o = (s @ vv).transpose(0, 2, 1, 3).reshape(B, T, D)
-        return lin(o, 'blocks.%d.attn.proj' % i)
+        return lin(o, n + 'proj')
 
     def mlp(v, i):
-        return lin(np_act(lin(v, 'blocks.%d.mlp.fc1' % i), cfg['act_layer']), 'blocks.%d.mlp.fc2' % i)
+        n = 'blocks.%d.mlp.' % i
+        if kind == 'swiglu_block':
+            g = lin(v, n + 'fc1_g')
+            h = g / (1 + np.exp(-g)) * lin(v, n + 'fc1_x')
+            if bargs['sub_ln']:
+                h = ln(h, n + 'norm')
+            return lin(h, n + 'fc2')
+        return lin(np_act(lin(v, n + 'fc1'), cfg['act_layer']), n + 'fc2')
 
-    def peg(v, i):
+    def peg(v, i, side_h, side_w, skip):
         """CPVT: patch tokens + a depthwise 3x3 convolution (zero padding 1) of their grid."""
-        side = int(round((T - 1) ** 0.5))
-        grid = v[:, 1:].transpose(0, 2, 1).reshape(B, D, side, side)
+        grid = v[:, skip:].transpose(0, 2, 1).reshape(B, D, side_h, side_w)
         win = np_windows(grid, 3, 1, 0.0)
         conv = np.einsum('bchwij,cij->bchw', win, W['blocks.%d.peg.weight' % i][:, 0]) + W['blocks.%d.peg.bias' % i][None, :, None, None]
-        return np.concatenate([v[:, :1], v[:, 1:] + conv.reshape(B, D, -1).transpose(0, 2, 1)], axis=1)
+        return np.concatenate([v[:, :skip], v[:, skip:] + conv.reshape(B, D, -1).transpose(0, 2, 1)], axis=1)
 
-    kind = (cfg['block'] or '').split('#')[-1]
     for i in range(cfg['depth']):
         if kind == 'peg_block':
-            tok = peg(tok, i)
+            side = int(round((T - 1) ** 0.5))
+            tok = peg(tok, i, side, side, 1)
         g1 = W.get('blocks.%d.ls1.gamma' % i, 1.0)
         g2 = W.get('blocks.%d.ls2.gamma' % i, 1.0)
         n1, n2 = 'blocks.%d.norm1' % i, 'blocks.%d.norm2' % i
-        if kind == 'parallel_block':
+        if kind == 'parallel_block' or (kind == 'qknorm_block' and bargs['parallel']):
             h = ln(tok, n1)
             tok = tok + g1 * attn(h, i) + g2 * mlp(h, i)
         elif kind == 'postnorm_block':
@@ -278,10 +356,26 @@ def np_forward(cfg, W, x):
         else:
             tok = tok + g1 * attn(ln(tok, n1), i)
             tok = tok + g2 * mlp(ln(tok, n2), i)
+        if kind == 'cpvt_block' and i == bargs['peg_at']:
+            tok = peg(tok, i, gh, gw, npre)
     if 'norm.weight' in W:
         tok = ln(tok, 'norm')
-    npre = len(pre)
-    f = tok[:, 0] if cfg['global_pool'] == 'token' else tok[:, npre:].mean(1)
+    pool = cfg['pool_kind']
+    if pool == 'token':
+        f = tok[:, 0]
+    elif pool == 'avg':
+        f = tok[:, npre:].mean(1)
+    elif pool == 'cls_mean':
+        f = np.concatenate([tok[:, 0], tok[:, npre:].mean(1)], axis=-1)
+    else:  # map: one learned query attends over all tokens, then a residual MLP
+        n = 'attn_pool.'
+        q = lin(np.broadcast_to(W[n + 'latent'], (B, 1, D)), n + 'q').reshape(B, 1, nh, hd).transpose(0, 2, 1, 3)
+        kv = lin(tok, n + 'kv').reshape(B, T, 2, nh, hd)
+        k, vv = kv[:, :, 0].transpose(0, 2, 1, 3), kv[:, :, 1].transpose(0, 2, 1, 3)
+        o = (softmax(q @ k.transpose(0, 1, 3, 2) * hd ** -0.5) @ vv).transpose(0, 2, 1, 3).reshape(B, 1, D)
+        y = lin(o, n + 'proj')
+        y = y + lin(np_act(lin(ln(y, n + 'norm'), n + 'mlp.fc1'), 'gelu'), n + 'mlp.fc2')
+        f = y[:, 0]
     if 'fc_norm.weight' in W:
         f = ln(f, 'fc_norm')
     if 'pre_logits.fc.weight' in W:
@@ -292,11 +386,18 @@ def np_forward(cfg, W, x):
     return y
 
 
+def fixture_specs():
+    """(name, spec path, fixture dir) of every golden: spec/tiny's and the gallery's."""
+    out = []
+    for spec_dir, sub in (('tiny', ''), ('variants', 'variants')):
+        for sp in sorted(glob.glob(os.path.join(ROOT, 'spec', spec_dir, 'tiny-*.yaml'))):
+            name = os.path.splitext(os.path.basename(sp))[0]
+            out.append((name, sp, os.path.join(ROOT, 'test', 'golden', sub, name)))
+    return out
+
+
 def fixtures():
-    specs = sorted(glob.glob(os.path.join(ROOT, 'spec', 'tiny', 'tiny-*.yaml')))
-    for sp in specs:
-        name = os.path.splitext(os.path.basename(sp))[0]
-        d = os.path.join(ROOT, 'test', 'golden', name)
+    for name, sp, d in fixture_specs():
         if not os.path.isdir(d):
             check(False, 'fixture %s exists' % name)
             continue
@@ -313,9 +414,7 @@ def fixtures():
 def sensitivity():
     """Every weight tensor of every fixture moves the logits (no dead code path, no trivial init)."""
     from vit_ref import build_with_weights
-    for sp in sorted(glob.glob(os.path.join(ROOT, 'spec', 'tiny', 'tiny-*.yaml'))):
-        name = os.path.splitext(os.path.basename(sp))[0]
-        d = os.path.join(ROOT, 'test', 'golden', name)
+    for name, sp, d in fixture_specs():
         if not os.path.isdir(d):
             continue
         cfg = load_spec(sp)
@@ -331,7 +430,12 @@ def sensitivity():
                 y = build_with_weights(cfg, moved).double()(x)
                 if float((y - y0).abs().max()) < 1e-6 * float(y0.abs().max()):
                     dead.append(k)
-        check(not dead, 'fixture %s: all %d tensors affect the logits%s' % (name, len(W), ' (not: %s)' % dead if dead else ''))
+        # A bias of the keys' LayerNorm (QK-norm) adds q.b to every logit of a query alike, which
+        # softmax ignores: provably without effect, so it is the one tensor allowed to move nothing.
+        inert = [k for k in dead if k.endswith('.attn.k_norm.bias')]
+        dead = [k for k in dead if k not in inert]
+        check(not dead, 'fixture %s: all %d tensors affect the logits%s%s' % (
+            name, len(W) - len(inert), ' (not: %s)' % dead if dead else '', ' (and %d k_norm biases, which softmax ignores)' % len(inert) if inert else ''))
 
 
 def bad_specs():
@@ -368,6 +472,7 @@ def bad_specs():
 
 if __name__ == '__main__':
     param_counts()
+    gallery_counts()
     key_rules()
     sincos()
     safetensors()

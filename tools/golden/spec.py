@@ -35,6 +35,8 @@ DEFAULTS = {
     'init_values': None,
     'backbone': None,
     'block': None,
+    'reg_tokens': 0,
+    'model': None,
 }
 
 # backbone (hybrid R50+ViT) key -> default; `layers` is required when a backbone is given
@@ -57,8 +59,23 @@ KNOWN = set(REQUIRED) | set(DEFAULTS) | set(IGNORED) | set(META)
 
 ACTS = ('gelu', 'gelu_tanh', 'relu', 'silu')
 POOLS = ('token', 'avg')
-POS_EMBEDS = ('learned', 'sincos')
-BLOCK_KINDS = {'parallel_block': 'parallel', 'postnorm_block': 'postnorm', 'peg_block': 'peg'}
+POS_EMBEDS = ('learned', 'sincos', 'none')
+BLOCK_KINDS = {'parallel_block': 'parallel', 'postnorm_block': 'postnorm', 'peg_block': 'peg',
+               'swiglu_block': 'swiglu', 'qknorm_block': 'qknorm', 'cpvt_block': 'cpvt'}
+# The blocks' own parameters that a spec may set under the block's name, with their defaults.
+BLOCK_ARGS = {'swiglu': {'sub_ln': False}, 'qknorm': {'qk_norm': True, 'parallel': False}, 'cpvt': {'peg_at': 0}}
+# global_pool: FILE#BLOCK -> what the head sees
+POOL_KINDS = {'cls_and_mean': 'cls_mean', 'map_pool': 'map'}
+# model: FILE#MODEL -> the reference's architecture
+MODEL_KINDS = {'rope_vit': 'rope'}
+
+
+def ref_name(v):
+    """NAME of a FILE#NAME reference, else None."""
+    if isinstance(v, str) and '#' in v:
+        name = v.rsplit('#', 1)[1]
+        return name or None
+    return None
 
 
 def deep_merge(base, over):
@@ -87,7 +104,8 @@ def _read_yaml(path):
     for k in data:
         if not isinstance(k, str):
             raise SpecError('%s: keys must be strings, found %r' % (path, k))
-        if k not in KNOWN:
+        # a section named after a referenced block or model holds its parameters (checked after merging)
+        if k not in KNOWN and not isinstance(data[k], dict):
             raise SpecError('%s: unknown key %r' % (path, k))
     return data
 
@@ -175,9 +193,13 @@ def load_spec(path):
         raise SpecError('%s: missing required key%s %s (after extends)' % (
             where, 's' if len(missing) > 1 else '', ', '.join(missing)))
 
+    sections = {ref_name(raw.get(k)) for k in ('block', 'model', 'global_pool')} - {None}
+    for k in raw:
+        if k not in KNOWN and k not in sections:
+            fail(k, 'unknown key (not a spec key, nor the name of a block or model the spec names)')
     cfg = dict(DEFAULTS)
     for k, v in raw.items():
-        if k in IGNORED or k == 'description':
+        if k in IGNORED or k == 'description' or k in sections:
             continue
         cfg[k] = v
     stem = os.path.splitext(os.path.basename(path))[0]
@@ -217,8 +239,21 @@ def load_spec(path):
         fail('fc_norm', 'must be true, false or null, found %r' % (cfg['fc_norm'],))
     if cfg['act_layer'] not in ACTS:
         fail('act_layer', 'must be one of %s, found %r' % (', '.join(ACTS), cfg['act_layer']))
-    if cfg['global_pool'] not in POOLS:
+    pool_name = ref_name(cfg['global_pool'])
+    if pool_name is not None:
+        if pool_name not in POOL_KINDS:
+            fail('global_pool', 'the reference knows the pooling blocks %s, not %r' % (', '.join(POOL_KINDS), pool_name))
+        cfg['pool_kind'] = POOL_KINDS[pool_name]
+    elif cfg['global_pool'] not in POOLS:
         fail('global_pool', 'must be one of %s, found %r' % (', '.join(POOLS), cfg['global_pool']))
+    else:
+        cfg['pool_kind'] = cfg['global_pool']
+    if not _is_int(cfg['reg_tokens']) or cfg['reg_tokens'] < 0:
+        fail('reg_tokens', 'must be an integer >= 0, found %r' % (cfg['reg_tokens'],))
+    model_name = ref_name(cfg['model'])
+    if cfg['model'] is not None and model_name not in MODEL_KINDS:
+        fail('model', 'the reference knows the models %s, not %r' % (', '.join(MODEL_KINDS), cfg['model']))
+    cfg['model_kind'] = MODEL_KINDS.get(model_name, 'vit')
     if cfg['pos_embed'] not in POS_EMBEDS:
         fail('pos_embed', 'must be one of %s, found %r' % (', '.join(POS_EMBEDS), cfg['pos_embed']))
     if cfg['block'] is not None and not isinstance(cfg['block'], str):
@@ -237,12 +272,12 @@ def load_spec(path):
                  '%s %s %d is not a multiple of patch_size %d' % ('feature map' if cfg['backbone'] else 'image', axis, s, p))
     if cfg['pos_embed'] == 'sincos' and d % 4:
         fail('pos_embed', 'sincos needs embed_dim divisible by 4, found %d' % d)
-    if cfg['global_pool'] == 'token' and not cfg['class_token']:
+    if cfg['pool_kind'] == 'token' and not cfg['class_token']:
         fail('global_pool', '"token" pooling needs class_token: true (use global_pool: avg)')
     if cfg['distilled']:
         if not cfg['class_token']:
             fail('distilled', 'a distilled model needs class_token: true')
-        if cfg['global_pool'] != 'token':
+        if cfg['pool_kind'] != 'token':
             fail('distilled', 'a distilled model pools its class and distillation tokens; global_pool must be "token"')
     if cfg['fc_norm'] is None:
         cfg['fc_norm'] = cfg['global_pool'] == 'avg'
@@ -256,10 +291,28 @@ def load_spec(path):
     cfg['head_dim'] = d // cfg['num_heads']
     cfg['scale'] = float(cfg['qk_scale']) if cfg['qk_scale'] is not None else cfg['head_dim'] ** -0.5
     cfg['grid'] = [feature[0] // p, feature[1] // p]
+    # tokens with a position (class, distillation, patches); registers join after the positions
     cfg['num_prefix_tokens'] = int(cfg['class_token']) + int(cfg['distilled'])
     cfg['num_tokens'] = cfg['num_prefix_tokens'] + cfg['grid'][0] * cfg['grid'][1]
-    block_name = cfg['block'].split('#')[-1] if cfg['block'] else ''
+    block_name = ref_name(cfg['block']) or ''
     cfg['block_kind'] = BLOCK_KINDS.get(block_name, 'prenorm')
+    if cfg['block'] is not None and block_name not in BLOCK_KINDS:
+        fail('block', 'the reference knows the blocks %s, not %r' % (', '.join(BLOCK_KINDS), block_name))
+    # the block's own parameters, from the section under its name
+    args = dict(BLOCK_ARGS.get(cfg['block_kind'], {}))
+    given = raw.get(block_name) or {}
+    for k, v in given.items():
+        if k not in args:
+            fail(block_name, 'the reference knows the parameters %s, not %r' % (', '.join(args) or 'none', k))
+        args[k] = v
+    cfg['block_args'] = args
+    if cfg['model_kind'] == 'rope':
+        # rotary positions in every attention layer, no position table (spec/variants/rope.vit)
+        if cfg['pos_embed'] != 'learned' or cfg['distilled'] or cfg['backbone'] or cfg['block']:
+            fail('model', 'rope_vit has no pos_embed, distilled, backbone or block keys')
+        cfg['pos_embed'] = 'none'
+        if cfg['head_dim'] % 4:
+            fail('num_heads', 'rotary positions in two axes need head_dim divisible by 4, found %d' % cfg['head_dim'])
     return cfg
 
 

@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from resnet_ref import ResNetV2
+from variants_ref import MAPHead, SwiGLU, rope_angles, rotate_pairs
 
 
 def activation(name):
@@ -62,20 +63,33 @@ class PatchEmbed(nn.Module):
 
 
 class Attention(nn.Module):
-    def __init__(self, dim, heads, qkv_bias, scale, device=None):
+    """qk_norm: a LayerNorm over each head's queries and keys (q_norm, k_norm [head_dim])."""
+
+    def __init__(self, dim, heads, qkv_bias, scale, qk_norm=False, eps=1e-6, device=None):
         super().__init__()
         self.heads = heads
         self.head_dim = dim // heads
         self.scale = scale
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias, device=device)
+        self.qk_norm = qk_norm
+        if qk_norm:
+            self.q_norm = nn.LayerNorm(self.head_dim, eps=eps, device=device)
+            self.k_norm = nn.LayerNorm(self.head_dim, eps=eps, device=device)
         self.proj = nn.Linear(dim, dim, bias=True, device=device)
 
-    def forward(self, x):
+    def forward(self, x, rope=None):
+        """rope: (cos, sin, num_prefix): rotary positions for the tokens after the first num_prefix."""
         b, t, d = x.shape
         qkv = self.qkv(x).reshape(b, t, 3, self.heads, self.head_dim)  # [3, heads, head_dim] order
         q = qkv[:, :, 0].transpose(1, 2)  # [B, heads, T, head_dim]
         k = qkv[:, :, 1].transpose(1, 2)
         v = qkv[:, :, 2].transpose(1, 2)
+        if self.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        if rope is not None:
+            cos, sin, n = rope
+            q = torch.cat([q[:, :, :n], rotate_pairs(q[:, :, n:], cos, sin)], dim=2)
+            k = torch.cat([k[:, :, :n], rotate_pairs(k[:, :, n:], cos, sin)], dim=2)
         scores = torch.matmul(q * self.scale, k.transpose(-2, -1))  # [B, heads, T, T]
         weights = torch.softmax(scores, dim=-1)                     # over keys
         out = torch.matmul(weights, v).transpose(1, 2).reshape(b, t, d)  # heads concatenated in order
@@ -103,24 +117,34 @@ class LayerScale(nn.Module):
 
 
 class Block(nn.Module):
-    """kind: 'prenorm' (standard), 'parallel' (ViT-22B, one shared norm1), 'postnorm', or 'peg'
-    (CPVT: the patch tokens' square grid plus a depthwise 3x3 convolution of it, then prenorm)."""
+    """kind: 'prenorm' (standard), 'parallel' (ViT-22B, one shared norm1), 'postnorm', 'peg'
+    (CPVT: the patch tokens' square grid plus a depthwise 3x3 convolution of it, then prenorm), and
+    the gallery's (spec/variants/): 'swiglu' (gated MLP), 'qknorm' (QK-norm, parallel or not),
+    'cpvt' (prenorm, then in layer peg_at the PEG of the patch grid). `index` is the layer."""
 
-    def __init__(self, cfg, device=None):
+    def __init__(self, cfg, index=0, device=None):
         super().__init__()
         d, eps = cfg['embed_dim'], cfg['norm_eps']
         self.kind = cfg['block_kind']
-        if self.kind == 'peg':
+        args = cfg['block_args']
+        parallel = self.kind == 'parallel' or (self.kind == 'qknorm' and args['parallel'])
+        if self.kind == 'peg' or (self.kind == 'cpvt' and index == args['peg_at']):
             self.peg = nn.Conv2d(d, d, 3, padding=1, groups=d, bias=True, device=device)
         self.norm1 = nn.LayerNorm(d, eps=eps, device=device)
-        self.attn = Attention(d, cfg['num_heads'], cfg['qkv_bias'], cfg['scale'], device=device)
+        self.attn = Attention(d, cfg['num_heads'], cfg['qkv_bias'], cfg['scale'],
+                              qk_norm=self.kind == 'qknorm' and args['qk_norm'], eps=eps, device=device)
         self.layer_scale = cfg['init_values'] is not None
         if self.layer_scale:
             self.ls1 = LayerScale(d, cfg['init_values'], device=device)
             self.ls2 = LayerScale(d, cfg['init_values'], device=device)
-        if self.kind != 'parallel':
+        if not parallel:
             self.norm2 = nn.LayerNorm(d, eps=eps, device=device)
-        self.mlp = Mlp(d, cfg['mlp_hidden'], cfg['act_layer'], device=device)
+        if self.kind == 'parallel' or parallel:
+            self.kind = 'parallel'
+        if cfg['block_kind'] == 'swiglu':
+            self.mlp = SwiGLU(d, cfg['mlp_hidden'], args['sub_ln'], eps, device=device)
+        else:
+            self.mlp = Mlp(d, cfg['mlp_hidden'], cfg['act_layer'], device=device)
 
     def _ls1(self, x):
         return self.ls1(x) if self.layer_scale else x
@@ -128,21 +152,28 @@ class Block(nn.Module):
     def _ls2(self, x):
         return self.ls2(x) if self.layer_scale else x
 
-    def forward(self, x):
+    def _peg(self, x, grid, num_prefix):
+        """The patch tokens' grid plus a depthwise 3x3 convolution of it; earlier tokens pass through."""
+        pre, tok = x[:, :num_prefix], x[:, num_prefix:]
+        b, n, d = tok.shape
+        cnn = tok.transpose(1, 2).reshape(b, d, grid[0], grid[1])
+        return torch.cat([pre, tok + self.peg(cnn).flatten(2).transpose(1, 2)], dim=1)
+
+    def forward(self, x, grid=None, num_prefix=1, rope=None):
         if self.kind == 'peg':
-            cls, tok = x[:, :1], x[:, 1:]
-            b, n, d = tok.shape
-            side = int(round(n ** 0.5))
-            grid = tok.transpose(1, 2).reshape(b, d, side, side)
-            x = torch.cat([cls, tok + self.peg(grid).flatten(2).transpose(1, 2)], dim=1)
+            side = int(round((x.shape[1] - 1) ** 0.5))
+            x = self._peg(x, (side, side), 1)
         if self.kind == 'parallel':
             h = self.norm1(x)
             return x + self._ls1(self.attn(h)) + self._ls2(self.mlp(h))
         if self.kind == 'postnorm':
             x = self.norm1(x + self._ls1(self.attn(x)))
             return self.norm2(x + self._ls2(self.mlp(x)))
-        x = x + self._ls1(self.attn(self.norm1(x)))
-        return x + self._ls2(self.mlp(self.norm2(x)))
+        x = x + self._ls1(self.attn(self.norm1(x), rope))
+        x = x + self._ls2(self.mlp(self.norm2(x)))
+        if self.kind == 'cpvt' and hasattr(self, 'peg'):
+            x = self._peg(x, grid, num_prefix)
+        return x
 
 
 class PreLogits(nn.Module):
@@ -170,18 +201,28 @@ class ViT(nn.Module):
         self.learned_pos = cfg['pos_embed'] == 'learned'
         if self.learned_pos:
             self.pos_embed = nn.Parameter(torch.zeros(1, cfg['num_tokens'], d, device=device))
-        else:
+        elif cfg['pos_embed'] == 'sincos':
             # a fixed table, not a weight: a non-persistent buffer is not in state_dict()
             self.register_buffer('pos_table', self.fixed_pos_table(), persistent=False)
-        self.blocks = nn.ModuleList([Block(cfg, device=device) for _ in range(cfg['depth'])])
+        self.num_reg = cfg['reg_tokens']
+        if self.num_reg:
+            self.reg_token = nn.Parameter(torch.zeros(1, self.num_reg, d, device=device))
+        self.rope = cfg['model_kind'] == 'rope'
+        if self.rope:
+            self.register_buffer('rope_cos', torch.zeros(0), persistent=False)
+            self.register_buffer('rope_sin', torch.zeros(0), persistent=False)
+            self.materialize_rope()
+        self.blocks = nn.ModuleList([Block(cfg, i, device=device) for i in range(cfg['depth'])])
         self.use_fc_norm = cfg['fc_norm']
         if self.use_fc_norm:
             self.fc_norm = nn.LayerNorm(d, eps=cfg['norm_eps'], device=device)
         else:
             self.norm = nn.LayerNorm(d, eps=cfg['norm_eps'], device=device)
-        feat = d
+        feat = 2 * d if cfg['pool_kind'] == 'cls_mean' else d
+        if cfg['pool_kind'] == 'map':
+            self.attn_pool = MAPHead(d, cfg['num_heads'], cfg['mlp_hidden'], cfg['norm_eps'], device=device)
         if cfg['representation_size'] is not None:
-            self.pre_logits = PreLogits(d, cfg['representation_size'], device=device)
+            self.pre_logits = PreLogits(feat, cfg['representation_size'], device=device)
             feat = cfg['representation_size']
         self.head = nn.Linear(feat, cfg['num_classes'], device=device)
         if cfg['distilled']:
@@ -191,10 +232,16 @@ class ViT(nn.Module):
         c = self.cfg
         return sincos_table(c['embed_dim'], c['grid'][0], c['grid'][1], c['num_prefix_tokens'])
 
+    def materialize_rope(self):
+        c = self.cfg
+        self.rope_cos, self.rope_sin = rope_angles(c['head_dim'], c['grid'][0], c['grid'][1])
+
     def materialize(self):
-        """After to_empty(): put the fixed (non-weight) table back."""
-        if not self.learned_pos:
+        """After to_empty(): put the fixed (non-weight) tables back."""
+        if self.cfg['pos_embed'] == 'sincos':
             self.pos_table = self.fixed_pos_table().to(self.head.weight.dtype)
+        if self.rope:
+            self.materialize_rope()
         return self
 
     def features(self, x):
@@ -207,17 +254,27 @@ class ViT(nn.Module):
             prefix.append(self.dist_token.expand(b, -1, -1))
         if prefix:
             x = torch.cat(prefix + [x], dim=1)
-        x = x + (self.pos_embed if self.learned_pos else self.pos_table)
+        if self.cfg['pos_embed'] != 'none':
+            x = x + (self.pos_embed if self.learned_pos else self.pos_table)
+        if self.num_reg:  # registers: after the positions, between the prefix tokens and the patches
+            x = torch.cat([x[:, :self.num_prefix], self.reg_token.expand(b, -1, -1), x[:, self.num_prefix:]], dim=1)
+        extra = self.num_prefix + self.num_reg
+        rope = (self.rope_cos.to(x.dtype), self.rope_sin.to(x.dtype), extra) if self.rope else None
         for blk in self.blocks:
-            x = blk(x)
+            x = blk(x, self.cfg['grid'], extra, rope)
         if not self.use_fc_norm:
             x = self.norm(x)
         return x
 
     def forward(self, x):
         x = self.features(x)
-        if self.cfg['global_pool'] == 'avg':
-            pooled = x[:, self.num_prefix:].mean(dim=1)
+        pool, extra = self.cfg['pool_kind'], self.num_prefix + self.num_reg
+        if pool == 'avg':  # never the class, distillation or register tokens
+            pooled = x[:, extra:].mean(dim=1)
+        elif pool == 'cls_mean':
+            pooled = torch.cat([x[:, 0], x[:, extra:].mean(dim=1)], dim=-1)
+        elif pool == 'map':
+            pooled = self.attn_pool(x)
         else:
             pooled = x[:, 0]
         if self.use_fc_norm:
@@ -274,16 +331,17 @@ def count_macs(cfg):
 
 def _is_norm(name):
     parts = name.split('.')
-    return len(parts) >= 2 and parts[-2] in ('norm', 'norm1', 'norm2', 'norm3', 'fc_norm')
+    return len(parts) >= 2 and parts[-2] in ('norm', 'norm1', 'norm2', 'norm3', 'fc_norm', 'q_norm', 'k_norm')
 
 
 def init_tensor(name, shape, gen):
     """One parameter's seeded value (float32), drawing from `gen`.
 
     Linear/conv weights N(0, std=fan_in^-0.5); biases N(0, 0.1); LayerNorm and GroupNorm weight
-    1 + N(0, 0.2), bias N(0, 0.1); cls/dist tokens N(0, 1); pos_embed N(0, 0.5); LayerScale gamma U(0.5, 1.5)."""
+    1 + N(0, 0.2), bias N(0, 0.1); cls/dist/register tokens and the attention-pooling latent N(0, 1);
+    pos_embed N(0, 0.5); LayerScale gamma U(0.5, 1.5)."""
     leaf = name.rsplit('.', 1)[-1]
-    if name in ('cls_token', 'dist_token'):
+    if name in ('cls_token', 'dist_token', 'reg_token', 'attn_pool.latent'):
         return torch.randn(shape, generator=gen)
     if name == 'pos_embed':
         return 0.5 * torch.randn(shape, generator=gen)
