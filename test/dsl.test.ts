@@ -32,12 +32,42 @@ describe('model-language diagnostics', () => {
   it('says which blocks a file has when the spec names a missing one', () => expectErrors(['check', fx('missing-block.yaml')], [
     'test/fixtures/dsl/missing-block.yaml:2:8: error: stdlib/blocks/parallel.vit has no block "paralel_block" (did you mean "parallel_block"?)',
   ]));
+  it('vitc check finds calls that do not match their callee from the file alone, where elaboration would say it', () => expectErrors(['check', fx('calls.vit')], [
+    'test/fixtures/dsl/calls.vit:7:9: error: LayerNorm: missing argument "eps" (float) (declared at stdlib/nn.vit:15:28)',
+    'test/fixtures/dsl/calls.vit:8:22: error: conv2d has no parameter "group" (did you mean "groups"?)',
+    'test/fixtures/dsl/calls.vit:9:9: error: conv2d: groups must be a positive integer; got 0',
+    'test/fixtures/dsl/calls.vit:10:9: error: Linear takes 3 arguments; got 4 (its parameters: x, out, has_bias)',
+    'test/fixtures/dsl/calls.vit:11:20: error: softmax: "axis" must be an int; got float 1.5',
+    'test/fixtures/dsl/calls.vit:12:28: error: LayerNorm: "eps" is given twice (by position and by name)',
+  ]));
+  it('says the same when a spec elaborates such a call (a builtin\'s unknown keyword, at the argument)', async () => {
+    const dir = (await import('./helpers.js')).tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 's.yaml'), `extends: ${join(process.cwd(), 'spec/tiny/_tiny.yaml')}\nblock: b.vit#b\n`);
+    writeFileSync(join(dir, 'b.vit'), 'import "vit.vit"\n\nblock b(x: tensor, num_heads: int, mlp_hidden: int, qkv_bias: bool, scale: float, eps: float, act: str, init_values: float?) -> tensor {\n  return encoder_block(softmax(x, axes = 1), num_heads, mlp_hidden, qkv_bias, scale, eps, act, init_values)\n}\n');
+    const r = await vitc('check', join(dir, 's.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.replaceAll(`${dir}/`, '')).toBe('b.vit:4:35: error: softmax has no parameter "axes" (did you mean "axis"?)');
+  });
+});
+
+describe('offered arguments', () => {
+  it('reach a callee that declares them and no other, and print back as written', async () => {
+    const text = 'import "nn.vit"\n\nblock takes(x: tensor, layer: int) -> tensor {\n  return x * layer\n}\n\nblock ignores(x: tensor) -> tensor {\n  return x\n}\n\nblock both(x: tensor) -> tensor {\n  return takes(x, layer? = 2) + ignores(x, layer? = 2)\n}\n';
+    expect(formatVitText('o.vit', text)).toBe(text);
+    const dir = (await import('./helpers.js')).tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'o.vit'), text);
+    const r = await vitc('check', join(dir, 'o.vit'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
 });
 
 describe('vitc fmt', () => {
   const vitFiles = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? vitFiles(join(dir, e.name)) : e.name.endsWith('.vit') ? [join(dir, e.name)] : []));
-  const parseable = [...vitFiles('stdlib'), ...vitFiles('test/fixtures/dsl').filter((f) => !f.endsWith('syntax.vit'))];
+  const parseable = [...vitFiles('stdlib'), ...vitFiles('spec/variants'), ...vitFiles('test/fixtures/model'), ...vitFiles('test/fixtures/dsl').filter((f) => !f.endsWith('syntax.vit'))];
 
   it.each(parseable)('is idempotent on %s', (f) => {
     const once = formatVitText(f, readFileSync(f, 'utf8'));

@@ -105,8 +105,8 @@ describe('backbone diagnostics', () => {
   const fx = (f: string) => `test/fixtures/hybrid/${f}`;
   it.each([
     ['bad_groups.yaml', 'test/fixtures/hybrid/groups.vit:7:7: error: conv2d: groups 5 does not divide the 48 input channels (try groups 4 or 6)'],
-    ['zero_groups.yaml', 'test/fixtures/hybrid/groups.vit:14:7: error: conv2d: groups must be a positive integer; got 0'],
-    ['bad_gn.yaml', 'test/fixtures/hybrid/groups.vit:20:10: error: groupnorm: groups 7 does not divide the 48 channels (try groups 6 or 8)'],
+    ['zero_groups.yaml', 'test/fixtures/hybrid/zero_groups.vit:6:7: error: conv2d: groups must be a positive integer; got 0'],
+    ['bad_gn.yaml', 'test/fixtures/hybrid/groups.vit:13:10: error: groupnorm: groups 7 does not divide the 48 channels (try groups 6 or 8)'],
     ['bad-backbone.yaml', 'test/fixtures/hybrid/bad-backbone.yaml:3:14: error: backbone.gn_groups 3 does not divide stem_width 8 (GroupNorm needs whole groups; try gn_groups 2 or 4)'],
     ['bad-patch.yaml', 'test/fixtures/hybrid/bad-patch.yaml:2:13: error: the backbone\'s feature map for img_size 48x48 is 3x3, which patches of 2 do not tile (hybrid models usually cut patches of 1 from the feature map)'],
   ])('vitc check %s: one line at the call or key, exit 1', async (file, line) => {

@@ -1,7 +1,8 @@
 // Static checks of calls, before anything runs: a call of a known builtin or block must match its
 // declaration (how many positional arguments, which keywords, which are required, and the type of an
-// argument written as a literal). Reported at the call, with the same words elaboration would use, so
-// `vitc check FILE.vit` finds a bad call in a branch that a spec never takes.
+// argument written as a literal). Each is reported with the words and at the place elaboration would
+// use (the call, or the argument at fault), so `vitc check FILE.vit` finds a bad call in a branch that
+// a spec never takes, and a spec that takes it gets the same line.
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Arg, BlockDef, Expr } from './ast.js';
@@ -119,7 +120,7 @@ export function checkCall(e: Extract<Expr, { kind: 'call' }>, locals: ReadonlySe
     const v = literalValue(a.value);
     if (v === undefined) return;
     if (!p.accepts(v)) diags.push(error('dsl/type', `${sig.name}: "${p.name}" must be ${p.words}; got ${describe(v)}`, a.span));
-    else if (p.positive && v.kind === 'int' && v.n < 1) diags.push(error('dsl/args', `${sig.name}: ${p.name} must be a positive integer; got ${v.n}`, a.span));
+    else if (p.positive && v.kind === 'int' && v.n < 1) diags.push(error('dsl/groups', `${sig.name}: ${p.name} must be a positive integer; got ${v.n}`, e.span));
   });
   return diags;
 }
