@@ -23,6 +23,19 @@ export function findVitFile(ref: string, baseDir: string): string | undefined {
 }
 
 /** Loads files once per compilation and remembers every source it read. */
+/**
+ * A model-language file as a build names it (manifest.json, comments in generated code): a stdlib file
+ * as `stdlib/NAME`, any other relative to `baseDir` (the spec's directory), with `/` separators; never
+ * an absolute path, so a build is the same in any checkout, from any working directory. `file` is
+ * absolute or as spans hold it (relative to the working directory).
+ */
+export function sourceName(file: string, baseDir: string): string {
+  const abs = resolve(file);
+  const inLib = relative(stdlibDir, abs);
+  const name = !inLib.startsWith('..') && !isAbsolute(inLib) ? `stdlib/${inLib}` : relative(baseDir, abs);
+  return name.split(sep).join('/');
+}
+
 export class ModuleLoader {
   private readonly cache = new Map<string, Module>();
   private readonly loading: string[] = [];
@@ -74,19 +87,10 @@ export class ModuleLoader {
     }
   }
 
-  /**
-   * Every file read, for the build's manifest: its name and text. A stdlib file is `stdlib/NAME`, any
-   * other file is named relative to `baseDir` (the spec's directory), with `/` separators: never an
-   * absolute path, so a build is the same in any checkout, from any working directory.
-   */
+  /** Every file read, for the build's manifest: its name (see sourceName) and text. */
   sources(baseDir: string): { name: string; text: string }[] {
-    const within = (dir: string, p: string) => { const rel = relative(dir, p); return !rel.startsWith('..') && !isAbsolute(rel) ? rel : undefined; };
     return [...this.cache.values()]
-      .map((m) => {
-        const inLib = within(stdlibDir, m.absPath);
-        const name = inLib !== undefined ? `stdlib/${inLib}` : relative(baseDir, m.absPath);
-        return { name: name.split(sep).join('/'), text: m.text };
-      })
+      .map((m) => ({ name: sourceName(m.absPath, baseDir), text: m.text }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

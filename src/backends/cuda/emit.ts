@@ -56,7 +56,8 @@ export function planKernels(p: KernelProgram): KernelPlan[] {
 
 const brief = (k: Kernel) => `k${k.id} ${k.scope || '-'}`;
 
-export function renderModelCu(p: KernelProgram, m: Manifest): RenderedCuda {
+/** `fileName` names a span's source file in comments, as the manifest names it (see describe). */
+export function renderModelCu(p: KernelProgram, m: Manifest, fileName: (file: string) => string): RenderedCuda {
   const plans = planKernels(p);
   const flat: { fn: CudaFunction; kernel: number }[] = [];
   plans.forEach((pl, i) => {
@@ -104,7 +105,7 @@ export function renderModelCu(p: KernelProgram, m: Manifest): RenderedCuda {
     `#define VITC_NUM_KERNELS ${p.kernels.length}`,
     runtimeFile('host.inc').trimEnd(),
     '',
-    enqueue(p, plans, names, weights),
+    enqueue(p, plans, names, weights, fileName),
     runtimeFile('profile.inc').trimEnd(),
     '',
   ];

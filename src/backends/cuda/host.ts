@@ -187,15 +187,18 @@ function launch(p: KernelProgram, fn: CudaFunction, name: string, w: WeightsLayo
   return `VITC_LAUNCH(${name}, ${grid}, dim3(${fn.threads}), stream, ${[...fn.operands.map((o) => pointer(p, o, w)), 'B'].join(', ')});`;
 }
 
-/** What a kernel is, for its comment line: scope, source position, kind, covered IR nodes. */
-export function describe(k: Kernel): string {
-  const where = [k.scope || '-', k.span ? formatSpan(k.span) : ''].filter(Boolean).join(' @ ');
+/**
+ * What a kernel is, for its comment line: scope, source position, kind, covered IR nodes. `fileName`
+ * names the source file as the manifest does (never by absolute path: builds are the same anywhere).
+ */
+export function describe(k: Kernel, fileName: (file: string) => string): string {
+  const where = [k.scope || '-', k.span ? formatSpan({ ...k.span, file: fileName(k.span.file) }) : ''].filter(Boolean).join(' @ ');
   const kind = k.kind === 'generic' ? `generic ${k.op}` : k.kind;
   return `k${k.id} ${where}: ${kind}, covers ${k.covers.map((c) => `%${c}`).join(',') || '-'}`;
 }
 
 /** vitc_enqueue: the forward at batch B, one comment line and one launch per kernel. */
-export function enqueue(p: KernelProgram, plans: readonly KernelPlan[], names: readonly (readonly string[])[], w: WeightsLayout): string {
+export function enqueue(p: KernelProgram, plans: readonly KernelPlan[], names: readonly (readonly string[])[], w: WeightsLayout, fileName: (file: string) => string): string {
   const lines = [
     '// ---- the forward: every kernel of the program, in order ----',
     'static void vitc_enqueue(vitc_model* m, const float* input, float* output, int B, cudaStream_t stream) {',
@@ -206,7 +209,7 @@ export function enqueue(p: KernelProgram, plans: readonly KernelPlan[], names: r
   ];
   p.kernels.forEach((k, i) => {
     const plan = plans[i]!;
-    lines.push(`  // ${describe(k)}`);
+    lines.push(`  // ${describe(k, fileName)}`);
     if (plan.kind === 'one') lines.push(`  ${launch(p, plan.fn, names[i]![0]!, w)}`);
     else {
       const blocks = plan.large.grid.map((ax) => `(long long)${gridExpr(ax)}`).join(' * ');

@@ -2,6 +2,7 @@
 // vitc_api.h, main.cu, Makefile, README.md), rendered from the KernelProgram. See docs/targets/cuda.md.
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import { renderModelCu, runtimeFile } from './emit.js';
+import { sourceName } from '../../dsl/load.js';
 import { makefile, modelH, readme } from './files.js';
 import { openCuda } from './runner.js';
 
@@ -19,7 +20,7 @@ export const cudaBackend: Backend = {
     const p = ctx.kernels!;
     const m = ctx.manifest;
     if (m.inputs.length !== 1 || m.outputs.length !== 1) throw new Error('the cuda target builds models with one input and one output');
-    const r = renderModelCu(p, m);
+    const r = renderModelCu(p, m, (file) => sourceName(file, ctx.spec.dir));
     return [
       { path: 'model.cu', contents: r.modelCu },
       { path: 'model.h', contents: modelH(p, m, r.maxBatch) },
