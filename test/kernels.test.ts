@@ -35,13 +35,16 @@ function kinds(p: KernelProgram): Record<string, number> {
 }
 
 describe('fusion fires on every golden spec', () => {
-  it.each(GOLDEN_SPECS)('%s: no softmax or lone activation survives; every linear is a GEMM; one attention per block', (spec) => {
+  it.each(GOLDEN_SPECS)('%s: no softmax or lone activation survives; every linear is a GEMM; one attention per block and per attention op', (spec) => {
     const g = graphOf(spec);
     const p = buildKernelProgram(g, { precision: 'fp32', lnPrologue: true });
     const k = kinds(p);
     const depth = loadSpec(spec).config.depth;
     expect(k.softmax ?? 0).toBe(0);
-    expect(k.attention).toBe(depth);
+    // One attention per encoder block, and every attention of the graph (an attention-pooling head's
+    // too, as in the gallery's map.vit) is an attention kernel.
+    expect(p.kernels.filter((x) => x.kind === 'attention' && /^blocks\.\d+(\.|$)/.test(x.scope)).length).toBe(depth);
+    expect(k.attention).toBe(g.nodes.filter((n) => n.op === 'attention').length);
     const linears = g.nodes.filter((n) => n.op === 'linear').map((n) => n.id);
     const gemmRoots = new Set(p.kernels.filter((x) => x.kind === 'gemm').flatMap((x) => x.covers));
     for (const l of linears) expect(gemmRoots.has(l), `linear %${l} is in a GEMM`).toBe(true);
