@@ -2,10 +2,9 @@
 // absolute path), and `vitc build --check` proves a committed build directory current without
 // writing anything.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { tempDir, vitc } from './helpers.js';
+import { runAsync, tempDir, vitc } from './helpers.js';
 
 /** Every file under `dir`, relative, sorted. */
 function files(dir: string, prefix = ''): string[] {
@@ -16,20 +15,20 @@ function files(dir: string, prefix = ''): string[] {
 describe('builds from two checkouts', () => {
   // The CLI as installed: bin/ runs dist/ (npm ci builds it); stdlib, schema and runtime sources beside.
   const hasDist = existsSync('dist/cli/main.js');
-  it.skipIf(!hasDist)('are byte-identical for js, onnx and cuda, run from different directories, with no absolute path in them', () => {
+  it.skipIf(!hasDist)('are byte-identical for js, onnx, cuda and wgsl, run from different directories, with no absolute path in them', async () => {
     const root = tempDir('vitc-checkouts-');
     const copies = ['one', 'two'].map((n) => join(root, n));
     for (const c of copies) {
       for (const d of ['bin', 'dist', 'src', 'stdlib', 'schema', 'spec', 'package.json']) cpSync(d, join(c, d), { recursive: true });
       symlinkSync(realpathSync('node_modules'), join(c, 'node_modules'));
     }
-    for (const target of ['js', 'onnx', 'cuda']) {
+    for (const target of ['js', 'onnx', 'cuda', 'wgsl']) {
       // One from the checkout's root with a relative spec path, one from its spec/ folder with another.
       const outs = copies.map((c, i) => join(root, `${target}-${i}`));
-      const runs = [
-        spawnSync(process.execPath, [join(copies[0]!, 'bin/vitc.js'), 'build', 'spec/variants/tiny-swiglu.yaml', '--target', target, '-o', outs[0]!], { cwd: copies[0], encoding: 'utf8' }),
-        spawnSync(process.execPath, [join(copies[1]!, 'bin/vitc.js'), 'build', 'variants/tiny-swiglu.yaml', '--target', target, '-o', outs[1]!], { cwd: join(copies[1]!, 'spec'), encoding: 'utf8' }),
-      ];
+      const runs = await Promise.all([
+        runAsync(process.execPath, [join(copies[0]!, 'bin/vitc.js'), 'build', 'spec/variants/tiny-swiglu.yaml', '--target', target, '-o', outs[0]!], { cwd: copies[0] }),
+        runAsync(process.execPath, [join(copies[1]!, 'bin/vitc.js'), 'build', 'variants/tiny-swiglu.yaml', '--target', target, '-o', outs[1]!], { cwd: join(copies[1]!, 'spec') }),
+      ]);
       for (const r of runs) expect(r.stderr, target).toBe('');
       expect(files(outs[0]!)).toEqual(files(outs[1]!));
       for (const f of files(outs[0]!)) {

@@ -40,9 +40,9 @@ export interface RunResult {
  * worker's event loop, and vitest's own RPC from the worker times out after 60 s on a loaded machine
  * ("Timeout calling onTaskUpdate"), failing the run although every test passed.
  */
-export function runAsync(cmd: string, args: readonly string[], opts: { readonly input?: string } = {}): Promise<RunResult> {
+export function runAsync(cmd: string, args: readonly string[], opts: { readonly input?: string; readonly cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd });
     const out: Buffer[] = [], err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
