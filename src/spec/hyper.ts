@@ -27,10 +27,11 @@ export function hyperSections(data: Readonly<Record<string, unknown>>, spans: Sp
   const known = new Set(Object.keys(specSchema.properties ?? {}));
   const names = [...new Set(REF_KEYS.map((k) => refName(data[k])).filter((n): n is string => n !== undefined && !known.has(n)))];
   const hyper = new Map<string, Record<string, unknown>>();
-  const rest: Record<string, unknown> = {};
+  // Object.fromEntries defines own keys, so a key "__proto__" stays a key (for the schema to report).
+  const rest: Record<string, unknown> = Object.fromEntries(Object.entries(data).filter(([k]) => !names.includes(k)));
   const diagnostics: Diagnostic[] = [];
   for (const [k, v] of Object.entries(data)) {
-    if (!names.includes(k)) { rest[k] = v; continue; }
+    if (!names.includes(k)) continue;
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       diagnostics.push(error('spec/type', `"${k}" must be a mapping of ${k}'s parameters to values, e.g. ${k}: { name: value }`, spans.value(`/${k}`)));
       continue;
