@@ -368,15 +368,23 @@ export class ProgramRunner {
     const packed = this.packed.get(k.id);
     const perG = Math.ceil(Mg / MB);
     const units = G * perG;
-    // Split row blocks between threads when there are enough of them, else column panels.
+    // Split rows between threads when there are enough row blocks, else column panels. One group's
+    // rows are split evenly in whole MR-row panels (197 rows: 100 + 97, not 128 + 69 in MB blocks);
+    // several groups are split by row blocks. Either way each element is the same sum.
     const byRows = units >= 2 * T || np < T;
-    const [u0, u1] = byRows ? part(units, t, T) : [0, units];
     const [j0, j1] = byRows ? [0, np] : part(np, t, T);
     if (j0 >= j1) return;
+    let u0 = 0, u1 = units, rLo = 0, rHi = Mg;
+    if (byRows && G === 1) {
+      const [p0, p1] = part(Math.ceil(Mg / MR), t, T);
+      rLo = p0 * MR;
+      rHi = Math.min(Mg, p1 * MR);
+      u1 = Math.ceil((rHi - rLo) / MB);
+    } else if (byRows) [u0, u1] = part(units, t, T);
     let lastG = -1, bAt = packed ? packed.at : sB;
     for (let u = u0; u < u1; u++) {
-      const g = Math.floor(u / perG);
-      const r0 = g * Mg + (u % perG) * MB, r1 = Math.min(g * Mg + Mg, r0 + MB);
+      const g = G === 1 ? 0 : Math.floor(u / perG);
+      const r0 = G === 1 ? rLo + u * MB : g * Mg + (u % perG) * MB, r1 = Math.min(G === 1 ? rHi : g * Mg + Mg, r0 + MB);
       if (!packed && g !== lastG) {
         const kRows = pl.b.rows, nCols = pl.b.cols;
         for (let j = j0; j < j1; j++) for (let kk = 0; kk < K; kk++) {
