@@ -13,7 +13,9 @@ import { median, SPEC, vitB16Weights, vitc, WORK } from './work.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const WARMUP = 1;
-const GAP_MS = Number(process.env.GAP_MS ?? 200);
+// onnxruntime keeps its threads spinning for a while after a run; a short gap lets them slow whichever
+// runtime comes next (vitc at batch 1: 850 ms with 200 ms gaps, 733 ms with 1500 ms, 672 ms alone).
+const GAP_MS = Number(process.env.GAP_MS ?? 1500);
 const THREADS = Number(process.env.THREADS ?? 2);
 const BATCHES = (process.env.BATCHES ?? '1,8').split(',').map(Number);
 const weights = vitB16Weights();
