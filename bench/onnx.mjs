@@ -11,11 +11,13 @@
 // leaves them 0 and 1), so the output comparison means something. Each model gets warm-up runs, then
 // RUNS rounds of one timed run each, interleaved in rotating order with an idle gap before every run
 // (so no session's spinning worker threads steal cores from the next); medians side by side with
-// their ratio to torch's, and the outputs against torch's. `npm run bench:onnx` (RUNS=, GAP_MS=,
-// BATCHES=1,8 to tune).
+// their ratio to torch's, and the outputs against torch's. Then the kernel-time floor: onnxruntime's
+// own profiler on torch's export and the two fp32 vitc variants splits each run into GEMM kernels and
+// the rest, which bounds what any graph built from the same kernels can reach (PROFILE=0 skips it).
+// `npm run bench:onnx` (RUNS=, GAP_MS=, BATCHES=1,8, PROFILE_RUNS= to tune).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -32,6 +34,7 @@ const RUNS = Number(process.env.RUNS ?? 12);
 const WARMUP = 2;
 const GAP_MS = Number(process.env.GAP_MS ?? 100);
 const BATCHES = (process.env.BATCHES ?? '1,8').split(',').map(Number);
+const PROFILE_RUNS = process.env.PROFILE === '0' ? 0 : Number(process.env.PROFILE_RUNS ?? 6);
 const PY = '/usr/bin/python3';
 
 const weights = join(WORK, 'vit-b16.perturbed.safetensors');
@@ -132,7 +135,56 @@ for (const batch of BATCHES) {
   }
 }
 for (const m of models) await m.session.release();
+if (PROFILE_RUNS > 0) await kernelFloor(models.filter((m) => ['torch.onnx.export', 'vitc', 'vitc --onnx-ops ort'].includes(m.name)));
 if (failed) {
   console.error('error: a model disagrees with torch.onnx.export by more than 1e-5 (fp16: 5e-3) x max|logit|');
   process.exit(1);
+}
+
+/**
+ * The kernel-time floor. onnxruntime's profiler (one event per kernel, wall time) on fresh sessions,
+ * interleaved like the timing above: per model the summed kernel time of the GEMM-class kernels
+ * (Gemm, MatMul, FusedMatMul, Attention, Conv: the multiply-adds, run by MLAS in every graph) and of
+ * everything else. "floor" is a model's GEMM time over torch's whole kernel time: the ratio it would
+ * reach if every other kernel and all per-node overhead cost nothing.
+ */
+async function kernelFloor(chosen) {
+  const GEMM = new Set(['Gemm', 'MatMul', 'FusedMatMul', 'Attention', 'MultiHeadAttention', 'Conv', 'FusedConv']);
+  console.log(`\nkernel time from onnxruntime's profiler, median of ${PROFILE_RUNS} interleaved runs after ${WARMUP} warm-ups (ms per run):`);
+  for (const batch of BATCHES) {
+    const x = image(batch);
+    const dir = mkdtempSync(join(tmpdir(), 'vitc-bench-prof-'));
+    const profiled = [];
+    for (const [i, m] of chosen.entries()) {
+      const session = await ort.InferenceSession.create(m.source, { ...options, enableProfiling: true, profileFilePrefix: join(dir, `m${i}`) });
+      profiled.push({ name: m.name, session, prefix: `m${i}` });
+    }
+    for (let r = 0; r < WARMUP + PROFILE_RUNS; r++) {
+      for (let k = 0; k < profiled.length; k++) await run(profiled[(r + k) % profiled.length], x);
+    }
+    for (const p of profiled) { p.session.endProfiling(); await p.session.release(); }
+    const rows = profiled.map((p) => {
+      const file = readdirSync(dir).find((f) => f.startsWith(`${p.prefix}_`) && f.endsWith('.json'));
+      const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts).slice(WARMUP);
+      const per = runs.map((run) => {
+        let gemm = 0, other = 0;
+        for (const e of events) {
+          if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < run.ts || e.ts > run.ts + run.dur) continue;
+          if (GEMM.has(e.args?.op_name)) gemm += e.dur; else other += e.dur;
+        }
+        return { run: run.dur / 1000, gemm: gemm / 1000, other: other / 1000 };
+      });
+      const med = (k) => median(per.map((q) => q[k]));
+      return { name: p.name, run: med('run'), gemm: med('gemm'), other: med('other') };
+    });
+    rmSync(dir, { recursive: true, force: true });
+    const torch = rows[0];
+    const torchKernels = torch.gemm + torch.other;
+    console.log(`batch ${batch}:`);
+    for (const q of rows) {
+      const kernels = q.gemm + q.other;
+      console.log(`  ${q.name.padEnd(24)} run ${q.run.toFixed(1).padStart(7)}  GEMM ${q.gemm.toFixed(1).padStart(7)} (${(100 * q.gemm / kernels).toFixed(1)} %)  other ${q.other.toFixed(1).padStart(6)}  GEMM/torch's GEMM ${(q.gemm / torch.gemm).toFixed(3)}  floor ${(q.gemm / torchKernels).toFixed(3)}`);
+    }
+  }
 }
