@@ -45,6 +45,13 @@ describe('inputs must be regular files', () => {
     expect(await oneError(['check', f])).toBe(`${f}: error: cannot read spec: it has 17,825,792 bytes (17 MiB); spec files are at most 16 MiB`);
   });
   it.each([
+    ['a spec', 'latin1.yaml', Buffer.concat([Buffer.from('name: tiny\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]), 'spec is not UTF-8: byte 16 (e9 0a) is not part of a valid UTF-8 sequence', '2:6'],
+    ['a model-language file', 'bad.vit', Buffer.concat([Buffer.from('# \u00e9t\u00e9 ok\nblock B { '), Buffer.from([0xc0, 0xaf]), Buffer.from(' }\n')]), 'model-language file is not UTF-8: byte 21 (c0 af 20 7d) is not part of a valid UTF-8 sequence', '2:11'],
+  ])('refuses %s that is not UTF-8 at the first bad byte', async (_, f, bytes, msg, at) => {
+    writeFileSync(join(dir, f), bytes);
+    expect(await oneError(['check', join(dir, f)])).toBe(`${join(dir, f)}:${at}: error: ${msg} (save the file as UTF-8)`);
+  });
+  it.each([
     // Sparse files: nothing is written to the disk.
     ['an --input larger than any input tensor', 'x.npy', () => ['run', SPEC, '--input', join(dir, 'x.npy')], 'cannot read input: it has 107,374,182,400 bytes (100 GiB); input files are at most 8.0 GiB'],
     ['a model larger than memory holds', 'x.onnx', () => ['inspect', join(dir, 'x.onnx')], 'cannot read model: it has 107,374,182,400 bytes (100 GiB), more than vitc can hold in memory at once'],

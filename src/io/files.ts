@@ -99,9 +99,39 @@ export function readRegularFile(path: string, what: string, opts: ReadOptions = 
   }
 }
 
-/** Read a regular text file (UTF-8) of at most MAX_TEXT_BYTES. */
+/** Read a regular text file of at most MAX_TEXT_BYTES; it must be UTF-8 (a leading BOM is dropped). */
 export function readTextFile(path: string, what: string, opts: ReadOptions = {}): string {
-  return new TextDecoder().decode(readRegularFile(path, what, { maxBytes: MAX_TEXT_BYTES, ...opts }));
+  const bytes = readRegularFile(path, what, { maxBytes: MAX_TEXT_BYTES, ...opts });
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const before = new TextDecoder().decode(bytes.subarray(0, at));
+    const line = before.split('\n').length;
+    const col = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
+    const hex = [...bytes.subarray(at, Math.min(at + 4, bytes.length))].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new DiagnosticError([error('io/not-utf8', `${what} is not UTF-8: byte ${at} (${hex}) is not part of a valid UTF-8 sequence`,
+      { file: opts.display ?? path, line, col }, 'save the file as UTF-8')]);
+  }
+}
+
+/** The offset of the first byte that does not start or continue a valid UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    if (c < 0x80) { i++; continue; }
+    let n: number, lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; }
+    else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
 }
 
 function failWrite(shown: string, reason: string, hint?: string): never {

@@ -11,7 +11,7 @@ import { flag, intOption, MAX_SEED, positionals, str, type Parsed } from '../arg
 import { compareBuildDir } from '../../io/compare-dir.js';
 import type { OutputFile } from '../../backends/backend.js';
 import type { Command, Io } from '../command.js';
-import { checkDumpName, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
+import { checkDumpName, counted, fmtBytes, fmtGmacs, fmtInt, precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 
 export const buildCmd: Command = {
   name: 'build',
@@ -85,7 +85,7 @@ example:
       if (unused.length) io.err(formatDiagnostic(note('build/unused-weights', unusedTensors(unused, compiled.manifest.spec.name, 'left out of the build'), fileSpan(weights.file))));
     } else if (weights) {
       const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
-      io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${compiled.manifest.weights.length} tensors${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time${weights.rewritten ? ` from safetensors with timm names: make them with vitc convert ${weights.file} -o WEIGHTS.safetensors` : ''}`)));
+      io.err(formatDiagnostic(note('build/weights-checked', `${weights.file} matches the model (${counted(compiled.manifest.weights.length, 'tensor')}${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}); the ${target} target loads weights at run time${weights.rewritten ? ` from safetensors with timm names: make them with vitc convert ${weights.file} -o WEIGHTS.safetensors` : ''}`)));
     }
     for (const n of compiled.spec.notes) io.err(formatDiagnostic(n));
     if (compiled.dump) io.out(compiled.dump.trimEnd());

@@ -10,7 +10,7 @@ import { ttyProgress } from '../../util/progress.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { fmtBytes, fmtInt, unusedTensors } from './shared.js';
+import { counted, fmtBytes, fmtInt, unusedTensors } from './shared.js';
 
 const FORMAT_NAMES = { safetensors: 'safetensors', pth: 'PyTorch checkpoint', npz: 'NumPy .npz' } as const;
 
@@ -67,7 +67,7 @@ examples:
     const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort().join(', ');
     writeFileAtomic(out, imported.bytes, '-o');
     const names = imported.scheme === 'timm' ? 'timm names' : `${schemeLabel(imported.scheme)} names mapped to timm's`;
-    io.out(`${out}: ${fmtInt(tensors.length)} tensors (${dtypes}), ${fmtBytes(imported.bytes.length)}, from a ${FORMAT_NAMES[imported.format]} with ${names}${spec ? `; matches ${spec.config.name}` : ''}`);
+    io.out(`${out}: ${counted(tensors.length, 'tensor')} (${dtypes}), ${fmtBytes(imported.bytes.length)}, from a ${FORMAT_NAMES[imported.format]} with ${names}${spec ? `; matches ${spec.config.name}` : ''}`);
     return 0;
   },
 };

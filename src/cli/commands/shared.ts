@@ -39,6 +39,11 @@ export function fmtInt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 tensor", "2 tensors", "1,024 tensors". */
+export function counted(n: number, noun: string): string {
+  return `${fmtInt(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;

@@ -6,7 +6,7 @@ import { randomWeights } from '../../weights/random.js';
 import { writeSafetensors } from '../../weights/safetensors.js';
 import { intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { fmtBytes, fmtInt } from './shared.js';
+import { counted, fmtBytes, fmtInt } from './shared.js';
 import { fail } from '../../diag/diagnostic.js';
 
 export const weightsCmd: Command = {
@@ -33,7 +33,7 @@ options:
     const ps = params(g).map((n) => ({ name: n.attrs.name, shape: n.attrs.shape as number[], init: n.attrs.init }));
     const bytes = writeSafetensors(randomWeights(ps, seed));
     writeFileAtomic(out, bytes, '-o');
-    io.out(`${out}: ${ps.length} tensors, ${fmtInt(ps.reduce((s, q) => s + q.shape.reduce((a, b) => a * b, 1), 0))} parameters, ${fmtBytes(bytes.length)} (seed ${seed})`);
+    io.out(`${out}: ${counted(ps.length, 'tensor')}, ${fmtInt(ps.reduce((s, q) => s + q.shape.reduce((a, b) => a * b, 1), 0))} parameters, ${fmtBytes(bytes.length)} (seed ${seed})`);
     return 0;
   },
 };
