@@ -1,16 +1,13 @@
 // The committed fine-tuning fixtures (test/fixtures/finetune/) are what CPython, PIL, torchvision and
 // PyTorch compute: regenerate them into a temporary directory and compare byte for byte.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsync, tempDir } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir } from './helpers.js';
 
-const PY = '/usr/bin/python3';
-const hasTorch = spawnSync(PY, ['-c', 'import torch, torchvision, numpy, PIL'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch/torchvision; skipping the fine-tuning fixture reproduction test');
+const hasTorch = pythonHas('torch, torchvision, numpy, PIL', 'the fine-tuning fixture reproduction test');
 
-describe.skipIf(!hasTorch && !process.env.CI)('fine-tuning fixtures', () => {
+describe.skipIf(!hasTorch)('fine-tuning fixtures', () => {
   it('are reproduced by tools/golden/make_finetune_fixtures.py', async () => {
     const out = tempDir();
     const r = await runAsync(PY, ['tools/golden/make_finetune_fixtures.py', '--out', out]);

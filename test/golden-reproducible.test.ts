@@ -2,18 +2,15 @@
 // directory and compare. Needs Debian's python3-torch (the README's test command installs it);
 // outside CI the test is skipped with a note when torch is missing.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { runAsync, tempDir } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir } from './helpers.js';
 import { compare, GOLDEN_DIR, goldenNames, goldenPaths } from './golden.js';
 import { readNpy } from '../src/weights/npy.js';
 
-const PY = '/usr/bin/python3';
-const hasTorch = spawnSync(PY, ['-c', 'import torch, yaml, numpy'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch; skipping the fixture reproduction test (apt-get install python3-torch)');
+const hasTorch = pythonHas('torch, yaml, numpy', 'the fixture reproduction test');
 
-describe.skipIf(!hasTorch && !process.env.CI)('golden fixtures', () => {
+describe.skipIf(!hasTorch)('golden fixtures', () => {
   it('are reproduced by the PyTorch reference (weights and inputs byte for byte, logits to 1e-6)', async () => {
     const out = tempDir();
     const r = await runAsync(PY, ['tools/golden/make_goldens.py', '--out', out]);

@@ -1,5 +1,5 @@
 // Run the CLI in-process and capture what it prints.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
@@ -50,4 +50,19 @@ export function runAsync(cmd: string, args: readonly string[], opts: { readonly 
     child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** Debian's Python, which the README's test command gives torch, torchvision, Pillow and onnx. */
+export const PY = '/usr/bin/python3';
+
+/**
+ * Whether the tests that compare against a Python reference run: true when `PY` imports every module
+ * of `modules` ("torch, numpy"), and always under CI, where a missing module must fail the run
+ * rather than skip the check. Elsewhere a missing module skips `what` with a note.
+ */
+export function pythonHas(modules: string, what: string): boolean {
+  if (process.env.CI) return true;
+  const ok = spawnSync(PY, ['-c', `import ${modules}`], { encoding: 'utf8' }).status === 0;
+  if (!ok) console.warn(`note: ${PY} lacks one of ${modules}; skipping ${what} (the README's test command installs them)`);
+  return ok;
 }

@@ -2,10 +2,9 @@
 // PyTorch reference's count, the StdConv fold as the manifest records it, the backbone's diagnostics,
 // and weight transforms applied alike by a target that embeds weights and one that loads them.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsync, tempDir, vitc } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir, vitc } from './helpers.js';
 import { compare, loadGolden } from './golden.js';
 import { openSession, prepare, randomWeightsFor, sampleInput } from '../src/runner.js';
 
@@ -46,9 +45,8 @@ describe('vitc inspect of the R50+ViT-B/16 hybrid', () => {
     expect(j.tokens).toBe(name.endsWith('384') ? 577 : 197);
   });
 
-  const PY = '/usr/bin/python3';
-  const hasTorch = spawnSync(PY, ['-c', 'import torch, yaml'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!hasTorch && !process.env.CI)('the reference counts exactly those figures', async () => {
+  const hasTorch = pythonHas('torch, yaml', 'the check of the reference\'s counts');
+  it.skipIf(!hasTorch)('the reference counts exactly those figures', async () => {
     const script = `import json, sys; sys.path.insert(0, 'tools/golden')
 from spec import load_spec
 from vit_ref import count_macs, count_params

@@ -3,18 +3,15 @@
 // padding), on seeded synthetic images and the committed photos. The cases and Pillow's results
 // come from tools/golden/pil_cases.py, run here with Debian's python3-pil and python3-torchvision.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsync, tempDir } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir } from './helpers.js';
 import { decodeImage } from '../src/image/decode.js';
 import { resize, type Filter } from '../src/image/resample.js';
 import { centerCrop, shorterSideSize } from '../src/image/transforms.js';
 import type { Image8 } from '../src/image/decode.js';
 
-const PY = '/usr/bin/python3';
-const hasPil = spawnSync(PY, ['-c', 'import PIL, torchvision, numpy'], { encoding: 'utf8' }).status === 0;
-if (!hasPil && !process.env.CI) console.warn('note: /usr/bin/python3 has no Pillow/torchvision; skipping the Pillow comparison');
+const hasPil = pythonHas('PIL, torchvision, numpy', 'the Pillow comparison');
 
 interface Case {
   kind: 'decode' | 'resize' | 'pipeline';
@@ -33,7 +30,7 @@ async function vitcImage(c: Case): Promise<Image8> {
   return centerCrop(resize(decoded, w, h, c.filter!), c.crop!, c.crop!);
 }
 
-describe.skipIf(!hasPil && !process.env.CI)('the image pipeline against Pillow + torchvision', () => {
+describe.skipIf(!hasPil)('the image pipeline against Pillow + torchvision', () => {
   it('gives the same bytes in every case', async () => {
     const dir = tempDir();
     const r = await runAsync(PY, ['tools/golden/pil_cases.py', dir]);

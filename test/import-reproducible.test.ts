@@ -2,21 +2,18 @@
 // directory and compare byte for byte (the script also checks that torch.load really runs the two
 // malicious payloads, and that torchvision's and a JAX-layout forward agree with the reference).
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsync, tempDir } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir } from './helpers.js';
 
-const PY = '/usr/bin/python3';
-const hasTorch = spawnSync(PY, ['-c', 'import torch, torchvision, yaml, numpy'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch && !process.env.CI) console.warn('note: /usr/bin/python3 has no torch/torchvision; skipping the import fixture reproduction test');
+const hasTorch = pythonHas('torch, torchvision, yaml, numpy', 'the import fixture reproduction test');
 
 /** Formats that record memory addresses or source positions, so they differ run to run. */
 const UNSTABLE = new Set(['model-legacy.pth', 'torchscript.pt']);
 /** Written by hand, or once from scikit-image's photos (tools/golden/prepare_photos.py). */
 const HAND_WRITTEN = new Set(['flowers.yaml', 'flowers-48.yaml', 'flowers-224.yaml', 'class_indices.json', 'labels.txt', 'photos']);
 
-describe.skipIf(!hasTorch && !process.env.CI)('import fixtures', () => {
+describe.skipIf(!hasTorch)('import fixtures', () => {
   it('are reproduced by tools/golden/make_import_fixtures.py', async () => {
     const out = tempDir();
     const r = await runAsync(PY, ['tools/golden/make_import_fixtures.py', '--out', out]);

@@ -2,11 +2,10 @@
 // for any batch size, external data, byte-identical rebuilds, the graph's structure, the text
 // dump against a reviewed snapshot, and one-line errors.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compare, goldenNames, goldenPaths, loadGolden, type Golden } from './golden.js';
-import { runAsync, tempDir, vitc } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir, vitc } from './helpers.js';
 import { openSession, prepare } from '../src/runner.js';
 import type { BuildOptions } from '../src/backends/backend.js';
 import { DT, onnx, type P } from '../src/backends/onnx/proto.js';
@@ -264,8 +263,7 @@ describe('onnx graph structure', () => {
     expect(g.node!.at(-1)!.opType).toBe('Cast');
   });
 
-  const PY = '/usr/bin/python3';
-  const hasOnnx = spawnSync(PY, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
+  const hasOnnx = pythonHas('onnx', 'the onnx checker');
   it.skipIf(!hasOnnx)('passes the onnx checker and strict shape inference, which agrees with every value_info', async () => {
     const dirs = [];
     for (const name of goldenNames()) dirs.push((await build(goldenPaths(name).spec)).dir);

@@ -3,7 +3,6 @@
 // through the target's own emit and runner, so the op table entries, the kernels and the loader
 // (weight transforms) are what is tested.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, type Value } from '../src/ir/builder.js';
@@ -18,7 +17,7 @@ import { writeBuildDir } from '../src/compile.js';
 import type { Spec } from '../src/spec/load.js';
 import { parseSafetensors, tensorToFloat32 } from '../src/weights/safetensors.js';
 import { compare } from './golden.js';
-import { runAsync, tempDir } from './helpers.js';
+import { PY, pythonHas, runAsync, tempDir } from './helpers.js';
 
 const DIR = 'test/fixtures/ops';
 
@@ -110,9 +109,8 @@ describe('spatial ops match PyTorch (test/fixtures/ops)', () => {
     }
   });
 
-  const PY = '/usr/bin/python3';
-  const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!hasTorch && !process.env.CI)('are what tools/golden/make_op_goldens.py writes (byte for byte)', async () => {
+  const hasTorch = pythonHas('torch', 'the op golden reproduction');
+  it.skipIf(!hasTorch)('are what tools/golden/make_op_goldens.py writes (byte for byte)', async () => {
     const out = tempDir();
     const r = await runAsync(PY, ['tools/golden/make_op_goldens.py', '--out', out]);
     expect(r.stderr).toBe('');
