@@ -1,6 +1,7 @@
 // The `features` build option: a second graph output, the input of pre_logits.fc (or head), on every
 // target that has it. The head applied to the features (in TypeScript) must give the PyTorch golden's
-// logits, and the targets must agree on the features themselves.
+// logits, and the targets must agree on the features themselves. The cuda target runs model.cu under
+// the CPU emulation (g++) where there is no GPU.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { tempDir, vitc } from './helpers.js';
 import { openSession, prepare } from '../src/runner.js';
 import { parseSafetensors, tensorToFloat32 } from '../src/runtime/safetensors.js';
 import { headForward, type Head } from '../src/finetune/head.js';
+import type { Precision } from '../src/backends/backend.js';
 
 const SPECS = ['tiny-base', 'tiny-prelogits', 'tiny-gap'];
 
@@ -20,9 +22,9 @@ function headFrom(weights: Uint8Array, layers: readonly string[]): Head {
   });
 }
 
-async function outputs(name: string, target: string): Promise<{ logits: Float32Array; features: Float32Array; dims: number[] }> {
+async function outputs(name: string, target: string, precision: Precision = 'fp32'): Promise<{ logits: Float32Array; features: Float32Array; dims: number[] }> {
   const g = loadGolden(name);
-  const p = await prepare(g.spec, target, { precision: 'fp32', seed: 0, features: true, weights: { bytes: g.weights, file: 'weights.safetensors' } });
+  const p = await prepare(g.spec, target, { precision, seed: 0, features: true, weights: { bytes: g.weights, file: 'weights.safetensors' } });
   try {
     expect(p.manifest.outputs.map((o) => o.name)).toEqual(['logits', 'features']);
     const s = await openSession(p, g.weights);
@@ -38,12 +40,12 @@ async function outputs(name: string, target: string): Promise<{ logits: Float32A
 }
 
 describe('features output', () => {
-  it.each(SPECS)('%s: head(features) gives the PyTorch logits on js and onnx, which agree on the features', async (name) => {
+  it.each(SPECS)('%s: head(features) gives the PyTorch logits on js, onnx and cuda, which agree on the features', async (name) => {
     const g = loadGolden(name);
     const layers = name === 'tiny-prelogits' ? ['pre_logits.fc', 'head'] : ['head'];
     const head = headFrom(g.weights, layers);
     const got: Record<string, Float32Array> = {};
-    for (const target of ['js', 'onnx']) {
+    for (const target of ['js', 'onnx', 'cuda']) {
       const { logits, features, dims } = await outputs(name, target);
       const batch = g.input.shape[0]!;
       expect(features.length).toBe(batch * head[0]!.in);
@@ -54,7 +56,25 @@ describe('features output', () => {
       got[target] = features;
     }
     expect(compare(got.onnx!, got.js!).rel).toBeLessThan(1e-5);
-  });
+    expect(compare(got.cuda!, got.js!).rel).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('cuda fp16: the features leave the f16 arena as f32 and give the logits within the fp16 golden tolerance', async () => {
+    const g = loadGolden('tiny-prelogits');
+    const head = headFrom(g.weights, ['pre_logits.fc', 'head']);
+    const { logits, features } = await outputs('tiny-prelogits', 'cuda', 'fp16');
+    const batch = g.input.shape[0]!;
+    expect(features.length).toBe(batch * 48);
+    expect(compare(logits, g.logits.data).rel).toBeLessThan(1e-2);
+    // The head in float64 on the f16 model's features: the logits within fp16's tolerance, and close to the model's own.
+    const fromFeatures = Float32Array.from(headForward(head, features, batch).logits);
+    expect(compare(fromFeatures, g.logits.data).rel).toBeLessThan(1e-2);
+    expect(compare(fromFeatures, logits).rel).toBeLessThan(1e-2);
+    const js = (await outputs('tiny-prelogits', 'js')).features;
+    const rel = compare(features, js).rel;
+    expect(rel).toBeGreaterThan(0);
+    expect(rel).toBeLessThan(1e-2);
+  }, 120_000);
 
   it('vitc build --features names the output in the manifest; a target without it says so', async () => {
     const dir = join(tempDir(), 'b');
@@ -66,8 +86,8 @@ describe('features output', () => {
     // vitc run reads a build with features as any other (the logits are its first output).
     const run = await vitc('run', dir, '--top', '1');
     expect(run.code).toBe(0);
-    const cuda = await vitc('build', 'spec/tiny/tiny-base.yaml', '--features', '-t', 'cuda', '-o', join(tempDir(), 'c'));
-    expect(cuda.code).toBe(1);
-    expect(cuda.stderr).toBe('error: the cuda target does not output the features yet (targets with features: js, onnx)');
+    const wgsl = await vitc('build', 'spec/tiny/tiny-base.yaml', '--features', '-t', 'wgsl', '-o', join(tempDir(), 'w'));
+    expect(wgsl.code).toBe(1);
+    expect(wgsl.stderr).toBe('error: the wgsl target does not output the features yet (targets with features: js, onnx, cuda)');
   });
 });

@@ -5,6 +5,11 @@ import type { Manifest } from '../manifest.js';
 const dims = (shape: readonly (number | string)[]) => shape.slice(1).join(', ');
 const numel = (shape: readonly (number | string)[]) => shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);
 
+/** An output's name as part of a C macro name: upper case, anything but letters and digits as '_'. */
+export function cName(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
 export function modelH(p: KernelProgram, m: Manifest, maxBatch: number): string {
   const inp = m.inputs[0]!, out = m.outputs[0]!;
   const [, c, h, w] = inp.shape as [string, number, number, number];
@@ -14,11 +19,15 @@ export function modelH(p: KernelProgram, m: Manifest, maxBatch: number): string 
  *   if (vitc_load("weights.safetensors", &model) != VITC_OK) { fprintf(stderr, "%s\\n", vitc_last_error()); ... }
  *   vitc_forward(model, d_input, batch, d_output, stream);   // device pointers: [batch, ${dims(inp.shape)}] -> [batch, ${dims(out.shape)}]
  *   vitc_free(model);
- *
+${m.outputs.length > 1 ? ` *
+ * The model has ${m.outputs.length} outputs: ${m.outputs.map((o, i) => `${i}: ${o.name} [batch, ${dims(o.shape)}]`).join('; ')}.
+ * vitc_forward writes the first; vitc_forward_all(model, d_input, batch, d_outputs, stream) writes each
+ * outputs[i] that is not NULL (outputs[0] is required).
+` : ''} *
  * Weights are read from safetensors with the model's state-dict names (F32, F16, BF16 or F64), checked by
  * name and shape, converted to ${p.precision.storage} and repacked for the GEMMs at load. Activations live in one
  * arena allocated on the first forward and grown when a larger batch comes (growing synchronizes the
- * device). Each (batch, input, output) is captured once as a CUDA graph and replayed.
+ * device). Each (batch, input, outputs) is captured once as a CUDA graph and replayed.
  * Functions return VITC_OK or an error code; vitc_last_error() says what went wrong (per thread).
  */
 #ifndef VITC_MODEL_H
@@ -35,6 +44,9 @@ export function modelH(p: KernelProgram, m: Manifest, maxBatch: number): string 
 #define VITC_INPUT_DIMS ${JSON.stringify(dims(inp.shape))}
 #define VITC_OUTPUT_DIMS ${JSON.stringify(dims(out.shape))}
 #define VITC_OUTPUT_SHAPE ${dims(out.shape)}
+/** Every output (vitc_forward_all): how many, and per output its index and floats per image. The first is the one above. */
+#define VITC_NUM_OUTPUTS ${m.outputs.length}
+${m.outputs.map((o, i) => `#define VITC_OUTPUT_${cName(o.name)} ${i}\n#define VITC_OUTPUT_${cName(o.name)}_SIZE ${numel(o.shape)}`).join('\n')}
 /** The largest batch: element offsets stay within the kernels' 32-bit indices, grids within their limits. */
 #define VITC_MAX_BATCH ${maxBatch}
 

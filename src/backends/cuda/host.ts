@@ -109,6 +109,15 @@ export function hostTables(p: KernelProgram, m: Manifest, w: WeightsLayout, maxB
     ...(m.weights.length ? [] : ['  {"", 0, {0}},']),
     '};',
     '',
+    'struct vitc_output_desc { const char* name; int ndim; long long shape[8]; long long numel; };',
+    '/** Every output of the model, in the manifest\'s order: name, dims after the batch, floats per image. */',
+    `static const vitc_output_desc VITC_OUTPUTS[VITC_NUM_OUTPUTS] = {`,
+    ...m.outputs.map((o) => {
+      const dims = o.shape.slice(1) as number[];
+      return `  {${JSON.stringify(o.name)}, ${dims.length}, ${cArray(dims, 1)}, ${dims.reduce((a, d) => a * d, 1)}},`;
+    }),
+    '};',
+    '',
     'struct vitc_transform { int weight; int op; double eps; };',
     '/** Transforms folded into weights, applied in this order at load (op 0: standardize each filter, StdConv). */',
     `static const vitc_transform VITC_TRANSFORMS[${Math.max(1, m.weight_transforms.length)}] = {`,
@@ -174,7 +183,11 @@ function pointer(p: KernelProgram, o: CudaOperand, w: WeightsLayout): string {
   const plus = (base: string) => (o.offset.b === 0 && o.offset.c === 0 ? base : `${base} + ${cAffine(o.offset)}`);
   switch (b.kind) {
     case 'input': return plus('input');
-    case 'output': return plus('output');
+    case 'output': {
+      const k = p.outputs.findIndex((x) => x.buf === b.id);
+      if (k < 0) throw new Error(`output buffer ${b.name} is not an output of the program`);
+      return plus(`outputs[${k}]`);
+    }
     case 'temp': return plus(`(${t}*)(A + ${cAffine(b.offset!)})`);
     case 'param': case 'const':
       if (o.pack) return `(${t}*)(W + ${w.packAt.get(packKey(o.pack))})`;
@@ -201,7 +214,7 @@ export function describe(k: Kernel, fileName: (file: string) => string): string 
 export function enqueue(p: KernelProgram, plans: readonly KernelPlan[], names: readonly (readonly string[])[], w: WeightsLayout, fileName: (file: string) => string): string {
   const lines = [
     '// ---- the forward: every kernel of the program, in order ----',
-    'static void vitc_enqueue(vitc_model* m, const float* input, float* output, int B, cudaStream_t stream) {',
+    'static void vitc_enqueue(vitc_model* m, const float* input, float* const* outputs, int B, cudaStream_t stream) {',
     '  char* const A = m->arena;',
     '  char* const W = m->weights;',
     '  (void)A;',

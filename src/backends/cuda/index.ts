@@ -3,7 +3,7 @@
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import { renderModelCu, runtimeFile } from './emit.js';
 import { sourceName } from '../../dsl/load.js';
-import { makefile, modelH, readme } from './files.js';
+import { cName, makefile, modelH, readme } from './files.js';
 import { openCuda } from './runner.js';
 
 export const cudaBackend: Backend = {
@@ -13,13 +13,15 @@ export const cudaBackend: Backend = {
   precisions: ['fp32', 'tf32', 'fp16', 'bf16'],
   // LayerNorm as a kernel of its own: the GEMMs stage A through shared memory by cp.async, which a
   // prologue normalizing each row would have to replace with loads, conversions and stores.
-  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false },
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, features: true },
   entry: 'model.cu',
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     const p = ctx.kernels!;
     const m = ctx.manifest;
-    if (m.inputs.length !== 1 || m.outputs.length !== 1) throw new Error('the cuda target builds models with one input and one output');
+    if (m.inputs.length !== 1 || m.outputs.length < 1) throw new Error('the cuda target builds models with one input and at least one output');
+    if (p.outputs.some((o, i) => o.name !== m.outputs[i]?.name) || p.outputs.length !== m.outputs.length) throw new Error('the kernel program\'s outputs are not the manifest\'s');
+    if (new Set(m.outputs.map((o) => cName(o.name))).size !== m.outputs.length) throw new Error(`outputs whose C names collide: ${m.outputs.map((o) => o.name).join(', ')}`);
     const r = renderModelCu(p, m, (file) => sourceName(file, ctx.spec.dir));
     return [
       { path: 'model.cu', contents: r.modelCu },

@@ -108,24 +108,35 @@ export async function openCuda(req: OpenRequest): Promise<Session> {
   const inShape = req.manifest.inputs[0]!.shape.slice(1) as number[];
   const extra = process.env.VITC_CUDA_TILES ? ['--tiles', process.env.VITC_CUDA_TILES] : [];
   let calls = 0;
-  return {
-    async forward(input: Float32Array, batch: number): Promise<Float32Array> {
-      const n = calls++;
-      const inFile = join(work, `input-${n}.npy`), outFile = join(work, `output-${n}.npy`);
-      writeFileSync(inFile, writeNpy([batch, ...inShape], input));
+  /** One forward through the runner: every output (--outputs), read back in the manifest's order. */
+  const all = async (input: Float32Array, batch: number): Promise<Float32Array[]> => {
+    const n = calls++;
+    const inFile = join(work, `input-${n}.npy`), outDir = join(work, `outputs-${n}`);
+    writeFileSync(inFile, writeNpy([batch, ...inShape], input));
+    mkdirSync(outDir);
+    try {
       try {
-        await run(bin, ['--weights', weights, '--input', inFile, '--output', outFile, ...extra], { maxBuffer: 64 << 20 });
+        await run(bin, ['--weights', weights, '--input', inFile, '--outputs', outDir, ...extra], { maxBuffer: 64 << 20 });
       } catch (e) {
         const err = e as { stderr?: string; message: string };
         const lines = (err.stderr ?? err.message).split('\n').map((l) => l.trim()).filter(Boolean);
         const msg = lines.find((l) => l.startsWith('vitc_model: error:'))?.slice('vitc_model: error: '.length) ?? lines[lines.length - 1] ?? err.message;
         fail('cuda/run', `the cuda runner failed: ${msg}`);
       }
-      const out = readNpy(outFile, new Uint8Array(readFileSync(outFile)));
+      return req.manifest.outputs.map((o) => {
+        const file = join(outDir, `${o.name}.npy`);
+        return readNpy(file, new Uint8Array(readFileSync(file))).data;
+      });
+    } finally {
       rmSync(inFile, { force: true });
-      rmSync(outFile, { force: true });
-      return out.data;
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  };
+  return {
+    async forward(input: Float32Array, batch: number): Promise<Float32Array> {
+      return (await all(input, batch))[0]!;
     },
+    forwardAll: all,
     async close() {
       rmSync(work, { recursive: true, force: true });
     },

@@ -1,6 +1,7 @@
 // vitc_model: run or time the model in model.cu through its C API (vitc_api.h). Written by vitc, the
 // same for every model (it asks the API for names and sizes).
 //   ./vitc_model --weights W.safetensors --input x.npy --output y.npy
+//   ./vitc_model --weights W.safetensors --input x.npy --outputs DIR     (every output: DIR/logits.npy, DIR/features.npy)
 //   ./vitc_model --weights W.safetensors --bench --batch 64 --iters 200
 #include "vitc_api.h"
 
@@ -11,7 +12,7 @@
 #include <string.h>
 
 static const char* USAGE =
-    "usage: vitc_model --weights W.safetensors --input X.npy --output Y.npy\n"
+    "usage: vitc_model --weights W.safetensors --input X.npy [--output Y.npy] [--outputs DIR]\n"
     "       vitc_model (--weights W.safetensors | --random-weights SEED) --bench [--batch N] [--iters N]\n"
     "\n"
     "Runs %s (%s), compiled by vitc, on the GPU.\n"
@@ -19,7 +20,8 @@ static const char* USAGE =
     "  --weights W         safetensors with the model's state-dict names (every tensor checked by name and shape)\n"
     "  --random-weights S  seeded uniform random weights instead (for timing only)\n"
     "  --input X           float32 NCHW .npy [N, %s]\n"
-    "  --output Y          write the outputs [N, %s] as float32 .npy\n"
+    "  --output Y          write the output [N, %s] as float32 .npy\n"
+    "  --outputs DIR       write every output of the model (%s) as DIR/NAME.npy; DIR must exist\n"
     "  --bench             time the forward with CUDA events: median latency and images per second\n"
     "  --batch N           batch size of --bench (default 1)\n"
     "  --iters N           timed iterations of --bench (default 100, after 10 warm-up runs)\n"
@@ -145,6 +147,19 @@ static char* random_safetensors(unsigned long long seed, size_t* size) {
   return out;
 }
 
+/** "logits [N, 1000], features [N, 768]": every output with its dims after the batch. */
+static void outputs_text(char* out, size_t cap) {
+  size_t at = 0;
+  out[0] = 0;
+  for (int i = 0; i < vitc_output_count() && at < cap; i++) {
+    long long d[8];
+    int n = vitc_output_shape(i, d);
+    at += (size_t)snprintf(out + at, cap - at, "%s%s [N", i ? ", " : "", vitc_output_name(i));
+    for (int k = 0; k < n && at < cap; k++) at += (size_t)snprintf(out + at, cap - at, ", %lld", d[k]);
+    if (at < cap) at += (size_t)snprintf(out + at, cap - at, "]");
+  }
+}
+
 /** "3, 224, 224" and "1000": the input's and the output's dims after the batch. */
 static void dims_text(char* in, size_t incap, char* out, size_t outcap) {
   int c, h, w;
@@ -157,22 +172,39 @@ static void dims_text(char* in, size_t incap, char* out, size_t outcap) {
   for (int i = 0; i < n && at < outcap; i++) at += (size_t)snprintf(out + at, outcap - at, "%s%lld", i ? ", " : "", d[i]);
 }
 
+/** Copy output o ([n, ...] on the device) to the host and write it as .npy; 0, or 1 after saying why. */
+static int save_output(const char* path, const float* d, int o, int n) {
+  const size_t count = vitc_output_numel(o) * (size_t)n;
+  float* y = (float*)malloc(count * sizeof(float) + 1);
+  if (!y) return die("out of memory%s%s", "", "");
+  cudaError_t e = cudaMemcpy(y, d, count * sizeof(float), cudaMemcpyDeviceToHost);
+  if (e != cudaSuccess) { free(y); return die("copying %s to the host: %s", vitc_output_name(o), cudaGetErrorString(e)); }
+  long long shape[9] = {n};
+  int nd = 1 + vitc_output_shape(o, shape + 1);
+  int bad = write_npy(path, y, shape, nd);
+  free(y);
+  if (bad) return die("%s: cannot write: %s", path, strerror(errno));
+  fprintf(stderr, "vitc_model: wrote %s\n", path);
+  return 0;
+}
+
 static int cmp_float(const void* a, const void* b) {
   float x = *(const float*)a, y = *(const float*)b;
   return x < y ? -1 : x > y;
 }
 
 int main(int argc, char** argv) {
-  const char *weights = NULL, *input = NULL, *output = NULL, *tiles = "auto";
+  const char *weights = NULL, *input = NULL, *output = NULL, *outputs_dir = NULL, *tiles = "auto";
   long long seed = -1;
   int bench = 0, batch = 1, iters = 100, json = 0, graphs = 1, profile = 0;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      char in_dims[64], out_dims[128];
+      char in_dims[64], out_dims[128], all[512];
       dims_text(in_dims, sizeof in_dims, out_dims, sizeof out_dims);
-      printf(USAGE, vitc_model_name(), vitc_precision(), in_dims, out_dims);
+      outputs_text(all, sizeof all);
+      printf(USAGE, vitc_model_name(), vitc_precision(), in_dims, out_dims, all);
       return 0;
     }
     else if (!strcmp(a, "--bench")) bench = 1;
@@ -184,6 +216,7 @@ int main(int argc, char** argv) {
     else if (!strcmp(a, "--random-weights")) seed = atoll(argv[++i]);
     else if (!strcmp(a, "--input")) input = argv[++i];
     else if (!strcmp(a, "--output")) output = argv[++i];
+    else if (!strcmp(a, "--outputs")) outputs_dir = argv[++i];
     else if (!strcmp(a, "--batch")) batch = atoi(argv[++i]);
     else if (!strcmp(a, "--iters")) iters = atoi(argv[++i]);
     else if (!strcmp(a, "--tiles")) tiles = argv[++i];
@@ -228,24 +261,26 @@ int main(int argc, char** argv) {
       return die("%s: expected a float32 array of shape (N, %s)", input, in_dims);
     }
     int n = (int)shape[0];
-    float *dx, *dy;
+    // Every output gets a buffer when --outputs asks for them all; else only the first (vitc_forward).
+    const int nout = outputs_dir ? vitc_output_count() : 1;
+    float* dx;
+    float* dys[16] = {NULL};
+    if (nout > 16) return die("the model has more than 16 outputs%s%s", "", "");
     CHECK_CUDA(cudaMalloc((void**)&dx, in_per * n * sizeof(float)));
-    CHECK_CUDA(cudaMalloc((void**)&dy, out_per * n * sizeof(float)));
+    for (int o = 0; o < nout; o++) CHECK_CUDA(cudaMalloc((void**)&dys[o], vitc_output_numel(o) * n * sizeof(float)));
     CHECK_CUDA(cudaMemcpy(dx, x, in_per * n * sizeof(float), cudaMemcpyHostToDevice));
-    CHECK_VITC(vitc_forward(model, dx, n, dy, 0));
+    if (outputs_dir) CHECK_VITC(vitc_forward_all(model, dx, n, dys, 0));
+    else CHECK_VITC(vitc_forward(model, dx, n, dys[0], 0));
     CHECK_CUDA(cudaDeviceSynchronize());
-    float* y = (float*)malloc(out_per * n * sizeof(float));
-    CHECK_CUDA(cudaMemcpy(y, dy, out_per * n * sizeof(float), cudaMemcpyDeviceToHost));
-    if (output) {
-      long long oshape[9] = {n};
-      int ond = 1 + vitc_output_dims(oshape + 1);
-      if (write_npy(output, y, oshape, ond) != 0) return die("%s: cannot write: %s", output, strerror(errno));
-      fprintf(stderr, "vitc_model: wrote %s\n", output);
+    if (output && save_output(output, dys[0], 0, n) != 0) return 1;
+    for (int o = 0; outputs_dir && o < nout; o++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s.npy", outputs_dir, vitc_output_name(o));
+      if (save_output(path, dys[o], o, n) != 0) return 1;
     }
     free(x);
-    free(y);
     cudaFree(dx);
-    cudaFree(dy);
+    for (int o = 0; o < nout; o++) cudaFree(dys[o]);
   } else {
     float *dx, *dy;
     CHECK_CUDA(cudaMalloc((void**)&dx, in_per * batch * sizeof(float)));

@@ -39,6 +39,14 @@ vitc_status vitc_load_bytes(const void* data, size_t size, vitc_model** model);
  */
 vitc_status vitc_forward(vitc_model* model, const float* input, int batch, float* output, cudaStream_t stream);
 
+/**
+ * Run the model and write every output it has (a build with --features has two: logits, then features):
+ * outputs has vitc_output_count() entries, outputs[i] receives [batch, ...] float32 of output i. Device
+ * pointers aligned to 16 bytes that do not overlap; outputs[0] is required, a NULL outputs[i] (i > 0) is
+ * computed into the model's own memory and discarded. vitc_forward(m, x, b, y, s) is this with {y, NULL, ...}.
+ */
+vitc_status vitc_forward_all(vitc_model* model, const float* input, int batch, float* const* outputs, cudaStream_t stream);
+
 void vitc_free(vitc_model* model);
 
 /** What the last failing call on this thread said, and a name for a status. */
@@ -47,9 +55,9 @@ const char* vitc_status_name(vitc_status status);
 
 /** Allocate the arena for batches up to max_batch now (instead of on the first forward that needs it). */
 vitc_status vitc_reserve(vitc_model* model, int max_batch);
-/** Bytes of the activation arena at a batch size. */
+/** Bytes of the activation arena at a batch size (with room for the outputs vitc_forward does not return). */
 size_t vitc_arena_bytes(int batch);
-/** Replay a CUDA graph per (batch, input, output) (default 1), or launch kernels one by one (0). */
+/** Replay a CUDA graph per (batch, input, outputs) (default 1), or launch kernels one by one (0). */
 void vitc_set_graphs(vitc_model* model, int enabled);
 /** GEMM tiles: 0 chooses per launch (default), 1 always large, 2 always small. */
 void vitc_set_tiles(vitc_model* model, int tiles);
@@ -61,6 +69,11 @@ int vitc_output_dims(long long* dims);
 size_t vitc_input_size(void);
 size_t vitc_output_size(void);
 int vitc_max_batch(void);
+/** Every output: count (VITC_NUM_OUTPUTS in model.h), names ("logits", "features"), dims after the batch (up to 8; returns the rank), floats per image. */
+int vitc_output_count(void);
+const char* vitc_output_name(int index);
+int vitc_output_shape(int index, long long* dims);
+size_t vitc_output_numel(int index);
 /** The weights the model binds: count, state-dict names, shapes (dims up to 8; returns the rank). */
 int vitc_weight_count(void);
 const char* vitc_weight_name(int index);
