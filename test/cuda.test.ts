@@ -27,8 +27,8 @@ const GPP = has('g++');
 if (!NVCC) console.warn('cuda.test.ts: nvcc is not on PATH, so the tests that compile the generated CUDA for sm_80 and sm_90a are skipped');
 if (!GPP) console.warn('cuda.test.ts: g++ is not installed, so the CPU-emulation tests are skipped');
 
-async function buildDir(spec: string, precision: Precision): Promise<string> {
-  const c = await compile(spec, 'cuda', { precision, seed: 0 });
+async function buildDir(spec: string, precision: Precision, features = false): Promise<string> {
+  const c = await compile(spec, 'cuda', { precision, seed: 0, features });
   const dir = join(tempDir('vitc-cuda-'), 'build');
   writeBuildDir(dir, c.files);
   return dir;
@@ -155,6 +155,28 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     expect(lines.get('batch_too_large')).toBe(`unsupported batch size batch ${maxBatch + 1} is outside 1..${maxBatch} (the largest batch whose element offsets fit the kernels' 32-bit indices and grid limits)`);
     expect(lines.get('misaligned')).toMatch(/^invalid argument vitc_forward: input and output must be 16-byte aligned/);
     expect(lines.get('null_output')).toMatch(/^invalid argument /);
+    expect(lines.has('outputs')).toBe(false);
+  }, 300_000);
+
+  it('returns every output through vitc_forward_all in a build with --features', async () => {
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32', true);
+    const bin = join(dir, 'api_check');
+    await run('g++', [...EMU_FLAGS, '-O0', `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), 'test/fixtures/cuda/api_check.cu', '-o', bin], { maxBuffer: 64 << 20 });
+    const { stdout } = await run(bin, ['test/golden/tiny-base/weights.safetensors']);
+    const lines = new Map(stdout.trim().split('\n').map((l) => { const [k, ...rest] = l.split(' '); return [k === 'value' ? rest.shift()! : k!, rest.join(' ')]; }));
+    expect(lines.get('outputs')).toBe('2 logits features 48');
+    for (const k of ['load', 'forward_3', 'forward_all', 'forward_all_other', 'forward_all_null']) expect(lines.get(k), k).toBe('ok ');
+    for (const k of ['batch1_vs_batch3', 'direct_vs_graph', 'all_vs_forward', 'features_other_pointer', 'null_vs_forward']) expect(Number(lines.get(k)), k).toBe(0);
+    expect(Number(lines.get('features_max'))).toBeGreaterThan(0.01);
+    expect(lines.get('forward_all_no_first')).toBe('invalid argument vitc_forward_all: the model, input and output must not be NULL');
+    expect(lines.get('forward_all_misaligned')).toMatch(/^invalid argument vitc_forward_all: input and output must be 16-byte aligned/);
+    // The arena has room after the memory plan's part for the features vitc_forward does not return.
+    const cu = readFileSync(join(dir, 'model.cu'), 'utf8');
+    const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(cu)![1]);
+    const plan = 3 * define('VITC_ARENA_PER_SAMPLE') + define('VITC_ARENA_FIXED');
+    expect(Number(lines.get('arena_3'))).toBe(Math.ceil(plan / 256) * 256 + Math.ceil((3 * 48 * 4) / 256) * 256);
+    const h = readFileSync(join(dir, 'model.h'), 'utf8');
+    expect(h).toContain('#define VITC_NUM_OUTPUTS 2\n#define VITC_OUTPUT_LOGITS 0\n#define VITC_OUTPUT_LOGITS_SIZE 10\n#define VITC_OUTPUT_FEATURES 1\n#define VITC_OUTPUT_FEATURES_SIZE 48\n');
   }, 300_000);
 
   it.each<[Precision, number]>([['fp32', 1e-5], ['fp16', 5e-3]])('matches the js reference on kernels the goldens do not reach (%s)', async (precision, tolerance) => {
