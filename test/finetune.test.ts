@@ -11,6 +11,8 @@ import { finetune, type FinetuneOptions } from '../src/finetune/run.js';
 import { readSplitData } from '../src/finetune/split.js';
 import { readState } from '../src/finetune/state.js';
 import { makeImageFolder } from './image-folder.js';
+import { compare } from './golden.js';
+import { parseSafetensors, tensorToFloat32 } from '../src/weights/safetensors.js';
 import { runAsync, tempDir, vitc } from './helpers.js';
 
 const PY = '/usr/bin/python3';
@@ -102,6 +104,31 @@ describe('vitc finetune', () => {
       expect(d, name).toBeLessThan(1e-5);
     }
     expect(readdirSync(join(out, 'cache')).sort().map((f) => f.split('-')[0])).toEqual(['train', 'val']);
+  }, 60_000);
+
+  it('-t cuda: the backbone runs model.cu (under the emulation without a GPU), with the features and steps of onnx', async () => {
+    const args = ['--weights', weights, '--data', data, '--epochs', '2', '--batch-size', '4', '--seed', '2', '--no-augment'];
+    const onnx = join(root, 'run-onnx'), cuda = join(root, 'run-cuda');
+    const [a, b] = await Promise.all([vitc('finetune', spec, ...args, '-o', onnx), vitc('finetune', spec, ...args, '-o', cuda, '-t', 'cuda')]);
+    expect(a.code).toBe(0);
+    expect(b.stderr).not.toMatch(/error/);
+    expect(b.code).toBe(0);
+    expect(b.stderr).toContain('training head.weight [3, 48], head.bias [3]; tiny-shapes frozen, on cuda (fp32)');
+    expect(b.stderr).toMatch(/cuda: (running on .* \(built with nvcc for sm_\d+a?\)|no GPU found by nvidia-smi: running model\.cu on the CPU under vitc's emulation)/);
+    // The cached features of both targets: the same images in the same order, equal to f32 rounding.
+    const cached = (dir: string, name: string) => {
+      const file = readdirSync(join(dir, 'cache')).find((f) => f.startsWith(`${name}-`))!;
+      return tensorToFloat32(parseSafetensors(readFileSync(join(dir, 'cache', file))).features!);
+    };
+    for (const name of ['train', 'val']) {
+      const x = cached(onnx, name), y = cached(cuda, name);
+      expect(y.length).toBe(x.length);
+      expect(y.length).toBe((name === 'train' ? 30 : 6) * 48);
+      expect(compare(y, x).rel, name).toBeLessThan(1e-5);
+    }
+    const la = csvRows(join(onnx, 'steps.csv')), lb = csvRows(join(cuda, 'steps.csv'));
+    expect(lb.map((r) => r.slice(0, 2))).toEqual(la.map((r) => r.slice(0, 2)));
+    lb.forEach((r, i) => expect(Math.abs(r[2]! - la[i]![2]!)).toBeLessThan(1e-5));
   }, 60_000);
 
   it('--resume continues an interrupted run (js target) to the same weights as an uninterrupted one', async () => {

@@ -1,16 +1,17 @@
 // `vitc run --target cuda`: build the runner (make with nvcc when nvidia-smi finds a GPU, else g++ with
-// vitc's emulation header, the very same model.cu on the CPU), then run it per forward call through
-// .npy files. The runner prints which it uses.
+// vitc's emulation header, the very same model.cu on the CPU), then keep it running (`--serve`: the
+// weights loaded once) and send it each forward as .npy files. It says which it uses.
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fail } from '../../diag/diagnostic.js';
+import { DiagnosticError, error, fail } from '../../diag/diagnostic.js';
 import { readNpy, writeNpy } from '../../weights/npy.js';
 import type { OpenRequest, Session } from '../backend.js';
 import { EMU_DIR } from './emit.js';
+import { startServer } from './serve.js';
 
 const run = promisify(execFile);
 
@@ -103,26 +104,23 @@ export async function openCuda(req: OpenRequest): Promise<Session> {
     ? `cuda: running on ${gpu.name} (built with nvcc for ${gpu.arch})`
     : 'cuda: no GPU found by nvidia-smi: running model.cu on the CPU under vitc\'s emulation (g++; exact but slow)');
   const work = mkdtempSync(join(tmpdir(), 'vitc-cuda-run-'));
+  // The work folder holds a copy of the weights: removed on close, or when the process exits first (Ctrl-C in vitc finetune).
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
+  process.once('exit', removeWork);
   const weights = join(work, 'weights.safetensors');
   writeFileSync(weights, req.weights);
   const inShape = req.manifest.inputs[0]!.shape.slice(1) as number[];
   const extra = process.env.VITC_CUDA_TILES ? ['--tiles', process.env.VITC_CUDA_TILES] : [];
   let calls = 0;
-  /** One forward through the runner: every output (--outputs), read back in the manifest's order. */
+  const server = startServer(bin, ['--weights', weights, ...extra], (msg) => new DiagnosticError([error('cuda/run', `the cuda runner failed: ${msg}`)]));
+  /** One forward through the runner: every output, read back in the manifest's order. */
   const all = async (input: Float32Array, batch: number): Promise<Float32Array[]> => {
     const n = calls++;
     const inFile = join(work, `input-${n}.npy`), outDir = join(work, `outputs-${n}`);
     writeFileSync(inFile, writeNpy([batch, ...inShape], input));
     mkdirSync(outDir);
     try {
-      try {
-        await run(bin, ['--weights', weights, '--input', inFile, '--outputs', outDir, ...extra], { maxBuffer: 64 << 20 });
-      } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        const lines = (err.stderr ?? err.message).split('\n').map((l) => l.trim()).filter(Boolean);
-        const msg = lines.find((l) => l.startsWith('vitc_model: error:'))?.slice('vitc_model: error: '.length) ?? lines[lines.length - 1] ?? err.message;
-        fail('cuda/run', `the cuda runner failed: ${msg}`);
-      }
+      await server.request(inFile, outDir);
       return req.manifest.outputs.map((o) => {
         const file = join(outDir, `${o.name}.npy`);
         return readNpy(file, new Uint8Array(readFileSync(file))).data;
@@ -138,7 +136,12 @@ export async function openCuda(req: OpenRequest): Promise<Session> {
     },
     forwardAll: all,
     async close() {
-      rmSync(work, { recursive: true, force: true });
+      try {
+        await server.close();
+      } finally {
+        process.off('exit', removeWork);
+        removeWork();
+      }
     },
   };
 }

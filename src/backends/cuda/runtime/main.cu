@@ -13,6 +13,7 @@
 
 static const char* USAGE =
     "usage: vitc_model --weights W.safetensors --input X.npy [--output Y.npy] [--outputs DIR]\n"
+    "       vitc_model --weights W.safetensors --serve\n"
     "       vitc_model (--weights W.safetensors | --random-weights SEED) --bench [--batch N] [--iters N]\n"
     "\n"
     "Runs %s (%s), compiled by vitc, on the GPU.\n"
@@ -22,6 +23,9 @@ static const char* USAGE =
     "  --input X           float32 NCHW .npy [N, %s]\n"
     "  --output Y          write the output [N, %s] as float32 .npy\n"
     "  --outputs DIR       write every output of the model (%s) as DIR/NAME.npy; DIR must exist\n"
+    "  --serve             load the weights once, then answer requests on stdin, one a line: X.npy, a tab,\n"
+    "                      DIR; runs X as --input X --outputs DIR would, and answers \"ok\" or \"error: ...\"\n"
+    "                      on stdout (vitc's runner uses this)\n"
     "  --bench             time the forward with CUDA events: median latency and images per second\n"
     "  --batch N           batch size of --bench (default 1)\n"
     "  --iters N           timed iterations of --bench (default 100, after 10 warm-up runs)\n"
@@ -31,10 +35,12 @@ static const char* USAGE =
     "  --no-graph          launch kernels one by one instead of replaying a CUDA graph\n"
     "  -h, --help          this help\n";
 
+static char last_error[2048];
+static int serving = 0;  // --serve: errors of a request are answered on stdout, not printed
+
 static int die(const char* fmt, const char* a, const char* b) {
-  fprintf(stderr, "vitc_model: error: ");
-  fprintf(stderr, fmt, a, b);
-  fprintf(stderr, "\n");
+  snprintf(last_error, sizeof last_error, fmt, a, b);
+  if (!serving) fprintf(stderr, "vitc_model: error: %s\n", last_error);
   return 1;
 }
 
@@ -184,7 +190,59 @@ static int save_output(const char* path, const float* d, int o, int n) {
   int bad = write_npy(path, y, shape, nd);
   free(y);
   if (bad) return die("%s: cannot write: %s", path, strerror(errno));
-  fprintf(stderr, "vitc_model: wrote %s\n", path);
+  if (!serving) fprintf(stderr, "vitc_model: wrote %s\n", path);
+  return 0;
+}
+
+/**
+ * Run the model on INPUT.npy; write the first output to `output` and every output to OUTPUTS_DIR/NAME.npy
+ * (each when given). 0, or 1 after die(). Device buffers are kept and grown, so that repeated requests
+ * at one batch size replay one CUDA graph.
+ */
+static int run_file(vitc_model* model, const char* input, const char* output, const char* outputs_dir) {
+  static float* dx = NULL;
+  static float* dys[16] = {NULL};
+  static int capacity = 0;
+  const size_t in_per = vitc_input_size();
+  int in_c, in_h, in_w;
+  vitc_input_dims(&in_c, &in_h, &in_w);
+  char in_dims[64], out_dims[128];
+  dims_text(in_dims, sizeof in_dims, out_dims, sizeof out_dims);
+  long long shape[8];
+  int ndim = 0;
+  char err[512];
+  float* x = read_npy(input, shape, &ndim, err, sizeof err);
+  if (!x) return die("%s%s", err, "");
+  if (ndim != 4 || shape[1] != in_c || shape[2] != in_h || shape[3] != in_w || shape[0] < 1) {
+    free(x);
+    return die("%s: expected a float32 array of shape (N, %s)", input, in_dims);
+  }
+  int n = (int)shape[0];
+  // Every output gets a buffer when --outputs asks for them all; else only the first (vitc_forward).
+  const int nout = outputs_dir ? vitc_output_count() : 1;
+  if (vitc_output_count() > 16) { free(x); return die("the model has more than 16 outputs%s%s", "", ""); }
+  if (n > capacity) {
+    cudaFree(dx);
+    dx = NULL;
+    for (int o = 0; o < 16; o++) { cudaFree(dys[o]); dys[o] = NULL; }
+    capacity = 0;
+    int ok = cudaMalloc((void**)&dx, in_per * n * sizeof(float)) == cudaSuccess;
+    for (int o = 0; ok && o < vitc_output_count(); o++) ok = cudaMalloc((void**)&dys[o], vitc_output_numel(o) * n * sizeof(float)) == cudaSuccess;
+    if (!ok) { free(x); return die("%s: out of GPU memory for the batch's input and outputs%s", input, ""); }
+    capacity = n;
+  }
+  cudaError_t copied = cudaMemcpy(dx, x, in_per * n * sizeof(float), cudaMemcpyHostToDevice);
+  free(x);
+  CHECK_CUDA(copied);
+  if (outputs_dir) CHECK_VITC(vitc_forward_all(model, dx, n, dys, 0));
+  else CHECK_VITC(vitc_forward(model, dx, n, dys[0], 0));
+  CHECK_CUDA(cudaDeviceSynchronize());
+  if (output && save_output(output, dys[0], 0, n) != 0) return 1;
+  for (int o = 0; outputs_dir && o < nout; o++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.npy", outputs_dir, vitc_output_name(o));
+    if (save_output(path, dys[o], o, n) != 0) return 1;
+  }
   return 0;
 }
 
@@ -196,7 +254,7 @@ static int cmp_float(const void* a, const void* b) {
 int main(int argc, char** argv) {
   const char *weights = NULL, *input = NULL, *output = NULL, *outputs_dir = NULL, *tiles = "auto";
   long long seed = -1;
-  int bench = 0, batch = 1, iters = 100, json = 0, graphs = 1, profile = 0;
+  int bench = 0, batch = 1, iters = 100, json = 0, graphs = 1, profile = 0, serve = 0;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -208,6 +266,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     else if (!strcmp(a, "--bench")) bench = 1;
+    else if (!strcmp(a, "--serve")) serve = 1;
     else if (!strcmp(a, "--json")) json = 1;
     else if (!strcmp(a, "--profile")) profile = 1;
     else if (!strcmp(a, "--no-graph")) graphs = 0;
@@ -223,7 +282,8 @@ int main(int argc, char** argv) {
     else return die("unknown option %s%s (see --help)", a, "");
   }
   if (!weights && seed < 0) return die("give --weights W.safetensors (or --random-weights SEED with --bench)%s%s", "", "");
-  if (!bench && !input) return die("give --input X.npy, or --bench%s%s", "", "");
+  if (!bench && !serve && !input) return die("give --input X.npy, --serve or --bench%s%s", "", "");
+  if (serve && (bench || input || output || outputs_dir)) return die("--serve reads its requests from stdin: no --bench, --input, --output or --outputs with it%s%s", "", "");
   if (profile && !bench) return die("--profile goes with --bench%s%s", "", "");
   if (batch < 1 || iters < 1) return die("--batch and --iters must be positive%s%s", "", "");
   if (strcmp(tiles, "auto") && strcmp(tiles, "large") && strcmp(tiles, "small")) return die("--tiles must be auto, large or small; got %s%s", tiles, "");
@@ -246,41 +306,27 @@ int main(int argc, char** argv) {
   CHECK_CUDA(cudaGetDeviceProperties(&prop, dev));
   fprintf(stderr, "vitc_model: %s (%s) on %s\n", vitc_model_name(), vitc_precision(), prop.name);
   const size_t in_per = vitc_input_size(), out_per = vitc_output_size();
-  int in_c, in_h, in_w;
-  vitc_input_dims(&in_c, &in_h, &in_w);
-  char in_dims[64], out_dims[128];
-  dims_text(in_dims, sizeof in_dims, out_dims, sizeof out_dims);
 
-  if (!bench) {
-    long long shape[8];
-    int ndim = 0;
-    char err[512];
-    float* x = read_npy(input, shape, &ndim, err, sizeof err);
-    if (!x) return die("%s%s", err, "");
-    if (ndim != 4 || shape[1] != in_c || shape[2] != in_h || shape[3] != in_w || shape[0] < 1) {
-      return die("%s: expected a float32 array of shape (N, %s)", input, in_dims);
+  if (serve) {
+    // One request per line on stdin: INPUT.npy, a tab, OUTPUTS_DIR; one answer per line on stdout.
+    serving = 1;
+    char line[8192];
+    while (fgets(line, sizeof line, stdin)) {
+      line[strcspn(line, "\r\n")] = 0;
+      char* tab = strchr(line, '\t');
+      int bad = 1;
+      if (!tab) die("a request is INPUT.npy, a tab, OUTPUTS_DIR; got \"%s\"%s", line, "");
+      else {
+        *tab = 0;
+        bad = run_file(model, line, NULL, tab + 1);
+      }
+      if (bad) printf("error: %s\n", last_error);
+      else printf("ok\n");
+      fflush(stdout);
     }
-    int n = (int)shape[0];
-    // Every output gets a buffer when --outputs asks for them all; else only the first (vitc_forward).
-    const int nout = outputs_dir ? vitc_output_count() : 1;
-    float* dx;
-    float* dys[16] = {NULL};
-    if (nout > 16) return die("the model has more than 16 outputs%s%s", "", "");
-    CHECK_CUDA(cudaMalloc((void**)&dx, in_per * n * sizeof(float)));
-    for (int o = 0; o < nout; o++) CHECK_CUDA(cudaMalloc((void**)&dys[o], vitc_output_numel(o) * n * sizeof(float)));
-    CHECK_CUDA(cudaMemcpy(dx, x, in_per * n * sizeof(float), cudaMemcpyHostToDevice));
-    if (outputs_dir) CHECK_VITC(vitc_forward_all(model, dx, n, dys, 0));
-    else CHECK_VITC(vitc_forward(model, dx, n, dys[0], 0));
-    CHECK_CUDA(cudaDeviceSynchronize());
-    if (output && save_output(output, dys[0], 0, n) != 0) return 1;
-    for (int o = 0; outputs_dir && o < nout; o++) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/%s.npy", outputs_dir, vitc_output_name(o));
-      if (save_output(path, dys[o], o, n) != 0) return 1;
-    }
-    free(x);
-    cudaFree(dx);
-    for (int o = 0; o < nout; o++) cudaFree(dys[o]);
+    serving = 0;
+  } else if (!bench) {
+    if (run_file(model, input, output, outputs_dir)) return 1;
   } else {
     float *dx, *dy;
     CHECK_CUDA(cudaMalloc((void**)&dx, in_per * batch * sizeof(float)));
