@@ -190,6 +190,22 @@ describe('vitc finetune: bad input is one line', () => {
     expect(r.stderr).toContain(`${join(d, 'square', 'fake.jpg')}: warning: skipped: not an image (it does not start like a JPEG or a PNG)`);
   }, 30_000);
 
+  it('says what --data is when it is not a folder', async () => {
+    const file = join(root, 'a-file.txt');
+    writeFileSync(file, 'x');
+    const cases: [string, string][] = [
+      [join(root, 'no-such'), 'no such folder'],
+      [file, 'not a folder but a file: --data takes a folder with one sub-folder of images per class'],
+      ['/dev/zero', 'not a folder but a character device: --data takes a folder with one sub-folder of images per class'],
+    ];
+    for (const [path, message] of cases) {
+      const r = await run('--data', path, '-o', join(root, 'x0'));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`${path}: error: ${message}`);
+    }
+    expect(existsSync(join(root, 'x0'))).toBe(false);
+  }, 30_000);
+
   it('refuses an empty class folder, a single class and a head that disagrees with the folders', async () => {
     const empty = join(root, 'empty-class');
     await makeImageFolder(empty, { classes: ['a', 'b'], perClass: 5, minSide: 32, maxSide: 40, seed: 2 });

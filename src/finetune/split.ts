@@ -3,7 +3,7 @@
 // and class_indices.json as `json.dumps({index: name}, indent=4)` writes it. Files the tutorial would
 // pass over silently are skipped here with a warning that names them; a folder that cannot be trained
 // on is an error.
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { DiagnosticError, error, fail, fileSpan, type Diagnostic } from '../diag/diagnostic.js';
 import { reasonOf } from '../io/files.js';
@@ -73,8 +73,30 @@ function isFile(path: string): boolean {
   try { return statSync(path).isFile(); } catch { return false; }
 }
 
+/** What a path is when it is not a folder, in words: "a file", "a character device", ... */
+function kindOf(s: Stats): string {
+  if (s.isFile()) return 'a file';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isFIFO()) return 'a named pipe';
+  if (s.isSocket()) return 'a socket';
+  return 'not a file or a folder';
+}
+
+/** --data must be a folder that exists: one line otherwise, saying what it is instead. */
+function checkRoot(root: string): void {
+  let s: Stats;
+  try {
+    s = statSync(root);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail('data/root', code === 'ENOENT' || code === 'ENOTDIR' ? 'no such folder' : `cannot read the folder: ${reasonOf(e)}`, fileSpan(root));
+  }
+  if (!s.isDirectory()) fail('data/root', `not a folder but ${kindOf(s)}: --data takes a folder with one sub-folder of images per class`, fileSpan(root));
+}
+
 export function readSplitData(root: string, valRate = 0.2): Split {
-  if (!isDir(root)) fail('data/root', isFile(root) ? 'not a folder: --data takes a folder with one sub-folder of images per class' : 'no such folder', fileSpan(root));
+  checkRoot(root);
   const warnings: Diagnostic[] = [];
   const entries = list(root).sort(compareCodePoints);
   const classes = entries.filter((e) => isDir(join(root, e)));
