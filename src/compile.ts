@@ -3,7 +3,7 @@ import { loadSpec, type Spec } from './spec/load.js';
 import { buildModel } from './models/bind.js';
 import { runPipeline } from './passes/pipeline.js';
 import type { Graph } from './ir/graph.js';
-import { BACKENDS, getBackend, parseTargetOptions } from './backends/registry.js';
+import { BACKENDS, featureTargets, getBackend, parseTargetOptions } from './backends/registry.js';
 import { buildKernelProgram, printKernels, type KernelProgram } from './kernel/index.js';
 import type { Backend, BuildOptions, OutputFile } from './backends/backend.js';
 export { writeBuildDir } from './io/build-dir.js';
@@ -26,15 +26,21 @@ export function buildGraph(spec: Spec): Graph {
 }
 
 
-export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string, dumpKernels = false): Promise<Compiled> {
+/** The target, its options, the precision and the features option, checked before anything is built. */
+export function checkBuildOptions(target: string, options: Pick<BuildOptions, 'precision' | 'features' | 'targetArgs'>) {
   const backend = getBackend(target);
   const targetOptions = parseTargetOptions(backend, options.targetArgs ?? {});
   if (!backend.precisions.includes(options.precision)) {
     fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
   }
   if (options.features && !backend.capabilities.features) {
-    fail('cli/features', `the ${target} target does not output the features yet`, undefined, `targets with features: ${BACKENDS.filter((b) => b.capabilities.features).map((b) => b.name).join(', ')}`);
+    fail('cli/features', `the ${target} target does not output the features yet`, undefined, `targets with features: ${featureTargets().join(', ')}`);
   }
+  return { backend, targetOptions };
+}
+
+export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string, dumpKernels = false): Promise<Compiled> {
+  const { backend, targetOptions } = checkBuildOptions(target, options);
   const spec = loadSpec(specPath);
   const built = buildModel(spec, { features: options.features });
   const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites, narrowRows: backend.capabilities.narrowRows }, dumpAfter);

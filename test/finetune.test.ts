@@ -190,6 +190,16 @@ describe('vitc finetune: bad input is one line', () => {
     expect(r.stderr).toContain(`${join(d, 'square', 'fake.jpg')}: warning: skipped: not an image (it does not start like a JPEG or a PNG)`);
   }, 30_000);
 
+  it('--help lists the targets that output the features; another target is refused, naming them', async () => {
+    const help = await vitc('finetune', '--help');
+    expect(help.stdout).toContain('the backbone\'s runtime, a target that outputs the features (js, onnx, cuda):');
+    for (const t of ['onnx (default)', 'cuda: model.cu on an NVIDIA GPU', 'js: ']) expect(help.stdout).toContain(t);
+    const r = await run('--data', data, '-o', join(root, 'x-wgsl'), '-t', 'wgsl');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: the wgsl target does not output the features yet (targets with features: js, onnx, cuda)');
+    expect(existsSync(join(root, 'x-wgsl'))).toBe(false);
+  }, 30_000);
+
   it('says what --data is when it is not a folder', async () => {
     const file = join(root, 'a-file.txt');
     writeFileSync(file, 'x');

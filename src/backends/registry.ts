@@ -13,6 +13,11 @@ const TABLE: ReadonlyMap<string, Backend> = new Map([jsBackend, onnxBackend, cud
 /** Every backend, in --help order. */
 export const BACKENDS: readonly Backend[] = [...TABLE.values()];
 
+/** The targets that output the features (the `features` build option; vitc finetune's backbones). */
+export function featureTargets(): string[] {
+  return BACKENDS.filter((b) => b.capabilities.features).map((b) => b.name);
+}
+
 /** The backend named `name`, if there is one. */
 export function findBackend(name: string): Backend | undefined {
   return TABLE.get(name);

@@ -3,6 +3,7 @@
 import { BATCH } from '../ir/types.js';
 import type { Precision } from '../backends/backend.js';
 import { fail } from '../diag/diagnostic.js';
+import { featureTargets } from '../backends/registry.js';
 import { openSession, prepare, type Prepared } from '../runner.js';
 import type { Session } from '../backends/backend.js';
 import { loadSample, type Transform } from './augment.js';
@@ -43,7 +44,7 @@ export async function openBackbone(o: BackboneOptions): Promise<Backbone> {
   if (!run) {
     await session.close();
     prepared.cleanup();
-    return fail('finetune/target', `the ${o.target} target's runner does not return the features`, undefined, 'use --target onnx or js');
+    return fail('finetune/target', `the ${o.target} target's runner does not return the features`, undefined, `use --target ${featureTargets().join(', ')}`);
   }
   const m = prepared.manifest;
   const at = m.outputs.findIndex((out) => out.name === 'features');

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import type { Precision } from '../backends/backend.js';
+import { checkBuildOptions } from '../compile.js';
 import { fail, fileSpan, formatDiagnostic, note } from '../diag/diagnostic.js';
 import { planPreprocess } from '../image/transforms.js';
 import { importWeights } from '../import/index.js';
@@ -118,6 +119,7 @@ const fmt = (x: number, d = 4) => x.toFixed(d);
 
 export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<FinetuneResult> {
   // 1. Everything the user gave is checked before any work or any file is written.
+  checkBuildOptions(o.target, { precision: o.precision, features: true, targetArgs: o.targetArgs });
   const spec = loadSpec(o.spec);
   const { names: layers, shapes, all } = trainableLayers(spec);
   const split = readSplitData(o.data);

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fail } from '../../diag/diagnostic.js';
-import { targetOptionsHelp } from '../../backends/registry.js';
+import { BACKENDS, featureTargets, targetOptionsHelp } from '../../backends/registry.js';
 import { finetune } from '../../finetune/run.js';
 import { loadSpec } from '../../spec/load.js';
 import { flag, intOption, positionals, str, type Parsed } from '../args.js';
@@ -62,9 +62,13 @@ ${weightsHelp(25)}
                          and every epoch reuses them (much faster; usually a little less accurate)
   --seed N               seed of the head's initial weights, the epochs' shuffles and the crops (default 0)
   --resume               continue the run in OUT_DIR after its last finished epoch (same settings)
-  -t, --target TARGET    the backbone's runtime: onnx (default; onnxruntime on the CPU) or js
-  --precision P          fp32 (default), or fp16 where the target has it
-  --threads N            threads for the backbone (default: every core, ${availableParallelism()} here)
+  -t, --target TARGET    the backbone's runtime, a target that outputs the features (${featureTargets().join(', ')}):
+                         onnx (default): onnxruntime on the CPU
+                         cuda: model.cu on an NVIDIA GPU, built with nvcc for the GPU nvidia-smi
+                         finds; without one, under vitc's CPU emulation (g++; exact but slow)
+                         js: the standalone ES module's kernels in Node (worker threads)
+  --precision P          fp32 (default), or another the target has (${BACKENDS.filter((b) => b.capabilities.features && b.precisions.length > 1).map((b) => `${b.name}: ${b.precisions.filter((x) => x !== 'fp32').join(', ')}`).join('; ')})
+  --threads N            threads for the backbone on onnx and js (default: every core, ${availableParallelism()} here)
 ${targetOptionsHelp()}
   -h, --help             this help
 
