@@ -1,6 +1,9 @@
 // npm run bench:cuda-prep (vite-node, as the tests run TypeScript): everything bench/gpu/run.sh needs on a GPU machine that has nvcc,
 // PyTorch and timm but no node, written to bench/.work/cuda/ (ignored by git; carry it):
 //   builds/vit-b16-{fp16,bf16,fp32,tf32}/    ViT-B/16 build directories (run.sh runs make in each)
+//   builds/vit-b16-features-{fp32,fp16}/     ViT-B/16 with --features: vitc finetune -t cuda's backbone
+//                                            (run.sh's finetune step; bench/gpu/finetune.py)
+//   builds/tiny-base-features-{fp32,fp16}/   tiny-base with --features, for bench/gpu/dry-run.sh
 //   builds/<tiny spec>-<precision>/          every tiny golden spec in every precision
 //   goldens/<tiny spec>/                      the PyTorch fixtures (weights, input, logits)
 //   goldens.json                              which build checks against which fixture, and the tolerance
@@ -14,13 +17,17 @@ const OUT = 'bench/.work/cuda';
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(join(OUT, 'builds'), { recursive: true });
 
-async function build(spec: string, precision: Precision, name: string): Promise<void> {
-  const c = await compile(spec, 'cuda', { precision, seed: 0 });
+async function build(spec: string, precision: Precision, name: string, features = false): Promise<void> {
+  const c = await compile(spec, 'cuda', { precision, seed: 0, features });
   writeBuildDir(join(OUT, 'builds', name), c.files);
   process.stderr.write(`built ${name}\n`);
 }
 
 for (const precision of ['fp16', 'bf16', 'fp32', 'tf32']) await build('spec/vit-b16.yaml', precision, `vit-b16-${precision}`);
+for (const precision of ['fp32', 'fp16'] as const) {
+  await build('spec/vit-b16.yaml', precision, `vit-b16-features-${precision}`, true);
+  await build('spec/tiny/tiny-base.yaml', precision, `tiny-base-features-${precision}`, true);
+}
 
 const goldens: { build: string; golden: string; precision: Precision; tolerance: number; top1: boolean }[] = [];
 const rows = GOLDEN_MATRIX.filter((r) => r.target === 'cuda');
@@ -34,4 +41,4 @@ for (const f of specs) {
   }
 }
 writeFileSync(join(OUT, 'goldens.json'), JSON.stringify(goldens, null, 2) + '\n');
-process.stderr.write(`${OUT}: ${goldens.length} golden builds and 4 ViT-B/16 builds; on the GPU machine run bench/gpu/run.sh\n`);
+process.stderr.write(`${OUT}: ${goldens.length} golden builds, 4 ViT-B/16 builds and 2 with --features; on the GPU machine run bench/gpu/run.sh\n`);

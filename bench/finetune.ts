@@ -6,7 +6,8 @@
 // in torch). ROUNDS rounds (default 3), the two in alternating order; medians and their ratio.
 // Then the parts (decoding + transforms per image, the backbone per image at batch 16) and what a
 // full flower_photos run (3,670 images, 10 epochs) takes here, and an estimate for a GPU.
-// `npm run bench:finetune` (ROUNDS= to change the rounds).
+// `npm run bench:finetune` (ROUNDS= to change the rounds; IMAGES= the folder's size, a multiple of 5
+// from 25, default 500: IMAGES=25 ROUNDS=1 is a smoke run that checks the benchmark runs through).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -23,8 +24,12 @@ import { parseSafetensors } from '../src/runtime/safetensors.js';
 import { writeSafetensorsRaw } from '../src/weights/safetensors.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const IMAGES = Number(process.env.IMAGES ?? 500);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`ROUNDS must be a positive integer; got ${process.env.ROUNDS}`);
+// Five classes, and at least one validation image per class (read_split_data keeps int(n * 0.2)).
+if (!Number.isInteger(IMAGES) || IMAGES < 25 || IMAGES % 5) throw new Error(`IMAGES must be a multiple of 5 from 25; got ${process.env.IMAGES}`);
 const WORK = resolve('bench/.work');
-const DATA = join(WORK, 'finetune-500');
+const DATA = join(WORK, `finetune-${IMAGES}`);
 const SPEC = join(WORK, 'flowers-b16.yaml');
 const WEIGHTS = join(WORK, 'vit-b16-in21k.safetensors');
 const PY = '/usr/bin/python3';
@@ -66,8 +71,8 @@ function torchEpoch(weights: string): { train: number; val: number; workers: num
 
 async function main(): Promise<void> {
   if (!existsSync(DATA)) {
-    log(`generating ${DATA} (500 images, 5 classes)`);
-    await makeImageFolder(DATA, { classes: ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'], perClass: 100, minSide: 240, maxSide: 500, seed: 2024 });
+    log(`generating ${DATA} (${IMAGES} images, 5 classes)`);
+    await makeImageFolder(DATA, { classes: ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'], perClass: IMAGES / 5, minSide: 240, maxSide: 500, seed: 2024 });
   }
   writeFileSync(SPEC, `name: flowers-b16\nextends: ${resolve('spec/vit-b16-in21k.yaml')}\nnum_classes: 5\nrepresentation_size: null\n`);
   if (!existsSync(WEIGHTS)) { log('writing random ViT-B/16 in21k weights'); await vitc('weights', 'spec/vit-b16-in21k.yaml', '-o', WEIGHTS); }
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
     `PyTorch: DataLoader with ${workers} workers (the tutorial's min(cpus, batch, 8)), torch threads ${THREADS}`,
     '',
     `flower_photos (${F_TRAIN} + ${F_VAL} images), ${EPOCHS} epochs, here: vitc ${hours(augmentHere)} augmented, ${hours(cachedHere)} with --no-augment; the PyTorch tutorial ${hours(torchHere)}`,
-    `on a GPU (an estimate, not measured: the backbone at ${gpuFwd[0]}-${gpuFwd[1]} ms/image, from 35 GFLOP per image at 30-60 % of 312 TFLOP/s fp16; the CPU's decoding and transforms as measured here, which then dominate): ${hours(gpuAugment[0]!)}-${hours(gpuAugment[1]!)} augmented, ${hours(gpuCached[0]!)}-${hours(gpuCached[1]!)} with --no-augment`,
+    `on a GPU with -t cuda (an estimate, not measured here; bench/gpu/run.sh's finetune step measures the backbone on a GPU: the backbone at ${gpuFwd[0]}-${gpuFwd[1]} ms/image, from 35 GFLOP per image at 30-60 % of 312 TFLOP/s fp16; the CPU's decoding and transforms as measured here, which then dominate): ${hours(gpuAugment[0]!)}-${hours(gpuAugment[1]!)} augmented, ${hours(gpuCached[0]!)}-${hours(gpuCached[1]!)} with --no-augment`,
   ];
   console.log(lines.join('\n'));
   mkdirSync('bench/results', { recursive: true });

@@ -20,6 +20,7 @@ for g in $GOLDENS; do
   for p in fp32 tf32 fp16 bf16; do cp -r "$SRC/builds/$g-$p" "$DRY/builds/"; done
 done
 for p in fp32 tf32 fp16 bf16; do cp -r "$SRC/builds/tiny-base-$p" "$DRY/builds/vit-b16-$p"; done
+for p in fp32 fp16; do cp -r "$SRC/builds/tiny-base-features-$p" "$DRY/builds/vit-b16-features-$p"; done
 /usr/bin/python3 - "$SRC/goldens.json" "$DRY/goldens.json" $GOLDENS <<'PY'
 import json, sys
 rows = [r for r in json.load(open(sys.argv[1])) if r["golden"] in sys.argv[3:]]
@@ -27,7 +28,9 @@ json.dump(rows, open(sys.argv[2], "w"), indent=2)
 PY
 here=$(cd "$(dirname "$0")" && pwd)
 # Half-precision convolutions do not run on PyTorch's CPU, so the timing loop runs bf16 only; --iters 2
-# and batches 1 and 2 keep the emulation's share short.
+# and batches 1 and 2 keep the emulation's share short; the finetune step likewise runs fp32 only, on
+# two requests of two images.
 PATH="$here/dry/bin:$PATH" PYTHONPATH="$here/dry/py${PYTHONPATH:+:$PYTHONPATH}" PYTHON=/usr/bin/python3 \
   VITC_CUDA_WORK="$DRY" PROFILE_BATCHES=1 BENCH_ARGS="--batches 1,2 --rounds 2 --iters 2 --precisions bf16" \
+  FINETUNE_ARGS="--precisions fp32 --rounds 2 --requests 2 --batch 2" \
   bash bench/gpu/run.sh "$DRY/results"

@@ -4,7 +4,7 @@
 #   npm run bench:cuda-prep          # writes bench/.work/cuda (carry it along with the repository)
 # then, from the repository root on the GPU machine:
 #   bash bench/gpu/run.sh [OUTDIR]   # OUTDIR gets the logs and results (default bench/.work/cuda/results)
-# Steps (STEPS="make goldens profile bench" by default; a subset runs only those, e.g. when a session
+# Steps (STEPS="make goldens profile bench finetune" by default; a subset runs only those, e.g. when a session
 # has to split the work over two calls: the builds stay in bench/.work/cuda/builds between calls):
 #   make     make every build for the GPU's architecture (in parallel, ViT-B/16 first), and
 #            `make resources` (registers, spills, shared memory per kernel) for ViT-B/16
@@ -15,13 +15,17 @@
 #   bench    ViT-B/16 in every precision against timm on the same weights, then timed at batch 1, 64 and
 #            256 in fp16 and bf16 side by side with timm (SDPA) and torch.compile of it (bench/cuda.py;
 #            BENCH_ARGS passes options, e.g. BENCH_ARGS=--no-compile)
+#   finetune vitc finetune -t cuda's backbone: the ViT-B/16 --features builds (fp32, fp16) checked against
+#            timm (logits and features), then run as vitc's runner runs them (vitc_model --serve, batches
+#            of 16 as .npy files) side by side with timm computing the same features, and the projection
+#            for flower_photos (bench/gpu/finetune.py; FINETUNE_ARGS passes options)
 # A failing step is reported and the others still run; the exit status is 1 if any step failed.
 # VITC_CUDA_WORK overrides bench/.work/cuda; PYTHON names the Python with PyTorch (default python3).
 # bench/gpu/dry-run.sh runs this script on a machine without a GPU (vitc's CPU emulation) to check it.
 set -uo pipefail
 WORK=${VITC_CUDA_WORK:-bench/.work/cuda}
 OUT=${1:-$WORK/results}
-STEPS=${STEPS:-make goldens profile bench}
+STEPS=${STEPS:-make goldens profile bench finetune}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT"
 [ -d "$WORK/builds" ] || { echo "run.sh: $WORK/builds is missing: run npm run bench:cuda-prep on a vitc machine and carry $WORK" >&2; exit 2; }
@@ -67,6 +71,12 @@ if step bench; then
   echo "== ViT-B/16 against timm, and the benchmark [$(elapsed)]" >&2
   # shellcheck disable=SC2086
   "$PYTHON" bench/cuda.py --work "$WORK" --out "$OUT" ${BENCH_ARGS:-} | tee "$OUT/bench.txt" || fail bench
+fi
+
+if step finetune; then
+  echo "== vitc finetune -t cuda's backbone: ViT-B/16 features against timm [$(elapsed)]" >&2
+  # shellcheck disable=SC2086
+  "$PYTHON" bench/gpu/finetune.py --work "$WORK" --out "$OUT" ${FINETUNE_ARGS:-} | tee "$OUT/finetune.txt" || fail finetune
 fi
 
 echo "== done [$(elapsed)]; results in $OUT${failed:+; failed:$failed}" >&2
