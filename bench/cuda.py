@@ -46,6 +46,20 @@ def torch_time(model, x, iters: int) -> float:
         return statistics.median(ev[i].elapsed_time(ev[i + 1]) for i in range(iters))
 
 
+def timm_reference(name: str, prefix: str):
+    """timm's model `name` on the GPU with weights seeded by torch.manual_seed(0), and those weights saved
+    as safetensors (f32) in a new temporary folder: (model, weights path, folder)."""
+    import timm
+    import torch
+    from safetensors.torch import save_file
+    torch.manual_seed(0)
+    ref = timm.create_model(name, pretrained=False).eval().cuda()
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    weights = os.path.join(tmp, "vit-b16.safetensors")
+    save_file({k: v.detach().float().contiguous().cpu() for k, v in ref.state_dict().items()}, weights)
+    return ref, weights, tmp
+
+
 def vitc_logits(build: str, weights: str, x: np.ndarray, work: str) -> np.ndarray:
     inp, out = os.path.join(work, "x.npy"), os.path.join(work, "y.npy")
     np.save(inp, x)
@@ -84,11 +98,7 @@ def main() -> int:
         image = tuple(json.load(f)["inputs"][0]["shape"][1:])  # [C, H, W] of the builds' input
     print(f"device: {dev}; torch {torch.__version__}, timm {timm.__version__}")
 
-    torch.manual_seed(0)
-    ref = timm.create_model(a.timm_model, pretrained=False).eval().cuda()
-    tmp = tempfile.mkdtemp(prefix="vitc-bench-")
-    weights = os.path.join(tmp, "vit-b16.safetensors")
-    save_file({k: v.detach().float().contiguous().cpu() for k, v in ref.state_dict().items()}, weights)
+    ref, weights, tmp = timm_reference(a.timm_model, "vitc-bench-")
 
     # Correctness on the same weights: 8 random images, timm in f32 without TF32.
     torch.backends.cuda.matmul.allow_tf32 = False

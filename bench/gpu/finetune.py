@@ -22,10 +22,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cuda import timm_reference  # noqa: E402  (bench/cuda.py)
 
 TRAIN, VAL, EPOCHS = 2939, 731, 10
 # max|err| / max|ref| against timm in f32 on the GPU: test/golden.ts's cuda tolerances, fp32's loosened
@@ -84,7 +86,7 @@ def main() -> int:
     try:
         import timm
         import torch
-        from safetensors.torch import save_file
+        import safetensors.torch  # noqa: F401  (timm_reference saves with it)
     except ImportError as e:
         print(f"finetune.py: needs PyTorch, timm and safetensors ({e}); e.g. pip install timm", file=sys.stderr)
         return 2
@@ -102,11 +104,7 @@ def main() -> int:
     dev = torch.cuda.get_device_name()
     print(f"device: {dev}; torch {torch.__version__}, timm {timm.__version__}")
 
-    torch.manual_seed(0)
-    ref = timm.create_model(a.timm_model, pretrained=False).eval().cuda()
-    tmp = tempfile.mkdtemp(prefix="vitc-finetune-bench-")
-    weights = os.path.join(tmp, "vit-b16.safetensors")
-    save_file({k: v.detach().float().contiguous().cpu() for k, v in ref.state_dict().items()}, weights)
+    ref, weights, tmp = timm_reference(a.timm_model, "vitc-finetune-bench-")
 
     # 2. Correctness: logits and features against timm in f32 (no TF32).
     torch.backends.cuda.matmul.allow_tf32 = False

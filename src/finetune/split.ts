@@ -6,7 +6,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { DiagnosticError, error, fail, fileSpan, type Diagnostic } from '../diag/diagnostic.js';
-import { reasonOf } from '../io/files.js';
+import { kindOf, reasonOf } from '../io/files.js';
 import { PyRandom } from './pyrandom.js';
 
 /** read_split_data's `supported` list. */
@@ -71,16 +71,6 @@ function isDir(path: string): boolean {
 
 function isFile(path: string): boolean {
   try { return statSync(path).isFile(); } catch { return false; }
-}
-
-/** What a path is when it is not a folder, in words: "a file", "a character device", ... */
-function kindOf(s: Stats): string {
-  if (s.isFile()) return 'a file';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  if (s.isFIFO()) return 'a named pipe';
-  if (s.isSocket()) return 'a socket';
-  return 'not a file or a folder';
 }
 
 /** --data must be a folder that exists: one line otherwise, saying what it is instead. */

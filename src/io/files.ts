@@ -28,8 +28,9 @@ export function reasonOf(e: unknown): string {
   }
 }
 
-/** What a non-regular file is, for "is not a regular file (a character device)". */
-function kindOf(st: Stats): string {
+/** What a path is, in words: "a file", "a directory", "a character device", ... */
+export function kindOf(st: Stats): string {
+  if (st.isFile()) return 'a file';
   if (st.isDirectory()) return 'a directory';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
