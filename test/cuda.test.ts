@@ -176,6 +176,7 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     const plan = 3 * define('VITC_ARENA_PER_SAMPLE') + define('VITC_ARENA_FIXED');
     expect(Number(lines.get('arena_3'))).toBe(Math.ceil(plan / 256) * 256 + Math.ceil((3 * 48 * 4) / 256) * 256);
     const h = readFileSync(join(dir, 'model.h'), 'utf8');
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('DIR/NAME.npy): `logits` `[N, 10]`, `features` `[N, 48]`.');
     expect(h).toContain('#define VITC_NUM_OUTPUTS 2\n#define VITC_OUTPUT_LOGITS 0\n#define VITC_OUTPUT_LOGITS_SIZE 10\n#define VITC_OUTPUT_FEATURES 1\n#define VITC_OUTPUT_FEATURES_SIZE 48\n');
   }, 300_000);
 

@@ -116,7 +116,8 @@ make                                  # needs nvcc (CUDA 12 or later)
 ./vitc_model --weights W.safetensors --bench --batch 64 --iters 200
 \`\`\`
 
-Input: float32 NCHW \`[N, ${dims(inp.shape)}]\`, normalized as the spec's preprocess says. Output: \`[N, ${dims(out.shape)}]\`.
+Input: float32 NCHW \`[N, ${dims(inp.shape)}]\`, normalized as the spec's preprocess says. Output: \`[N, ${dims(out.shape)}]\`.${m.outputs.length > 1 ? `
+Every output (\`vitc_forward_all\`; \`./vitc_model ... --outputs DIR\` writes each as DIR/NAME.npy): ${m.outputs.map((o) => `\`${o.name}\` \`[N, ${dims(o.shape)}]\``).join(', ')}.` : ''}
 Weights: safetensors with timm state-dict names (\`vitc weights SPEC -o W.safetensors\` writes seeded random
 ones). Precision ${p.precision.name}: storage ${p.precision.storage}, GEMM math ${p.precision.math}, f32 accumulation and statistics.
 
