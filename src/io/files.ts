@@ -100,9 +100,11 @@ export function readRegularFile(path: string, what: string, opts: ReadOptions = 
   }
 }
 
-/** Read a regular text file of at most MAX_TEXT_BYTES; it must be UTF-8 (a leading BOM is dropped). */
+/** Read a regular text file of at most MAX_TEXT_BYTES; it must be UTF-8 (a leading BOM is dropped) unless it is binary. */
 export function readTextFile(path: string, what: string, opts: ReadOptions = {}): string {
   const bytes = readRegularFile(path, what, { maxBytes: MAX_TEXT_BYTES, ...opts });
+  // A NUL byte means a binary file (weights given as a spec): the caller says what it is instead.
+  if (bytes.includes(0)) return new TextDecoder().decode(bytes);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
