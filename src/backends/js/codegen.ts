@@ -2,6 +2,7 @@
 // elementwise (and copy) kernel's loop and each GEMM's epilogue, with the kernel's expression inlined.
 // The interpreter (runtime/program.js) calls them with the kernel's resolved offsets.
 import type { Expr, Kernel } from '../../kernel/types.js';
+import { epilogueName, epilogueWat } from './wasm-simd.js';
 
 /** A number as an exact JS literal. */
 function lit(v: number): string {
@@ -51,9 +52,18 @@ export function kernelCode(k: Kernel): string {
         `    for (let j = n0; j < n1; j++) { const acc = M[co + j]; M[ro + ${outCol}] = ${jsExpr(k.epi.expr, leaf)}; }`,
         '  }',
       ];
+      // With the WebAssembly module (W, its exports) and contiguous columns: its vector epilogue, row by row (byte addresses).
+      const simd = epilogueWat(k) === null ? [] : [
+        '  if (W && pl.dense) {',
+        `    const f = W.${epilogueName(k)};`,
+        `    for (let r = r0; r < r1; r++) f((C + (r - r0) * ldc) * 4, (orow[r] + n0) * 4, ${Array.from({ length: n }, (_, i) => `(R${i}[r] + n0) * 4, `).join('')}n1 - n0);`,
+        '    return;',
+        '  }',
+      ];
       return [
-        `(M, C, pl, r0, r1, n0, n1, ldc) => { // k${k.id} ${k.kind} epilogue: C (an offset in M) holds rows r0.. and columns n0.. of the result`,
+        `(M, C, pl, r0, r1, n0, n1, ldc, W) => { // k${k.id} ${k.kind} epilogue: C (an offset in M) holds rows r0.. and columns n0.. of the result`,
         `  const orow = pl.out.rows, oc = pl.out.cols${decl ? ', ' + decl : ''};`,
+        ...simd,
         // The same arithmetic twice: without the column tables where every column run is contiguous (pl.dense).
         ...loop('  if (pl.dense) for', 'j', (i) => `M[x${i} + j]`),
         ...loop('  else for', 'oc[j]', (i) => `M[x${i} + c${i}[j]]`),

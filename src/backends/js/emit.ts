@@ -8,7 +8,7 @@ import type { KernelProgram } from '../../kernel/types.js';
 import type { Backend, BuildContext, OpenRequest, OutputFile, Session } from '../backend.js';
 import type { Manifest } from '../manifest.js';
 import { kernelCode } from './codegen.js';
-import { gemmWasm } from './wasm.js';
+import { programWasm } from './wasm.js';
 
 /** Runtime files inlined into model.mjs, in dependency order (paths under src/). */
 export const RUNTIME_FILES = ['runtime/dtype.js', 'runtime/transforms.js', 'runtime/safetensors.js', 'backends/js/runtime/kernels.js', 'backends/js/runtime/program.js', 'backends/js/runtime/engine.js'];
@@ -58,7 +58,7 @@ function emitModule(ctx: BuildContext, wasm: { shared: Uint8Array; plain: Uint8A
     '',
     `const PROGRAM = decodeConsts(${programLiteral(p)});`,
     '',
-    '/** The 4x8 GEMM micro-kernel (WebAssembly SIMD128), for a shared memory (threads) and a plain one. */',
+    '/** The WebAssembly SIMD128 module (GEMM micro-kernel, attention softmax, GEMM epilogues), for a shared memory (threads) and a plain one. */',
     `const WASM = { shared: bytesFromBase64(${JSON.stringify(Buffer.from(wasm.shared).toString('base64'))}), plain: bytesFromBase64(${JSON.stringify(Buffer.from(wasm.plain).toString('base64'))}) };`,
     '',
     '/** Generated code per kernel: elementwise loops and GEMM epilogues (null where the interpreter needs none). */',
@@ -193,7 +193,7 @@ export const jsBackend: Backend = {
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     return [
-      { path: 'model.mjs', contents: emitModule(ctx, await gemmWasm()) },
+      { path: 'model.mjs', contents: emitModule(ctx, await programWasm(ctx.kernels!)) },
       { path: 'model.d.ts', contents: emitDts(ctx) },
     ];
   },

@@ -1,5 +1,6 @@
-// The JS target's WebAssembly SIMD128 micro-kernels, written here as WAT and assembled with wabt at
-// build time; the bytes are inlined (base64) into model.mjs so the module stays standalone.
+// The JS target's WebAssembly SIMD128 module, written here as WAT and assembled with wabt at build
+// time; the bytes are inlined (base64) into model.mjs so the module stays standalone. One module per
+// program: the GEMM micro-kernel below, the attention softmax and each GEMM's epilogue (wasm-simd.ts).
 //
 // gemm(a, b, c, mp, np, kc, K, ldc, accumulate): C[4i + r, 8j + s] (+)= Σ_{k<kc} Ap[i][k][r] · Bp[j][k][s]
 // for i < mp, j < np, over panels packed k-major (A: 4 rows per panel, B: 8 columns per panel, both
@@ -8,11 +9,13 @@
 // blocking K into chunks (to keep a B panel chunk in L1) adds the same f32 terms in the same order.
 // Every element is thus the same f32 sum however the work is split.
 import wabtInit from 'wabt';
+import type { KernelProgram } from '../../kernel/types.js';
+import { epilogueWat, SOFTMAX_WAT, VEC_MATH_WAT } from './wasm-simd.js';
 
 export const MR = 4;
 export const NR = 8;
 
-function gemmWat(shared: boolean): string {
+function gemmWat(): string {
   const acc = (r: number, h: number) => `$c${r}${h}`;
   const rows = [0, 1, 2, 3];
   const fma = rows.map((r) => `
@@ -26,8 +29,7 @@ function gemmWat(shared: boolean): string {
         (v128.store offset=0 (local.get $cp) (local.get ${acc(r, 0)}))
         (v128.store offset=16 (local.get $cp) (local.get ${acc(r, 1)}))
         (local.set $cp (i32.add (local.get $cp) (local.get $ldb)))`).join('');
-  return `(module
-  (import "env" "mem" (memory 1 65536${shared ? ' shared' : ''}))
+  return `
   (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $kc i32) (param $K i32) (param $ldc i32) (param $accum i32)
     (local $i i32) (local $j i32) (local $k i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $ldb i32) (local $bj i32)
     (local $av v128) (local $b0 v128) (local $b1 v128)
@@ -59,26 +61,29 @@ function gemmWat(shared: boolean): string {
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $il)))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $jl)))))`;
+      (br $jl))))`;
 }
 
-let cache: { shared: Uint8Array; plain: Uint8Array } | undefined;
+/** The whole module's text, over an imported memory (shared for threads). */
+export function programWat(p: KernelProgram, shared: boolean): string {
+  const epilogues = p.kernels.map(epilogueWat).filter((w): w is string => w !== null);
+  return `(module
+  (import "env" "mem" (memory 1 65536${shared ? ' shared' : ''}))${gemmWat()}${VEC_MATH_WAT}${SOFTMAX_WAT}${epilogues.join('')})`;
+}
 
-/** The micro-kernel module, for a shared memory (threads) and a plain one. */
-export async function gemmWasm(): Promise<{ shared: Uint8Array; plain: Uint8Array }> {
-  if (cache) return cache;
+/** The program's module, for a shared memory (threads) and a plain one. */
+export async function programWasm(p: KernelProgram): Promise<{ shared: Uint8Array; plain: Uint8Array }> {
   const wabt = await wabtInit();
   const assemble = (wat: string) => {
-    const m = wabt.parseWat('vitc-gemm.wat', wat, { simd: true, threads: true });
+    const m = wabt.parseWat('vitc.wat', wat, { simd: true, threads: true });
     try {
       const bytes = new Uint8Array(m.toBinary({ log: false, write_debug_names: false }).buffer);
       // wabt's validator refuses shared memories even with threads on; the engine validates instead.
-      if (!WebAssembly.validate(bytes)) throw new Error('vitc: the generated GEMM micro-kernel does not validate');
+      if (!WebAssembly.validate(bytes)) throw new Error('vitc: the generated WebAssembly module does not validate');
       return bytes;
     } finally {
       m.destroy();
     }
   };
-  cache = { shared: assemble(gemmWat(true)), plain: assemble(gemmWat(false)) };
-  return cache;
+  return { shared: assemble(programWat(p, true)), plain: assemble(programWat(p, false)) };
 }

@@ -95,7 +95,7 @@ export async function createEngine(program, gen, weights, opts) {
   } else {
     memory = new Float32Array(needBytes(1) / 4);
   }
-  runner.attach(memory, module && !useWorkers ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports.gemm : null);
+  runner.attach(memory, module && !useWorkers ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports : null);
   runner.load(weights);
   const ctl = useWorkers ? new Int32Array(new SharedArrayBuffer(16)) : null;
   let pending = null, failed = null;
@@ -166,7 +166,7 @@ export async function createEngine(program, gen, weights, opts) {
 function workerLoop(program, gen, data, ready, post) {
   const { memory, module, ctl, t, T } = data;
   const runner = new ProgramRunner(program, gen, { thread: t, threads: T });
-  runner.attach(memory, module ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports.gemm : null);
+  runner.attach(memory, module ? new WebAssembly.Instance(module, { env: { mem: memory } }).exports : null);
   let seq = Atomics.load(ctl, 3); // before saying ready: the first command may follow at once
   ready();
   for (;;) {

@@ -149,12 +149,14 @@ export class ProgramRunner {
   }
 
   /**
-   * Use `memory` (a WebAssembly.Memory, or a Float32Array where there is no WebAssembly) and the
-   * micro-kernel `gemm` (a WebAssembly export taking byte addresses, or null for the plain-JS one).
+   * Use `memory` (a WebAssembly.Memory, or a Float32Array where there is no WebAssembly) and `wasm`,
+   * the exports of the program's WebAssembly module over that memory (byte addresses: the GEMM
+   * micro-kernel, the attention softmax, the epilogues), or null for the plain-JS kernels.
    */
-  attach(memory, gemm) {
+  attach(memory, wasm) {
     this.memory = memory;
-    this.gemmImpl = gemm || null;
+    this.W = wasm || null;
+    this.gemmImpl = wasm ? wasm.gemm : null;
     this.refresh();
     this.batch = 0;
   }
@@ -397,7 +399,7 @@ export class ProgramRunner {
       this.packRows(sA, pl.a.rows, pl.a.cols, r0, r1, K, k.ln, pl.lnw, pl.lnb);
       const ldc = (j1 - j0) * NR;
       this.gemm(sA, bAt + j0 * K * NR, sC, Math.ceil((r1 - r0) / MR), j1 - j0, K, ldc);
-      epi(F, sC, pl, r0, r1, j0 * NR, Math.min(N, j1 * NR), ldc);
+      epi(F, sC, pl, r0, r1, j0 * NR, Math.min(N, j1 * NR), ldc, this.W);
     }
   }
 
@@ -418,7 +420,7 @@ export class ProgramRunner {
         const o = sC + (r - r0) * S, xo = pl.x.rows[r];
         for (let j = 0; j < S; j++) F[o + j] = (F[xo + pl.x.cols[j]] - mean) * inv * w + b;
       }
-      epi(F, sC, pl, r0, r1, 0, S, S);
+      epi(F, sC, pl, r0, r1, 0, S, S, this.W);
     }
   }
 
@@ -453,10 +455,11 @@ export class ProgramRunner {
           else for (let f = 0; f < d; f++) F[o + f * MR] = 0;
         }
         this.gemm(sA, sK, sC, mp, npS, d, ldS);
-        // Softmax of each score row (f64 sums), written as A panels over s for P·V.
+        // Softmax of each score row (f64 sums in JS, f32 in WebAssembly), written as A panels over s for P·V.
         for (let i = 0; i < mp * MR; i++) {
           const c = sC + i * ldS, o = sA + Math.floor(i / MR) * S * MR + (i % MR);
           if (i >= rows) { for (let s = 0; s < S; s++) F[o + s * MR] = 0; continue; }
+          if (this.W) { this.W.softmax(c * 4, S, k.scale, o * 4); continue; }
           let mx = -Infinity;
           for (let s = 0; s < S; s++) { const x = F[c + s] * k.scale; if (x > mx) mx = x; }
           let sum = 0;
