@@ -18,8 +18,11 @@ export const NR = 8;
 function gemmWat(): string {
   const acc = (r: number, h: number) => `$c${r}${h}`;
   const rows = [0, 1, 2, 3];
-  const fma = rows.map((r) => `
-          (local.set $av (v128.load32_splat offset=${r * 4} (local.get $ap)))
+  // One k step: B's 8 columns at bp + bo, A's 4 rows splatted from ap + ao.
+  const step = (ao: number, bo: number) => `
+          (local.set $b0 (v128.load offset=${bo} (local.get $bp)))
+          (local.set $b1 (v128.load offset=${bo + 16} (local.get $bp)))` + rows.map((r) => `
+          (local.set $av (v128.load32_splat offset=${ao + r * 4} (local.get $ap)))
           (local.set ${acc(r, 0)} (f32x4.add (local.get ${acc(r, 0)}) (f32x4.mul (local.get $av) (local.get $b0))))
           (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $av) (local.get $b1))))`).join('');
   const zero = rows.map((r) => `(local.set ${acc(r, 0)} (v128.const i32x4 0 0 0 0)) (local.set ${acc(r, 1)} (v128.const i32x4 0 0 0 0))`).join('\n          ');
@@ -50,14 +53,11 @@ function gemmWat(): string {
         (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (i32.shl (local.get $K) (i32.const 4)))))
         (local.set $bp (local.get $bj))
         (local.set $k (local.get $kc))
-        (block $kd (loop $kl
-          (br_if $kd (i32.eqz (local.get $k)))
-          (local.set $b0 (v128.load offset=0 (local.get $bp)))
-          (local.set $b1 (v128.load offset=16 (local.get $bp)))${fma}
+        (if (local.get $k) (then (loop $kl${step(0, 0)}
           (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
           (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
           (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-          (br $kl)))${store}
+          (br_if $kl (local.get $k)))))${store}
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $il)))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
