@@ -163,3 +163,68 @@ export const SOFTMAX_WAT = `
       (f32.store (local.get $dst) (f32.mul (f32.load (local.get $p)) (f32x4.extract_lane 0 (local.get $s))))
       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
       (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))`;
+
+/**
+ * pack(x, K, dst, step, mode, eps, w, b): one contiguous row of K floats at x into a column of a panel
+ * (`step` bytes apart from dst: 16 for A panels, 32 for B panels), LayerNorm-ed when mode & 1 (f32 statistics: lane-wise sums, then across
+ * lanes and the tail in order), times w (mode & 2) and plus b (mode & 4), both contiguous.
+ */
+export const PACK_WAT = `
+  (func (export "pack") (param $x i32) (param $K i32) (param $dst i32) (param $step i32) (param $mode i32) (param $eps f32) (param $w i32) (param $b i32)
+    (local $p i32) (local $e i32) (local $n4 i32) (local $s v128) (local $v v128) (local $m v128) (local $iv v128) (local $t f32) (local $mean f32) (local $inv f32)
+    (local.set $n4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $K) (i32.const -4)) (i32.const 2))))
+    (local.set $e (i32.add (local.get $x) (i32.shl (local.get $K) (i32.const 2))))
+    (local.set $inv (f32.const 1))
+    (if (i32.and (local.get $mode) (i32.const 1)) (then
+      (local.set $s (v128.const i32x4 0 0 0 0))
+      (local.set $p (local.get $x))
+      (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $n4)))
+        (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16))) (br $l)))
+      (local.set $t (f32.add (f32.add (f32x4.extract_lane 0 (local.get $s)) (f32x4.extract_lane 1 (local.get $s)))
+        (f32.add (f32x4.extract_lane 2 (local.get $s)) (f32x4.extract_lane 3 (local.get $s)))))
+      (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $e)))
+        (local.set $t (f32.add (local.get $t) (f32.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))
+      (local.set $mean (f32.div (local.get $t) (f32.convert_i32_u (local.get $K))))
+      (local.set $m (f32x4.splat (local.get $mean)))
+      (local.set $s (v128.const i32x4 0 0 0 0))
+      (local.set $p (local.get $x))
+      (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $n4)))
+        (local.set $v (f32x4.sub (v128.load (local.get $p)) (local.get $m)))
+        (local.set $s (f32x4.add (local.get $s) (f32x4.mul (local.get $v) (local.get $v))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16))) (br $l)))
+      (local.set $t (f32.add (f32.add (f32x4.extract_lane 0 (local.get $s)) (f32x4.extract_lane 1 (local.get $s)))
+        (f32.add (f32x4.extract_lane 2 (local.get $s)) (f32x4.extract_lane 3 (local.get $s)))))
+      (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $e)))
+        (local.set $t (f32.add (local.get $t) (f32.mul (f32.sub (f32.load (local.get $p)) (local.get $mean)) (f32.sub (f32.load (local.get $p)) (local.get $mean)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))
+      (local.set $inv (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div (local.get $t) (f32.convert_i32_u (local.get $K))) (local.get $eps)))))))
+    (local.set $m (f32x4.splat (local.get $mean)))
+    (local.set $iv (f32x4.splat (local.get $inv)))
+    (local.set $p (local.get $x))
+    (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $n4)))
+      (local.set $v (v128.load (local.get $p)))
+      (if (i32.and (local.get $mode) (i32.const 1)) (then
+        (local.set $v (f32x4.mul (f32x4.sub (local.get $v) (local.get $m)) (local.get $iv)))
+        (if (i32.and (local.get $mode) (i32.const 2)) (then (local.set $v (f32x4.mul (local.get $v) (v128.load (local.get $w))))))
+        (if (i32.and (local.get $mode) (i32.const 4)) (then (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $b))))))))
+      (v128.store32_lane 0 (local.get $dst) (local.get $v))
+      (v128.store32_lane 1 (i32.add (local.get $dst) (local.get $step)) (local.get $v))
+      (v128.store32_lane 2 (i32.add (local.get $dst) (i32.shl (local.get $step) (i32.const 1))) (local.get $v))
+      (v128.store32_lane 3 (i32.add (local.get $dst) (i32.mul (local.get $step) (i32.const 3))) (local.get $v))
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $step) (i32.const 2))))
+      (local.set $w (i32.add (local.get $w) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $p (i32.add (local.get $p) (i32.const 16))) (br $l)))
+    (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $e)))
+      (local.set $v (v128.load32_splat (local.get $p)))
+      (if (i32.and (local.get $mode) (i32.const 1)) (then
+        (local.set $v (f32x4.mul (f32x4.sub (local.get $v) (local.get $m)) (local.get $iv)))
+        (if (i32.and (local.get $mode) (i32.const 2)) (then (local.set $v (f32x4.mul (local.get $v) (v128.load32_splat (local.get $w))))))
+        (if (i32.and (local.get $mode) (i32.const 4)) (then (local.set $v (f32x4.add (local.get $v) (v128.load32_splat (local.get $b))))))))
+      (v128.store32_lane 0 (local.get $dst) (local.get $v))
+      (local.set $dst (i32.add (local.get $dst) (local.get $step)))
+      (local.set $w (i32.add (local.get $w) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))`;

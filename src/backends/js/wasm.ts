@@ -1,6 +1,7 @@
 // The JS target's WebAssembly SIMD128 module, written here as WAT and assembled with wabt at build
 // time; the bytes are inlined (base64) into model.mjs so the module stays standalone. One module per
-// program: the GEMM micro-kernel below, the attention softmax and each GEMM's epilogue (wasm-simd.ts).
+// program: the GEMM micro-kernel below, A-panel packing (with LayerNorm), the attention softmax and
+// each GEMM's epilogue (wasm-simd.ts).
 //
 // gemm(a, b, c, mp, np, kc, K, ldc, accumulate): C[4i + r, 8j + s] (+)= Σ_{k<kc} Ap[i][k][r] · Bp[j][k][s]
 // for i < mp, j < np, over panels packed k-major (A: 4 rows per panel, B: 8 columns per panel, both
@@ -10,7 +11,7 @@
 // Every element is thus the same f32 sum however the work is split.
 import wabtInit from 'wabt';
 import type { KernelProgram } from '../../kernel/types.js';
-import { epilogueWat, SOFTMAX_WAT, VEC_MATH_WAT } from './wasm-simd.js';
+import { epilogueWat, PACK_WAT, SOFTMAX_WAT, VEC_MATH_WAT } from './wasm-simd.js';
 
 export const MR = 4;
 export const NR = 8;
@@ -68,7 +69,7 @@ function gemmWat(): string {
 export function programWat(p: KernelProgram, shared: boolean): string {
   const epilogues = p.kernels.map(epilogueWat).filter((w): w is string => w !== null);
   return `(module
-  (import "env" "mem" (memory 1 65536${shared ? ' shared' : ''}))${gemmWat()}${VEC_MATH_WAT}${SOFTMAX_WAT}${epilogues.join('')})`;
+  (import "env" "mem" (memory 1 65536${shared ? ' shared' : ''}))${gemmWat()}${VEC_MATH_WAT}${SOFTMAX_WAT}${PACK_WAT}${epilogues.join('')})`;
 }
 
 /** The program's module, for a shared memory (threads) and a plain one. */

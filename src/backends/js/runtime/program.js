@@ -19,6 +19,9 @@ const at = (a, B) => a.b * B + a.c;
 // MB rows per block of A: a whole image's tokens (ViT-B/16: 197) in one block, so each weight panel
 // streams from memory once per block, not once per 64 rows (ViT-B/16 on one thread: 0.86x the CPU time of MB = 64).
 const MR = 4, NR = 8, MB = 256, KC = 256;
+// The GEMM's C rows are CPAD floats (one cache line) longer than their columns: rows a multiple of
+// 4 KiB apart (768 or 3072 columns) would all map to the same cache sets.
+const CPAD = 16;
 const ceilTo = (n, m) => Math.ceil(n / m) * m;
 
 /** Row-major offsets of every index over dims [from, to) of a resolved view, plus `base`. */
@@ -97,7 +100,7 @@ function scratchNeeds(p) {
       const { g, m, k: kk } = k.rank;
       const K = dims(k.a, g + m, k.a.shape.length), N = dims(k.out, g + m, k.out.shape.length);
       a = Math.max(a, MB * K);
-      c = Math.max(c, MB * ceilTo(N, NR));
+      c = Math.max(c, MB * (ceilTo(N, NR) + CPAD));
       if (p.bufs[k.b.buf].kind === 'temp' || g > 0) b = Math.max(b, ceilTo(N, NR) * K);
     } else if (k.kind === 'groupnorm') {
       const C = at(k.x.shape[1], 1), S = numel(k.x.shape.slice(2).map((d) => at(d, 1)));
@@ -338,8 +341,12 @@ export class ProgramRunner {
 
   /** Pack rows [r0, r1) of an A operand (row table + column table) into panels at `dst`, LayerNorm-ing them when asked. */
   packRows(dst, rows, cols, r0, r1, K, ln, lnw, lnb) {
-    const F = this.mem;
-    for (let r = r0; r < r1; r++) {
+    const F = this.mem, W = this.W;
+    // WebAssembly where each row is contiguous (f32 LayerNorm statistics there, f64 in JS).
+    if (W && isDense(cols) && (!lnw || lnw.strides[0] === 1) && (!lnb || lnb.strides[0] === 1)) {
+      const mode = ln ? 1 | (lnw ? 2 : 0) | (lnb ? 4 : 0) : 0, eps = ln ? ln.eps : 0, w = lnw ? lnw.off * 4 : 0, b = lnb ? lnb.off * 4 : 0;
+      for (let r = r0; r < r1; r++) { const i = r - r0; W.pack(rows[r] * 4, K, (dst + Math.floor(i / MR) * K * MR + (i % MR)) * 4, MR * 4, mode, eps, w, b); }
+    } else for (let r = r0; r < r1; r++) {
       const ro = rows[r], i = r - r0, o = dst + Math.floor(i / MR) * K * MR + (i % MR);
       if (!ln) {
         for (let kk = 0; kk < K; kk++) F[o + kk * MR] = F[ro + cols[kk]];
@@ -400,7 +407,7 @@ export class ProgramRunner {
         lastG = g;
       }
       this.packRows(sA, pl.a.rows, pl.a.cols, r0, r1, K, k.ln, pl.lnw, pl.lnb);
-      const ldc = (j1 - j0) * NR;
+      const ldc = (j1 - j0) * NR + CPAD;
       this.gemm(sA, bAt + j0 * K * NR, sC, Math.ceil((r1 - r0) / MR), j1 - j0, K, ldc);
       epi(F, sC, pl, r0, r1, j0 * NR, Math.min(N, j1 * NR), ldc, this.W);
     }
@@ -429,7 +436,7 @@ export class ProgramRunner {
 
   /** softmax(q kᵀ·scale) v per group, over blocks of MB query rows: K and V packed once per group, P written as A panels. */
   attentionKernel(k, pl) {
-    const F = this.mem, t = this.t, T = this.T;
+    const F = this.mem, W = this.W, t = this.t, T = this.T;
     const [Tn, d] = pl.q.n, [S] = pl.k.n, dv = pl.v.n[1];
     const npS = Math.ceil(S / NR), npV = Math.ceil(dv / NR);
     const sA = this.scratch, sK = sA + this.needs.a, sV = sK + npS * NR * d, sC = sA + this.needs.a + this.needs.b;
@@ -439,7 +446,10 @@ export class ProgramRunner {
     for (let g = lo; g < hi; g++) {
       // K as B panels over s (k = feature), V as B panels over its features (k = s).
       const kb = pl.k.groups[g], [ks, kf] = pl.k.st;
-      for (let j = 0; j < npS; j++) for (let f = 0; f < d; f++) {
+      if (W && kf === 1) {
+        for (let n = 0; n < S; n++) W.pack((kb + n * ks) * 4, d, (sK + Math.floor(n / NR) * d * NR + (n % NR)) * 4, NR * 4, 0, 0, 0, 0);
+        for (let n = S; n < npS * NR; n++) for (let f = 0; f < d; f++) F[sK + (Math.floor(n / NR) * d + f) * NR + (n % NR)] = 0;
+      } else for (let j = 0; j < npS; j++) for (let f = 0; f < d; f++) {
         const o = sK + (j * d + f) * NR;
         for (let s = 0; s < NR; s++) { const n = j * NR + s; F[o + s] = n < S ? F[kb + n * ks + f * kf] : 0; }
       }
@@ -454,7 +464,8 @@ export class ProgramRunner {
         const rows = Math.min(MB, Tn - r0), mp = Math.ceil(rows / MR);
         for (let i = 0; i < mp * MR; i++) {
           const o = sA + Math.floor(i / MR) * d * MR + (i % MR);
-          if (i < rows) for (let f = 0; f < d; f++) F[o + f * MR] = F[qb + (r0 + i) * qs + f * qf];
+          if (i < rows && W && qf === 1) W.pack((qb + (r0 + i) * qs) * 4, d, o * 4, MR * 4, 0, 0, 0, 0);
+          else if (i < rows) for (let f = 0; f < d; f++) F[o + f * MR] = F[qb + (r0 + i) * qs + f * qf];
           else for (let f = 0; f < d; f++) F[o + f * MR] = 0;
         }
         this.gemm(sA, sK, sC, mp, npS, d, ldS);
@@ -462,7 +473,7 @@ export class ProgramRunner {
         for (let i = 0; i < mp * MR; i++) {
           const c = sC + i * ldS, o = sA + Math.floor(i / MR) * S * MR + (i % MR);
           if (i >= rows) { for (let s = 0; s < S; s++) F[o + s * MR] = 0; continue; }
-          if (this.W) { this.W.softmax(c * 4, S, k.scale, o * 4); continue; }
+          if (W) { W.softmax(c * 4, S, k.scale, o * 4); continue; }
           let mx = -Infinity;
           for (let s = 0; s < S; s++) { const x = F[c + s] * k.scale; if (x > mx) mx = x; }
           let sum = 0;
@@ -473,7 +484,8 @@ export class ProgramRunner {
         this.gemm(sA, sV, sC, mp, npV, S, ldO);
         for (let i = 0; i < rows; i++) {
           const c = sC + i * ldO, o = ob + (r0 + i) * os;
-          for (let f = 0; f < dv; f++) F[o + f * of] = F[c + f];
+          if (of === 1) F.copyWithin(o, c, c + dv);
+          else for (let f = 0; f < dv; f++) F[o + f * of] = F[c + f];
         }
       }
     }
