@@ -164,10 +164,26 @@ export const SOFTMAX_WAT = `
       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
       (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))`;
 
+/** pack's writing loop: four floats a step (lane stores `step` bytes apart), or the rest one by one. */
+function packWrite(vec: boolean): string {
+  const ld = vec ? 'v128.load' : 'v128.load32_splat', by = vec ? 16 : 4;
+  const at = ['(local.get $dst)', '(i32.add (local.get $dst) (local.get $step))', '(i32.add (local.get $dst) (i32.shl (local.get $step) (i32.const 1)))', '(i32.add (local.get $dst) (i32.mul (local.get $step) (i32.const 3)))'];
+  return `(block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get ${vec ? '$n4' : '$e'})))
+      (local.set $v (${ld} (local.get $p)))
+      (if (i32.and (local.get $mode) (i32.const 1)) (then
+        (local.set $v (f32x4.mul (f32x4.sub (local.get $v) (local.get $m)) (local.get $iv)))
+        (if (i32.and (local.get $mode) (i32.const 2)) (then (local.set $v (f32x4.mul (local.get $v) (${ld} (local.get $w))))))
+        (if (i32.and (local.get $mode) (i32.const 4)) (then (local.set $v (f32x4.add (local.get $v) (${ld} (local.get $b))))))))
+      ${at.slice(0, vec ? 4 : 1).map((a, l) => `(v128.store32_lane ${l} ${a} (local.get $v))`).join('\n      ')}
+      (local.set $dst (i32.add (local.get $dst) ${vec ? '(i32.shl (local.get $step) (i32.const 2))' : '(local.get $step)'}))
+      ${['$w', '$b', '$p'].map((x) => `(local.set ${x} (i32.add (local.get ${x}) (i32.const ${by})))`).join(' ')} (br $l)))`;
+}
+
 /**
  * pack(x, K, dst, step, mode, eps, w, b): one contiguous row of K floats at x into a column of a panel
- * (`step` bytes apart from dst: 16 for A panels, 32 for B panels), LayerNorm-ed when mode & 1 (f32 statistics: lane-wise sums, then across
- * lanes and the tail in order), times w (mode & 2) and plus b (mode & 4), both contiguous.
+ * (`step` bytes apart from dst: 16 for A panels, 32 for B panels), LayerNorm-ed when mode & 1 (f32
+ * statistics: lane-wise sums, then across lanes and the tail in order), times w (mode & 2) and plus
+ * b (mode & 4), both contiguous.
  */
 export const PACK_WAT = `
   (func (export "pack") (param $x i32) (param $K i32) (param $dst i32) (param $step i32) (param $mode i32) (param $eps f32) (param $w i32) (param $b i32)
@@ -203,28 +219,5 @@ export const PACK_WAT = `
     (local.set $m (f32x4.splat (local.get $mean)))
     (local.set $iv (f32x4.splat (local.get $inv)))
     (local.set $p (local.get $x))
-    (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $n4)))
-      (local.set $v (v128.load (local.get $p)))
-      (if (i32.and (local.get $mode) (i32.const 1)) (then
-        (local.set $v (f32x4.mul (f32x4.sub (local.get $v) (local.get $m)) (local.get $iv)))
-        (if (i32.and (local.get $mode) (i32.const 2)) (then (local.set $v (f32x4.mul (local.get $v) (v128.load (local.get $w))))))
-        (if (i32.and (local.get $mode) (i32.const 4)) (then (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $b))))))))
-      (v128.store32_lane 0 (local.get $dst) (local.get $v))
-      (v128.store32_lane 1 (i32.add (local.get $dst) (local.get $step)) (local.get $v))
-      (v128.store32_lane 2 (i32.add (local.get $dst) (i32.shl (local.get $step) (i32.const 1))) (local.get $v))
-      (v128.store32_lane 3 (i32.add (local.get $dst) (i32.mul (local.get $step) (i32.const 3))) (local.get $v))
-      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $step) (i32.const 2))))
-      (local.set $w (i32.add (local.get $w) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $p (i32.add (local.get $p) (i32.const 16))) (br $l)))
-    (block $d (loop $l (br_if $d (i32.ge_u (local.get $p) (local.get $e)))
-      (local.set $v (v128.load32_splat (local.get $p)))
-      (if (i32.and (local.get $mode) (i32.const 1)) (then
-        (local.set $v (f32x4.mul (f32x4.sub (local.get $v) (local.get $m)) (local.get $iv)))
-        (if (i32.and (local.get $mode) (i32.const 2)) (then (local.set $v (f32x4.mul (local.get $v) (v128.load32_splat (local.get $w))))))
-        (if (i32.and (local.get $mode) (i32.const 4)) (then (local.set $v (f32x4.add (local.get $v) (v128.load32_splat (local.get $b))))))))
-      (v128.store32_lane 0 (local.get $dst) (local.get $v))
-      (local.set $dst (i32.add (local.get $dst) (local.get $step)))
-      (local.set $w (i32.add (local.get $w) (i32.const 4)))
-      (local.set $b (i32.add (local.get $b) (i32.const 4)))
-      (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))`;
+    ${packWrite(true)}
+    ${packWrite(false)})`;
