@@ -386,17 +386,21 @@ export class ProgramRunner {
     const byRows = units >= 2 * T || np < T;
     const [j0, j1] = byRows ? [0, np] : part(np, t, T);
     if (j0 >= j1) return;
-    let u0 = 0, u1 = units, rLo = 0, rHi = Mg;
+    let u0 = 0, u1 = units, rLo = 0, rHi = Mg, bs = MB;
     if (byRows && G === 1) {
       const [p0, p1] = part(Math.ceil(Mg / MR), t, T);
       rLo = p0 * MR;
       rHi = Math.min(Mg, p1 * MR);
-      u1 = Math.ceil((rHi - rLo) / MB);
     } else if (byRows) [u0, u1] = part(units, t, T);
+    if (G === 1) {
+      // This thread's rows in blocks of equal size (788 rows: 4 x 197, not 3 x 256 + 20).
+      u1 = Math.ceil((rHi - rLo) / MB);
+      bs = ceilTo(Math.ceil((rHi - rLo) / u1), MR);
+    }
     let lastG = -1, bAt = packed ? packed.at : sB;
     for (let u = u0; u < u1; u++) {
       const g = G === 1 ? 0 : Math.floor(u / perG);
-      const r0 = G === 1 ? rLo + u * MB : g * Mg + (u % perG) * MB, r1 = Math.min(G === 1 ? rHi : g * Mg + Mg, r0 + MB);
+      const r0 = G === 1 ? rLo + u * bs : g * Mg + (u % perG) * MB, r1 = Math.min(G === 1 ? rHi : g * Mg + Mg, r0 + bs);
       if (!packed && g !== lastG) {
         const kRows = pl.b.rows, nCols = pl.b.cols;
         for (let j = j0; j < j1; j++) for (let kk = 0; kk < K; kk++) {
