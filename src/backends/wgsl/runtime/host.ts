@@ -222,15 +222,22 @@ export class Model {
 
   /**
    * forward, one kernel at a time, waiting for each: every kernel's wall time in ms (for tuning;
-   * slower than forward). Resolves to the logits and the times in kernel order.
+   * slower than forward) and, in Node, the process's CPU time in ms over the same span (a CPU adapter
+   * such as SwiftShader runs in the process, so this is the kernel's cost whatever else loads the
+   * machine). Resolves to the logits and the times in kernel order.
    */
-  profile(pixels: Float32Array, batch: number): Promise<{ logits: Float32Array; kernels: { label: string; ms: number }[] }> {
+  profile(pixels: Float32Array, batch: number): Promise<{ logits: Float32Array; kernels: { label: string; ms: number; cpuMs?: number }[] }> {
+    const cpuUsage = typeof process !== 'undefined' ? (process as { cpuUsage?: () => { user: number; system: number } }).cpuUsage : undefined;
+    const cpuMs = () => { const u = cpuUsage!(); return (u.user + u.system) / 1000; };
     const run = this.queue.then(async () => {
-      const kernels: { label: string; ms: number }[] = [];
+      const kernels: { label: string; ms: number; cpuMs?: number }[] = [];
+      let c0 = cpuUsage ? cpuMs() : 0, t0 = performance.now();
       const logits = await this.run(pixels, batch, async (i) => {
-        const t0 = performance.now();
         await this.device.queue.onSubmittedWorkDone();
-        kernels.push({ label: this.program.kernels[i]!.label, ms: performance.now() - t0 });
+        const t1 = performance.now(), c1 = cpuUsage ? cpuMs() : 0;
+        kernels.push({ label: this.program.kernels[i]!.label, ms: t1 - t0, ...(cpuUsage ? { cpuMs: c1 - c0 } : {}) });
+        c0 = c1;
+        t0 = t1;
       });
       return { logits, kernels };
     });
