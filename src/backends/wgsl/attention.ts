@@ -5,7 +5,11 @@
 //    time in workgroup memory; QB and KB are overrides chosen within maxComputeWorkgroupStorageSize
 //    and maxComputeInvocationsPerWorkgroup;
 //  - register (CPU adapters): no workgroup memory and no barriers (SwiftShader runs a workgroup with
-//    barriers as coroutines), keys and values read where they are.
+//    barriers as coroutines), keys and values read where they are;
+//  - subgroup (CPU adapters with 4-lane subgroups, SwiftShader): the 4 lanes of a subgroup share
+//    ATTENTION_SUBGROUP_ROWS query rows and split the head dimension: each lane holds a quarter of
+//    every q row and output row, loads the same quarter of each key and value row (4 lanes, 4
+//    consecutive elements: one vector load on SwiftShader), and a subgroupAdd completes each score.
 import { prodA, type Affine } from '../../ir/strided.js';
 import { InternalCompilerError } from '../../passes/pipeline.js';
 import type { AttentionKernel, KernelProgram } from '../../kernel/types.js';
@@ -74,7 +78,7 @@ function parts(d: Dialect, p: KernelProgram, k: AttentionKernel) {
   ];
   /** Closing the key loop, then storing row r when it is a real row. */
   const tail = ['  }', `  if (row < ${geo.T}) {`, ...indent(2, finish), '  }', '}'];
-  return { geo, st, mul, ops, start, update, tail };
+  return { geo, gAt, st, mul, ops, start, update, tail };
 }
 
 const indent = (n: number, lines: readonly string[]) => lines.map((l) => `${'  '.repeat(n)}${l}`);
@@ -85,47 +89,96 @@ export function attentionLanes(k: AttentionKernel): boolean {
   return g.d % 4 === 0 && g.dv % 4 === 0;
 }
 
-/**
- * No workgroup memory: one query row per invocation, keys and values read where they are. With
- * lanes = 4 (subgroups of 4 SIMD lanes, SwiftShader) the 4 invocations of a subgroup take 4 rows of
- * one group and each loads a quarter of every key and value row, shared by subgroupBroadcast.
- */
-export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKernel, lanes: 1 | 4): WgslKernelSource {
+/** No workgroup memory: one query row per invocation, keys and values read where they are. */
+export function attentionRegister(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {
   const { geo, st, mul, ops, start, update, tail } = parts(d, p, k);
   const wg = ATTENTION_REGISTER_WG;
-  const Dq = [...Array(geo.d / lanes).keys()], DVq = [...Array(geo.dv / lanes).keys()];
-  const rows = lanes === 1 ? String(geo.T) : String(4 * Math.ceil(geo.T / 4));
   const body = [
-    d.let('total', 'i32', `${affine(geo.G, 'B')} * ${rows}`),
-    ...(lanes === 4 ? [d.let('lane', 'i32', 'lid % 4')] : []),
+    d.let('total', 'i32', `${affine(geo.G, 'B')} * ${geo.T}`),
     d.forOpen('t', `gid * ${wg} + lid`, 'total', `ngroups * ${wg}`),
-    `  ${d.let('g', 'i32', `t / ${rows}`)}`,
-    `  ${d.let('row', 'i32', `t % ${rows}`)}`,
+    `  ${d.let('g', 'i32', `t / ${geo.T}`)}`,
+    `  ${d.let('row', 'i32', `t % ${geo.T}`)}`,
     `  ${d.let('r', 'i32', `min(row, ${geo.T - 1})`)}`,
     ...indent(1, start),
     `  ${d.forOpen('j', '0', String(geo.S))}`,
     `    ${d.let('kj', 'i32', `gk + ${mul('j', st(1, 0))}`)}`,
     `    ${d.let('vj', 'i32', `gv + ${mul('j', st(2, 0))}`)}`,
-    ...(lanes === 1
-      ? indent(2, update((c) => d.load(ops.k, `kj + ${mul(String(c), st(1, 1))}`), (c) => d.load(ops.v, `vj + ${mul(String(c), st(2, 1))}`)))
-      : [
-        ...Dq.map((c) => `    ${d.let(`kq${c}`, 'f32', d.load(ops.k, `kj + ${mul(`${4 * c} + lane`, st(1, 1))}`))}`),
-        ...DVq.map((c) => `    ${d.let(`vq${c}`, 'f32', d.load(ops.v, `vj + ${mul(`${4 * c} + lane`, st(2, 1))}`))}`),
-        ...indent(2, update((c) => `subgroupBroadcast(kq${c >> 2}, ${c & 3}u)`, (c) => `subgroupBroadcast(vq${c >> 2}, ${c & 3}u)`)),
-      ]),
+    ...indent(2, update((c) => d.load(ops.k, `kj + ${mul(String(c), st(1, 1))}`), (c) => d.load(ops.v, `vj + ${mul(String(c), st(2, 1))}`))),
     ...tail,
   ];
   return {
     name: 'attention', operands: [ops.q, ops.k, ops.v, ops.out], workgroup: wg, grid: { items: { b: 0, c: 0 }, per: wg }, shared: [], body,
-    directives: lanes === 4 ? SUBGROUP_DIRECTIVES : [],
-    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), one query row per invocation, keys and values read in place${lanes === 4 ? ' a quarter per lane and shared by subgroupBroadcast' : ''}`,
+    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), one query row per invocation, keys and values read in place`,
   };
 }
 
-/** Work items of a register variant: one per query row (rounded up to whole subgroups with lanes = 4). */
+/** Query rows a subgroup of the subgroup variant takes together (its 4 lanes split d and dv). */
+export const ATTENTION_SUBGROUP_ROWS = 4;
+
+/**
+ * Subgroups of 4 SIMD lanes (SwiftShader): a subgroup takes R query rows of one group; lane l holds
+ * elements 4c + l of each q row and output row. Per key, each lane loads the same elements of the
+ * key and value rows (4 lanes read 4 consecutive elements, one vector load), forms its partial dot
+ * products, and subgroupAdd gives every lane the R scores; the online softmax then runs in every lane
+ * on the same values. No broadcasts and one load per element of K and V per R rows.
+ */
+export function attentionSubgroup(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {
+  const { geo, gAt, st, mul, ops } = parts(d, p, k);
+  const R = ATTENTION_SUBGROUP_ROWS, wg = ATTENTION_REGISTER_WG;
+  const blocks = Math.ceil(geo.T / R);
+  const I = [...Array(R).keys()], Dq = [...Array(geo.d / 4).keys()], DVq = [...Array(geo.dv / 4).keys()];
+  const el = (c: number) => `(${4 * c} + lane)`;
+  const body = [
+    d.let('total', 'i32', `${affine(geo.G, 'B')} * ${blocks * 4}`),
+    d.let('lane', 'i32', 'lid % 4'),
+    d.forOpen('t', `gid * ${wg} + lid`, 'total', `ngroups * ${wg}`),
+    `  ${d.let('u', 'i32', 't / 4')}`,
+    `  ${d.let('g', 'i32', `u / ${blocks}`)}`,
+    `  ${d.let('r0', 'i32', `(u % ${blocks}) * ${R}`)}`,
+    `  ${d.let('gk', 'i32', gAt(1))}`,
+    `  ${d.let('gv', 'i32', gAt(2))}`,
+    ...I.flatMap((i) => [
+      `  ${d.let(`gq${i}`, 'i32', `${gAt(0)} + ${mul(`min(r0 + ${i}, ${geo.T - 1})`, st(0, 0))}`)}`,
+      ...Dq.map((c) => `  ${d.let(`q${i}_${c}`, 'f32', d.load(ops.q, `gq${i} + ${mul(el(c), st(0, 1))}`))}`),
+      `  ${d.var(`mx${i}`, 'f32', d.f32(-Infinity))}`,
+      `  ${d.var(`l${i}`, 'f32', '0.0')}`,
+      ...DVq.map((c) => `  ${d.var(`o${i}_${c}`, 'f32', '0.0')}`),
+    ]),
+    `  ${d.forOpen('j', '0', String(geo.S))}`,
+    `    ${d.let('kj', 'i32', `gk + ${mul('j', st(1, 0))}`)}`,
+    `    ${d.let('vj', 'i32', `gv + ${mul('j', st(2, 0))}`)}`,
+    ...Dq.map((c) => `    ${d.let(`k${c}`, 'f32', d.load(ops.k, `kj + ${mul(el(c), st(1, 1))}`))}`),
+    ...DVq.map((c) => `    ${d.let(`v${c}`, 'f32', d.load(ops.v, `vj + ${mul(el(c), st(2, 1))}`))}`),
+    ...I.flatMap((i) => [
+      `    ${d.let(`s${i}`, 'f32', `subgroupAdd(${Dq.map((c) => `q${i}_${c} * k${c}`).join(' + ')}) * ${d.f32(k.scale)}`)}`,
+      `    ${d.let(`mn${i}`, 'f32', d.call('max', `mx${i}`, `s${i}`))}`,
+      `    ${d.let(`corr${i}`, 'f32', d.call('exp', `mx${i} - mn${i}`))}`,
+      `    ${d.let(`p${i}`, 'f32', d.call('exp', `s${i} - mn${i}`))}`,
+      `    l${i} = l${i} * corr${i} + p${i};`,
+      ...DVq.map((c) => `    o${i}_${c} = o${i}_${c} * corr${i} + p${i} * v${c};`),
+      `    mx${i} = mn${i};`,
+    ]),
+    '  }',
+    ...I.flatMap((i) => [
+      `  if (r0 + ${i} < ${geo.T}) {`,
+      `    ${d.let(`go${i}`, 'i32', `${gAt(3)} + ${mul(`(r0 + ${i})`, st(3, 0))}`)}`,
+      `    ${d.let(`inv${i}`, 'f32', `1.0 / l${i}`)}`,
+      ...DVq.map((c) => `    ${d.store(ops.out, `go${i} + ${mul(el(c), st(3, 1))}`, `o${i}_${c} * inv${i}`)}`),
+      '  }',
+    ]),
+    '}',
+  ];
+  return {
+    name: 'attention', operands: [ops.q, ops.k, ops.v, ops.out], workgroup: wg, grid: { items: { b: 0, c: 0 }, per: wg }, shared: [], body,
+    directives: SUBGROUP_DIRECTIVES,
+    doc: `attention over ${affine(geo.G, 'B')} groups: T=${geo.T} queries, S=${geo.S} keys, d=${geo.d}, dv=${geo.dv}; online softmax (f32 max and sum), ${R} query rows per subgroup of 4, each lane a quarter of d and dv, scores completed by subgroupAdd`,
+  };
+}
+
+/** Work items of the register variant (one per query row) or the subgroup one (4 per R query rows). */
 export function attentionRegisterItems(k: AttentionKernel, lanes: 1 | 4): readonly (readonly [Affine, number])[] {
   const geo = attentionGeometry(k);
-  return [[geo.G, 1], [{ b: 0, c: lanes === 1 ? geo.T : 4 * Math.ceil(geo.T / 4) }, 1]];
+  return lanes === 1 ? [[geo.G, 1], [{ b: 0, c: geo.T }, 1]] : [[geo.G, 1], [{ b: 0, c: geo.T }, ATTENTION_SUBGROUP_ROWS], [{ b: 0, c: 4 }, 1]];
 }
 
 export function attentionWorkgroup(d: Dialect, p: KernelProgram, k: AttentionKernel): WgslKernelSource {

@@ -4,7 +4,7 @@
 import { fail } from '../../diag/diagnostic.js';
 import type { Kernel, KernelProgram } from '../../kernel/types.js';
 import { isCommonKind, renderCommonKernel, type Operand } from '../cstyle/index.js';
-import { attentionGeometry, attentionLanes, attentionRegister, attentionRegisterItems, attentionWorkgroup } from './attention.js';
+import { attentionGeometry, attentionLanes, attentionRegister, attentionRegisterItems, attentionSubgroup, attentionWorkgroup } from './attention.js';
 import { wgslDialect, type WgslKernelSource } from './dialect.js';
 import { gemmGeometry, gemmRegister, gemmWorkgroup, registerItems } from './gemm.js';
 import { place, type Pack } from './place.js';
@@ -56,10 +56,10 @@ export function renderProgram(p: KernelProgram): Rendered {
       return { label: label(k), operands: hostOperands(k, reg.operands), variants: { register, subgroup, workgroup } };
     }
     if (k.kind === 'attention') {
-      const reg = attentionRegister(d, p, k, 1), wg = attentionWorkgroup(d, p, k);
+      const reg = attentionRegister(d, p, k), wg = attentionWorkgroup(d, p, k);
       const geo = attentionGeometry(k);
       const register: HostVariant = { shader: shaderOf(reg, 'attention-register'), items: attentionRegisterItems(k, 1), per: reg.workgroup };
-      const sub = attentionLanes(k) ? attentionRegister(d, p, k, 4) : undefined;
+      const sub = attentionLanes(k) ? attentionSubgroup(d, p, k) : undefined;
       const subgroup: HostVariant | undefined = sub && { shader: shaderOf(sub, 'attention-subgroup'), items: attentionRegisterItems(k, 4), per: sub.workgroup };
       const workgroup: HostVariant = {
         shader: shaderOf(wg, 'attention-workgroup'), items: [[geo.G, 1], [{ b: 0, c: geo.T }, 'QB']], per: 1, tiles: { kind: 'attention', T: geo.T, d: geo.d, dv: geo.dv },
