@@ -78,11 +78,16 @@ function groupOffsets(geo: GemmGeometry, views: number): string[] {
   return Array.from({ length: views }, (_, j) => `let go${j}: i32 = ${at(geo.g, 'g', j)};`);
 }
 
-/** Register tiles for a GEMM's shape: small GEMMs get small tiles (large unrolled tiles compile slowly on CPU adapters). */
+/**
+ * Register tiles for a GEMM's shape: small GEMMs get small tiles (large unrolled tiles compile slowly
+ * on CPU adapters). Large subgroup tiles go 4 subgroups to a workgroup: a CPU adapter hands whole
+ * workgroups to its threads, and a ViT-B projection (7 x 48 tiles of 32x16) in workgroups of 16
+ * subgroups would be 21 workgroups, so one thread would idle for most of a workgroup at the end.
+ */
 export function registerTile(geo: GemmGeometry, lanes: 1 | 4): { readonly TM: number; readonly TN: number; readonly WG: number } {
   const macs = (geo.M.b + geo.M.c) * geo.N * geo.K;
   const small = macs < 1 << 22;
-  if (lanes === 4) return small ? { TM: 2, TN: 8, WG: 64 } : { TM: 8, TN: 16, WG: 64 };
+  if (lanes === 4) return small ? { TM: 2, TN: 8, WG: 64 } : { TM: 8, TN: 16, WG: 16 };
   return small ? { TM: 4, TN: 4, WG: 64 } : { TM: 8, TN: 8, WG: 64 };
 }
 
