@@ -188,7 +188,7 @@ export const jsBackend: Backend = {
   description: 'a standalone ES module (model.mjs + model.d.ts) interpreting the planned kernels; runs in Node and browsers',
   consumes: 'kernels',
   precisions: ['fp32'],
-  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: true, features: true },
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: true, features: true, narrowRows: true },
   entry: 'model.mjs',
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
