@@ -43,7 +43,7 @@ export async function compile(specPath: string, target: string, options: BuildOp
   const { backend, targetOptions } = checkBuildOptions(target, options);
   const spec = loadSpec(specPath);
   const built = buildModel(spec, { features: options.features });
-  const { graph, dump } = runPipeline(built.graph, { nativeComposites: backend.capabilities.nativeComposites, narrowRows: backend.capabilities.narrowRows }, dumpAfter);
+  const { graph, dump } = runPipeline(built.graph, backend.capabilities, dumpAfter);
   const kernels = backend.consumes === 'kernels'
     ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })
     : undefined;

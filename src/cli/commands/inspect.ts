@@ -138,7 +138,7 @@ function kernelReport(spec: Spec, target: string, precision: Precision, json: bo
   const backend = getBackend(target);
   if (backend.consumes !== 'kernels') fail('cli/target', `the ${target} target renders the graph, not kernels`, undefined, 'use --target js, cuda or wgsl');
   const g = buildGraph(spec);
-  const { graph } = runPipeline(g, { nativeComposites: backend.capabilities.nativeComposites, narrowRows: backend.capabilities.narrowRows });
+  const { graph } = runPipeline(g, backend.capabilities);
   const prog = buildKernelProgram(graph, { precision, lnPrologue: backend.capabilities.lnPrologue ?? false });
   // The unfused reference: every op its own kernel and every value in memory (composites decomposed).
   const unfused = runPipeline(g, { nativeComposites: new Set() }).graph;
