@@ -138,6 +138,8 @@ async function main(): Promise<void> {
   // flower_photos: 633, 898, 641, 699, 799 images; read_split_data keeps int(n * 0.2) of each for validation.
   const F_TRAIN = 2939, F_VAL = 731, EPOCHS = 10;
   const hours = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${(s / 60).toFixed(0)} min`);
+  // A GPU range whose bounds round to the same figure prints as one figure ("9 min", not "9 min-9 min").
+  const span = ([lo, hi]: readonly number[]) => (hours(lo!) === hours(hi!) ? `about ${hours(lo!)}` : `${hours(lo!)}-${hours(hi!)}`);
   const augmentHere = (F_VAL * perVal + EPOCHS * F_TRAIN * perTrain) / 1000;
   const cachedHere = ((F_TRAIN + F_VAL) * featAll) / 1000 + EPOCHS * cached.epoch * (F_TRAIN / nTrain);
   const torchHere = (EPOCHS * (F_TRAIN * tPerTrain + F_VAL * tPerVal)) / 1000;
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
     `PyTorch: DataLoader with ${workers} workers (the tutorial's min(cpus, batch, 8)), torch threads ${THREADS}`,
     '',
     `flower_photos (${F_TRAIN} + ${F_VAL} images), ${EPOCHS} epochs, here: vitc ${hours(augmentHere)} augmented, ${hours(cachedHere)} with --no-augment; the PyTorch tutorial ${hours(torchHere)}`,
-    `on a GPU with -t cuda (an estimate, not measured here; bench/gpu/run.sh's finetune step measures the backbone on a GPU: the backbone at ${gpuFwd[0]}-${gpuFwd[1]} ms/image, from 35 GFLOP per image at 30-60 % of 312 TFLOP/s fp16; the CPU's decoding and transforms as measured here, which then dominate): ${hours(gpuAugment[0]!)}-${hours(gpuAugment[1]!)} augmented, ${hours(gpuCached[0]!)}-${hours(gpuCached[1]!)} with --no-augment`,
+    `on a GPU with -t cuda (an estimate, not measured here; bench/gpu/run.sh's finetune step measures the backbone on a GPU: the backbone at ${gpuFwd[0]}-${gpuFwd[1]} ms/image, from 35 GFLOP per image at 30-60 % of 312 TFLOP/s fp16; the CPU's decoding and transforms as measured here, which then dominate): ${span(gpuAugment)} augmented, ${span(gpuCached)} with --no-augment`,
   ];
   console.log(lines.join('\n'));
   mkdirSync('bench/results', { recursive: true });
