@@ -11,15 +11,10 @@
 import { nodeIndex, type Graph, type Node, type NodeOf } from '../ir/graph.js';
 import { opDecl } from '../ir/ops/index.js';
 import { sameShape } from '../ir/types.js';
-import type { BinaryFn, UnaryFn } from './types.js';
+import type { BinaryFn, ExprOver, UnaryFn } from './types.js';
 
 /** An expression over graph values: the kernel layer turns `val` leaves into input views. */
-export type ValExpr =
-  | { readonly k: 'val'; readonly id: number }
-  | { readonly k: 'acc' }
-  | { readonly k: 'const'; readonly v: number }
-  | { readonly k: 'un'; readonly fn: UnaryFn; readonly x: ValExpr }
-  | { readonly k: 'bin'; readonly fn: BinaryFn; readonly a: ValExpr; readonly b: ValExpr };
+export type ValExpr = ExprOver<{ readonly k: 'val'; readonly id: number }>;
 
 export type Contraction = NodeOf<'linear'> | NodeOf<'matmul'> | NodeOf<'conv2d'>;
 

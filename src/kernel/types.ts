@@ -43,16 +43,19 @@ export type BinaryFn = 'add' | 'sub' | 'mul' | 'div';
 export const UNARY_FNS: readonly UnaryFn[] = ['gelu', 'gelu_tanh', 'relu', 'silu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'neg'];
 export const BINARY_FNS: readonly BinaryFn[] = ['add', 'sub', 'mul', 'div'];
 
+/** An elementwise expression tree whose leaves are `Leaf` reads, a GEMM's accumulator and constants. */
+export type ExprOver<Leaf> =
+  | Leaf
+  | { readonly k: 'acc' }
+  | { readonly k: 'const'; readonly v: number }
+  | { readonly k: 'un'; readonly fn: UnaryFn; readonly x: ExprOver<Leaf> }
+  | { readonly k: 'bin'; readonly fn: BinaryFn; readonly a: ExprOver<Leaf>; readonly b: ExprOver<Leaf> };
+
 /**
  * An elementwise computation at one output index: `in` reads input view i there (inputs are
  * broadcast to the output's shape by their views), `acc` is a GEMM's accumulator (epilogues only).
  */
-export type Expr =
-  | { readonly k: 'in'; readonly i: number }
-  | { readonly k: 'acc' }
-  | { readonly k: 'const'; readonly v: number }
-  | { readonly k: 'un'; readonly fn: UnaryFn; readonly x: Expr }
-  | { readonly k: 'bin'; readonly fn: BinaryFn; readonly a: Expr; readonly b: Expr };
+export type Expr = ExprOver<{ readonly k: 'in'; readonly i: number }>;
 
 /** An elementwise function of the kernel's result: expr over `acc` and the input views `ins` (each shaped like `out`). */
 export interface Epilogue {
