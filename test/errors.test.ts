@@ -84,6 +84,16 @@ describe('weights and input errors', () => {
     writeFileSync(f, writeNpy([2, 3, 32, 31], new Float32Array(2 * 3 * 32 * 31)));
     await expectOneError(['run', spec, '--input', f], `${f}: error: input has shape (2, 3, 32, 31); tiny-base expects (N, 3, 32, 32) float32 NCHW`);
   });
+  it('a photo given as --input (a tensor)', async () => {
+    const f = join(dir, 'photo.npy');
+    writeFileSync(f, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1]));
+    await expectOneError(['run', spec, '--input', f], `${f}: error: this is a JPEG image; --input takes a float32 .npy tensor (N, 3, 32, 32) (for a photo, use --image ${f})`);
+  });
+  it('a tensor given as --image', async () => {
+    const f = join(dir, 'tensor.jpg');
+    writeFileSync(f, writeNpy([1, 3, 32, 32], new Float32Array(3 * 32 * 32)));
+    await expectOneError(['run', spec, '--image', f], `${f}: error: this is a NumPy .npy tensor, not an image (vitc run reads a preprocessed tensor with --input FILE)`);
+  });
   it('an input of the wrong dtype', async () => {
     const f = join(dir, 'f64.npy');
     const npy = writeNpy([1, 3, 32, 32], new Float32Array(3 * 32 * 32));

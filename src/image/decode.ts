@@ -5,6 +5,7 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { fail, fileSpan } from '../diag/diagnostic.js';
 import { readRegularFile } from '../io/files.js';
+import { isNpy } from '../weights/npy.js';
 
 /** Pixels, row-major, `channels` interleaved bytes per pixel. */
 export interface Image8 {
@@ -23,6 +24,19 @@ export interface DecodeOptions {
 
 /** Formats both Pillow and libvips read (libvips has no BMP; Pillow has no AVIF/HEIF/SVG/PDF without plugins). */
 const FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
+
+/** The image format `bytes` start like (by their magic bytes), or undefined: for telling a user who gave a photo where a tensor belongs. */
+export function imageFormatOf(bytes: Uint8Array): string | undefined {
+  const starts = (...m: number[]) => m.every((v, i) => bytes[i] === v);
+  const ascii = (at: number, text: string) => [...text].every((ch, i) => bytes[at + i] === ch.charCodeAt(0));
+  if (starts(0xff, 0xd8, 0xff)) return 'JPEG';
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'PNG';
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'WebP';
+  if (ascii(0, 'GIF8')) return 'GIF';
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'TIFF';
+  if (ascii(0, 'BM')) return 'BMP';
+  return undefined;
+}
 
 /** A file path, or an encoded image in memory (a request body) with a name for messages. */
 export type ImageSource = string | { readonly name: string; readonly bytes: Uint8Array };
@@ -47,6 +61,7 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
     meta = await sharp(input).metadata();
   } catch (e) {
     const m = (e as Error).message;
+    if (isNpy(input)) fail('image/format', 'this is a NumPy .npy tensor, not an image', span, 'vitc run reads a preprocessed tensor with --input FILE');
     return fail('image/format', `not an image vitc can read (${m.replace(/^Input (buffer|file) contains /, '').replace(/\.$/, '')})`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF');
   }
   if (!meta.format || !FORMATS.has(meta.format)) fail('image/format', `${meta.format ?? 'this'} images are not supported`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF, as Pillow does without plugins');

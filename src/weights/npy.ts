@@ -16,6 +16,11 @@ const DTYPE_NAMES: ReadonlyMap<string, string> = new Map([['<f4', 'float32'], ['
 const VERSIONS = new Set(['1.0', '2.0', '3.0']);
 const KEYS = ['descr', 'fortran_order', 'shape'];
 
+/** Whether `bytes` begin with the .npy magic string (\x93NUMPY). */
+export function isNpy(bytes: Uint8Array): boolean {
+  return [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59].every((m, i) => bytes[i] === m);
+}
+
 /**
  * Parse a .npy file; only little-endian float32 in C order is accepted. The header is read as the
  * format defines it, a Python dict literal with exactly the keys descr, fortran_order and shape, and
@@ -23,8 +28,7 @@ const KEYS = ['descr', 'fortran_order', 'shape'];
  */
 export function readNpy(file: string, bytes: Uint8Array): NpyArray {
   const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) bad('not a .npy file (bad magic bytes)');
+  if (bytes.length < 10 || !isNpy(bytes)) bad('not a .npy file (bad magic bytes)');
   const version = `${bytes[6]}.${bytes[7]}`;
   if (!VERSIONS.has(version)) bad(`unsupported .npy format version ${version} (vitc reads 1.0, 2.0 and 3.0, as numpy writes them)`);
   const major = bytes[6]!;

@@ -3,6 +3,7 @@
 import { fail, fileSpan } from '../../diag/diagnostic.js';
 import type { Manifest } from '../../backends/manifest.js';
 import { describePlan, loadImageBatch, readLabels } from '../../image/index.js';
+import { imageFormatOf } from '../../image/decode.js';
 import { checkBatch, sampleInput } from '../../runner.js';
 import { displayPath, type Spec } from '../../spec/load.js';
 import { readNpy } from '../../weights/npy.js';
@@ -46,7 +47,10 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
   }
   if (inputFile) {
     // A float32 tensor of at most MAX_TENSOR_ELEMENTS, plus a header: a larger file cannot be an input.
-    const arr = readNpy(inputFile, readRegularFile(inputFile, 'input', { maxBytes: MAX_TENSOR_ELEMENTS * 4 + 2 ** 20 }));
+    const bytes = readRegularFile(inputFile, 'input', { maxBytes: MAX_TENSOR_ELEMENTS * 4 + 2 ** 20 });
+    const format = imageFormatOf(bytes);
+    if (format) fail('run/input-image', `this is a ${format} image; --input takes a float32 .npy tensor (N, ${C}, ${H}, ${W})`, fileSpan(inputFile), `for a photo, use --image ${displayPath(inputFile)}`);
+    const arr = readNpy(inputFile, bytes);
     const want = [C, H, W];
     if (arr.shape.length !== 4 || arr.shape.slice(1).some((d, i) => d !== want[i]) || arr.shape[0] === 0) {
       fail('run/input-shape', `input has shape (${arr.shape.join(', ')}); ${m.spec.name} expects (N, ${want.join(', ')}) float32 NCHW`, fileSpan(inputFile));
