@@ -116,6 +116,13 @@ describe('the real binary', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe('error: vitc build: unknown option --targt (did you mean "--target"?)');
   });
+  it('names the option that is missing its value, in its short and long form', () => {
+    for (const flag of ['--target', '-t']) {
+      const r = run('build', 'spec/tiny/tiny-base.yaml', flag);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe('error: vitc build: option --target needs a value (see vitc build --help)');
+    }
+  });
   it('exits 1 for an unknown target, suggesting the right one', () => {
     const r = run('build', 'spec/tiny/tiny-base.yaml', '--target', 'jss');
     expect(r.status).toBe(1);

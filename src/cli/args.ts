@@ -21,7 +21,8 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
-    const m = /'(-{1,2}[^' ]+)'/.exec(err.message);
+    // Node quotes the option as given ('--foo') or, for a missing value, as declared ('-t, --target <value>').
+    const m = /'(?:-\w, )?(-{1,2}[^' ,]+)/.exec(err.message);
     const flag = m?.[1] ?? '';
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const names = Object.keys(options).map((o) => `--${o}`).concat('--help');
