@@ -123,6 +123,14 @@ describe('the real binary', () => {
       expect(r.stderr.trim()).toBe('error: vitc build: option --target needs a value (see vitc build --help)');
     }
   });
+  it('tells a forgotten value from a value that starts with a dash', () => {
+    for (const args of [['-t', '-o', 'out'], ['--target', '--weights', 'w'], ['--target', '-h']]) {
+      expect(run('build', 'spec/tiny/tiny-base.yaml', ...args).stderr.trim()).toBe('error: vitc build: option --target needs a value (see vitc build --help)');
+    }
+    const r = run('weights', 'spec/tiny/tiny-base.yaml', '--seed', '-1');
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('error: vitc weights: option --seed is followed by "-1", which starts with a dash (for a value that starts with a dash, write --seed=-1)');
+  });
   it('exits 1 for an unknown target, suggesting the right one', () => {
     const r = run('build', 'spec/tiny/tiny-base.yaml', '--target', 'jss');
     expect(r.status).toBe(1);

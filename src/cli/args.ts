@@ -16,8 +16,9 @@ export interface Parsed {
 }
 
 export function parseCommandArgs(command: string, argv: readonly string[], options: Record<string, OptionSpec>): Parsed {
+  const all: Record<string, OptionSpec> = { ...options, help: { type: 'boolean', short: 'h' } };
   try {
-    const r = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: [...argv], options: all, allowPositionals: true, strict: true });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -28,11 +29,27 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
       const names = Object.keys(options).map((o) => `--${o}`).concat('--help');
       fail('cli/unknown-option', `vitc ${command}: unknown option ${flag}`, undefined, didYouMean(flag.split('=')[0]!, names) ?? `see vitc ${command} --help`);
     }
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(err.message)) ambiguousValue(command, argv, all, flag);
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       fail('cli/option-value', `vitc ${command}: ${flag ? `option ${flag} ` : ''}${/argument missing/.test(err.message) ? 'needs a value' : 'does not take a value'}`, undefined, `see vitc ${command} --help`);
     }
     fail('cli/args', `vitc ${command}: ${err.message.split('\n')[0]}`, undefined, `see vitc ${command} --help`);
   }
+}
+
+/**
+ * A string option followed by something that starts with a dash (`--seed -1`, `-t -o out`): a long or
+ * known short option means the value was forgotten; anything else (`-1`) is a value that needs `--opt=-1`.
+ */
+function ambiguousValue(command: string, argv: readonly string[], all: Record<string, OptionSpec>, flag: string): never {
+  const long = (f: string) => (f.startsWith('--') ? f.slice(2).split('=')[0]! : Object.keys(all).find((o) => all[o]!.short === f.slice(1, 2)));
+  const name = long(flag) ?? flag.replace(/^-+/, '');
+  const next = argv[argv.findIndex((a) => a === flag) + 1] ?? '';
+  const nextName = long(next);
+  if (next.startsWith('--') || (nextName !== undefined && nextName in all)) {
+    fail('cli/option-value', `vitc ${command}: option --${name} needs a value`, undefined, `see vitc ${command} --help`);
+  }
+  fail('cli/option-value', `vitc ${command}: option --${name} is followed by ${quote(next)}, which starts with a dash`, undefined, `for a value that starts with a dash, write --${name}=${next}`);
 }
 
 export function str(p: Parsed, name: string): string | undefined {
