@@ -30,6 +30,11 @@ describe('spec errors', () => {
     'test/fixtures/bad/heads.yaml:3:12: error: embed_dim 48 is not divisible by num_heads 5 (head_dim would be 9.60; try num_heads 4 or 6)'));
   it('img_size not divisible by patch_size', () => expectOneError(['check', bad('patch.yaml')],
     'test/fixtures/bad/patch.yaml:2:11: error: img_size 30 is not divisible by patch_size 8 (the nearest sizes that are: 24 or 32)'));
+  // A clash of two keys points at the one the spec edited, the other coming from the base it extends.
+  it('a patch_size edited against an inherited img_size', () => expectOneError(['check', bad('patch-edited.yaml')],
+    'test/fixtures/bad/patch-edited.yaml:2:13: error: img_size 32 is not divisible by patch_size 7 (patch sizes that divide 32: 4 or 8)'));
+  it('an embed_dim edited against inherited num_heads', () => expectOneError(['check', bad('heads-edited.yaml')],
+    'test/fixtures/bad/heads-edited.yaml:2:12: error: embed_dim 50 is not divisible by num_heads 4 (head_dim would be 12.50; try embed_dim 48 or 52)'));
   it('extends cycle', () => expectOneError(['check', bad('cycle-a.yaml')],
     'test/fixtures/bad/cycle-b.yaml:1:10: error: extends cycle: cycle-a.yaml -> cycle-b.yaml -> cycle-a.yaml (extended from test/fixtures/bad/cycle-a.yaml:1:10)'));
   it('extends a missing file', () => expectOneError(['check', bad('missing-extends.yaml')],

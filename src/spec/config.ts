@@ -3,7 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { error, note, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import type { SpanIndex } from './yaml-source.js';
-import { didYouMean, divisorsNear } from '../util/suggest.js';
+import { didYouMean, divisorsNear, multiplesNear } from '../util/suggest.js';
 import { quote } from '../diag/quote.js';
 
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
@@ -199,16 +199,22 @@ export function resolveConfig(data: Record<string, unknown>, spans: SpanIndex, l
   }
   // The combinations below are the stdlib model's; a model of one's own checks its own.
   if (ownModel) return { config: diags.some((d) => d.severity === 'error') ? undefined : c, diagnostics: diags };
+  // A clash of two keys is reported where the user edited: at the key this spec sets itself when
+  // the other comes from a base it extends.
+  const own = (k: string) => spans.has(`/${k}`) && spans.value(`/${k}`).file === leafFile;
+  const onlyHere = (here: string, inherited: string) => own(here) && !own(inherited);
   if (c.embed_dim % c.num_heads !== 0) {
-    diags.push(error('spec/heads', `embed_dim ${c.embed_dim} is not divisible by num_heads ${c.num_heads}`, at('num_heads'),
-      `head_dim would be ${(c.embed_dim / c.num_heads).toFixed(2)}; try num_heads ${divisorsNear(c.embed_dim, c.num_heads)}`));
+    const atDim = onlyHere('embed_dim', 'num_heads');
+    diags.push(error('spec/heads', `embed_dim ${c.embed_dim} is not divisible by num_heads ${c.num_heads}`, at(atDim ? 'embed_dim' : 'num_heads'),
+      `head_dim would be ${(c.embed_dim / c.num_heads).toFixed(2)}; try ${atDim ? `embed_dim ${multiplesNear(c.num_heads, c.embed_dim)}` : `num_heads ${divisorsNear(c.embed_dim, c.num_heads)}`}`));
   }
   if (backbone) diags.push(...checkBackbone(backbone, c, spans));
   else (Array.isArray(data.img_size) ? c.img_size : [c.img_size[0]]).forEach((s, i) => {
     if (s % c.patch_size !== 0) {
       const ptr = Array.isArray(data.img_size) ? `img_size/${i}` : 'img_size';
-      diags.push(error('spec/patch', `img_size ${s} is not divisible by patch_size ${c.patch_size}`, at(ptr),
-        `the nearest sizes that are: ${Math.floor(s / c.patch_size) * c.patch_size || c.patch_size} or ${Math.ceil(s / c.patch_size) * c.patch_size}`));
+      const atPatch = onlyHere('patch_size', 'img_size');
+      diags.push(error('spec/patch', `img_size ${s} is not divisible by patch_size ${c.patch_size}`, at(atPatch ? 'patch_size' : ptr),
+        atPatch ? `patch sizes that divide ${s}: ${divisorsNear(s, c.patch_size)}` : `the nearest sizes that are: ${multiplesNear(c.patch_size, s)}`));
     }
   });
   if (c.mlp_ratio * c.embed_dim < 1) diags.push(error('spec/mlp', `int(embed_dim * mlp_ratio) is 0`, at('mlp_ratio')));

@@ -42,3 +42,8 @@ export function divisorsNear(n: number, k: number): string {
   ds.sort((a, b) => Math.abs(a - k) - Math.abs(b - k) || a - b);
   return ds.slice(0, 2).sort((a, b) => a - b).join(' or ');
 }
+
+/** The multiples of k on either side of n, as "a or b" (a hint for sizes that must divide by k). */
+export function multiplesNear(k: number, n: number): string {
+  return `${Math.floor(n / k) * k || k} or ${Math.ceil(n / k) * k}`;
+}
