@@ -65,6 +65,11 @@ describe('dead code and duplicate names', () => {
       'b.vit:4:27: error: the scope name "fc" is used a second time here, so parameter "blocks.0.fc.weight" is declared twice (the first is at b.vit:3:24; give each its own name)',
     ]);
   });
+  it('refuses one scope name on two modules whose parameters happen not to collide', async () => {
+    expect(await checkBlock('  h = LayerNorm(x, 1e-6) as norm1\n  return Attention(h, num_heads, qkv_bias, scale) as norm1')).toEqual([
+      'b.vit:4:54: error: the scope name "norm1" is used a second time here, for another module (the first is at b.vit:3:29; give each its own name)',
+    ]);
+  });
   it('works with a 10k-part dotted scope name, on a layer and on a composite op that lowering rebuilds', async () => {
     const dir = tempDir();
     const long = Array(10000).fill('a').join('.');

@@ -21,6 +21,8 @@ export class GraphBuilder {
   private readonly spans: Span[] = [];
   /** Parameter names declared so far, with the scope spans they were declared under. */
   private readonly paramNames = new Map<string, { readonly span?: Span; readonly scopes: readonly (Span | undefined)[] }>();
+  /** For each module path that holds parameters, where its last name was given: one call site per module. */
+  private readonly scopeOwners = new Map<string, Span>();
   private parameters = 0;
   private nextId = 0;
 
@@ -86,6 +88,7 @@ export class GraphBuilder {
     const where = span ?? this.span;
     const prev = this.paramNames.get(name);
     if (prev) throw new DiagnosticError([this.duplicateParam(name, prev, where)]);
+    this.claimScopes();
     if (shape.includes(BATCH)) throw new DiagnosticError([error('ir/param-shape', `parameter "${name}" cannot have the batch dim`, where)]);
     const n = staticNumel(shape);
     checkSize(`parameter "${name}" ${fmtShape(shape)}`, n, MAX_TENSOR_ELEMENTS, 'elements', 4, where);
@@ -96,19 +99,36 @@ export class GraphBuilder {
   }
 
   /**
+   * Two calls named alike (`LayerNorm(x) as norm1`, then `Attention(h) as norm1`) whose parameters
+   * happen not to collide would still merge two modules into one path of the state dict, which no
+   * checkpoint has: a module path gets its parameters from one `as` clause.
+   */
+  private claimScopes(): void {
+    for (let i = 0; i < this.scopes.length; i++) {
+      const named = this.scopeSpans[i];
+      if (!named) continue;
+      const path = this.scopes.slice(0, i + 1).join('.');
+      const first = this.scopeOwners.get(path);
+      if (!first) this.scopeOwners.set(path, named);
+      else if (!sameSpan(first, named)) {
+        fail('ir/duplicate-scope', `the scope name "${this.scopes[i]}" is used a second time here, for another module`, named, `the first is at ${formatSpan(first)}; give each its own name`);
+      }
+    }
+  }
+
+  /**
    * A parameter name declared twice is a scope name used twice: report it where the two declarations'
    * scopes first part (the user's `as` clause), not at the `param` line inside the block they call.
    */
   private duplicateParam(name: string, prev: { readonly span?: Span; readonly scopes: readonly (Span | undefined)[] }, where: Span | undefined) {
-    const same = (a?: Span, b?: Span) => a?.file === b?.file && a?.line === b?.line && a?.col === b?.col;
-    const i = this.scopeSpans.findIndex((s, k) => !same(s, prev.scopes[k]));
+    const i = this.scopeSpans.findIndex((s, k) => !sameSpan(s, prev.scopes[k]));
     if (i >= 0 && this.scopeSpans[i]) {
       const first = prev.scopes[i] ?? prev.span;
       return error('ir/duplicate-param', `the scope name "${this.scopes[i]}" is used a second time here, so parameter "${name}" is declared twice`, this.scopeSpans[i],
         first ? `the first is at ${formatSpan(first)}; give each its own name` : 'give each its own name');
     }
     const inner = [...this.scopeSpans].reverse().find((s) => s !== undefined);
-    if (inner && same(prev.span, where)) {
+    if (inner && sameSpan(prev.span, where)) {
       return error('ir/duplicate-param', `parameter "${name}" is declared twice: this runs more than once under the same name`, inner, 'a repeat, or a block called twice, without "as NAME"?');
     }
     return error('ir/duplicate-param', `parameter "${name}" is declared twice`, where, prev.span ? `the first is at ${formatSpan(prev.span)}` : undefined);
@@ -143,4 +163,8 @@ export class GraphBuilder {
   build(): Graph {
     return compact({ name: this.name, nodes: [...this.nodes], outputs: [...this.outs] });
   }
+}
+
+function sameSpan(a?: Span, b?: Span): boolean {
+  return a?.file === b?.file && a?.line === b?.line && a?.col === b?.col;
 }
