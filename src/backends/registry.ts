@@ -42,11 +42,19 @@ export function allTargetOptions(): ReadonlyMap<string, { readonly option: Targe
 }
 
 /** The target-options section of a command's --help. */
-export function targetOptionsHelp(): string {
+/** The target options' help lines, their text starting at `column` (the command's own options' column) and wrapped before `width`. */
+export function targetOptionsHelp(column: number, width = 104): string {
   return [...allTargetOptions()].map(([flag, { option, targets }]) => {
     const head = `  --${flag}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`;
-    const text = `${targets.join(', ')}: ${option.help}`;
-    return head.length < 27 ? `${head.padEnd(27)}${text}` : `${head}\n${' '.repeat(27)}${text}`;
+    const lines: string[] = [];
+    for (const word of `${targets.join(', ')}: ${option.help}`.split(' ')) {
+      const last = lines.length - 1;
+      if (last >= 0 && column + lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+      else lines.push(word);
+    }
+    const indent = ' '.repeat(column);
+    const text = lines.join(`\n${indent}`);
+    return head.length < column ? `${head.padEnd(column)}${text}` : `${head}\n${indent}${text}`;
   }).join('\n');
 }
 

@@ -40,7 +40,7 @@ ${weightsHelp(27)}
   --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
   --features               also output the pre-head features: \`features\` [B, D], the input of pre_logits.fc
                            (when the model has one) or of head, after \`logits\` (what vitc finetune trains on)
-${targetOptionsHelp()}
+${targetOptionsHelp(27)}
   --dump-ir=PASS           also print the IR after PASS (${DUMP_POINTS.join(', ')})
   --dump-kernels           also print the planned KernelProgram (targets that render kernels)
   -h, --help               this help

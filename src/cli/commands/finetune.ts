@@ -69,7 +69,7 @@ ${weightsHelp(25)}
                          js: the standalone ES module's kernels in Node (worker threads)
   --precision P          fp32 (default), or another the target has (${BACKENDS.filter((b) => b.capabilities.features && b.precisions.length > 1).map((b) => `${b.name}: ${b.precisions.filter((x) => x !== 'fp32').join(', ')}`).join('; ')})
   --threads N            threads for the backbone on onnx and js (default: every core, ${availableParallelism()} here)
-${targetOptionsHelp()}
+${targetOptionsHelp(25)}
   -h, --help             this help
 
 A progress line shows the step, loss, accuracy and learning rate when stderr is a terminal; each

@@ -51,7 +51,7 @@ options:
   --seed N              seed of the random weights (default 0)
   --batch N             batch size of the synthetic input (default 1)
   --threads N           intra-op threads for runtimes that have them (default 2)
-${targetOptionsHelp().replace(/^  /gm, '  ')}
+${targetOptionsHelp(24)}
   -h, --help            this help
 
 examples:
