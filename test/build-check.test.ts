@@ -54,7 +54,7 @@ describe('vitc build --check', () => {
       'model.d.ts: added (is missing: the build writes it)',
       'model.mjs: added (is missing: the build writes it)',
     ]);
-    expect(r.stderr).toBe(`${dir}: not what this build writes: 3 added (run the same command without --check to update it)`);
+    expect(r.stderr).toBe(`${dir}: no such directory: the build writes 3 files there (run the same command without --check to write them)`);
   });
   it('exits 0 on a directory the same build wrote, for every target', async () => {
     for (const target of ['js', 'onnx', 'cuda']) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { compile, writeBuildDir } from '../../compile.js';
 import { checkBuildDir } from '../../io/build-dir.js';
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
@@ -111,6 +112,7 @@ function checkAgainstDir(dir: string, files: readonly OutputFile[], io: Io): num
   const n = (c: keyof typeof why) => diffs.filter((d) => d.change === c).length;
   const counts = (['changed', 'added', 'removed'] as const).filter((c) => n(c) > 0).map((c) => `${n(c)} ${c}`).join(', ');
   const update = n('removed') ? 'delete the files the build does not write, then run the same command without --check' : 'run the same command without --check to update it';
-  io.err(`${dir}: not what this build writes: ${counts} (${update})`);
+  if (!existsSync(dir)) io.err(`${dir}: no such directory: the build writes ${counted(files.length, 'file')} there (run the same command without --check to write them)`);
+  else io.err(`${dir}: not what this build writes: ${counts} (${update})`);
   return 1;
 }
