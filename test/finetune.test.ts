@@ -49,7 +49,7 @@ describe('vitc finetune', () => {
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`${data}: 36 images in 3 classes: 30 for training, 6 for validation`);
-    expect(r.stderr).toContain('training head.weight [3, 48], head.bias [3]; tiny-shapes frozen, on onnx (fp32)');
+    expect(r.stderr).toContain('training head.weight [3, 48], head.bias [3]; the rest of tiny-shapes frozen, run on onnx (fp32)');
     expect(r.stdout.split('\n').filter((l) => /^epoch \d\/3: train loss [\d.]+ acc [\d.]+, val loss [\d.]+ acc [\d.]+, lr [\d.]+ \([\d.]+ s\)( best)?$/.test(l))).toHaveLength(3);
     expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'cache', 'class_indices.json', 'log.csv', 'state.json', 'steps.csv']);
     expect(readFileSync(join(out, 'class_indices.json'), 'utf8')).toBe('{\n    "0": "circle",\n    "1": "square",\n    "2": "triangle"\n}');
@@ -113,7 +113,7 @@ describe('vitc finetune', () => {
     expect(a.code).toBe(0);
     expect(b.stderr).not.toMatch(/error/);
     expect(b.code).toBe(0);
-    expect(b.stderr).toContain('training head.weight [3, 48], head.bias [3]; tiny-shapes frozen, on cuda (fp32)');
+    expect(b.stderr).toContain('training head.weight [3, 48], head.bias [3]; the rest of tiny-shapes frozen, run on cuda (fp32)');
     expect(b.stderr).toMatch(/cuda: (running on .* \(built with nvcc for sm_\d+a?\)|no GPU found by nvidia-smi: running model\.cu on the CPU under vitc's emulation)/);
     // The cached features of both targets: the same images in the same order, equal to f32 rounding.
     const cached = (dir: string, name: string) => {
@@ -235,7 +235,12 @@ describe('vitc finetune: bad input is one line', () => {
     r = await run('--data', two, '-o', join(root, 'x3'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`${spec}:3:14: error: num_classes is 3, but ${two} has 2 class folders (a, b) (set num_classes: 2)`);
-    for (const x of ['x1', 'x2', 'x3']) expect(existsSync(join(root, x))).toBe(false);
+    // An inherited num_classes (here _tiny.yaml's 10): the edit belongs in the spec the user gave.
+    const base = resolve('spec/tiny/tiny-base.yaml');
+    r = await vitc('finetune', base, '--weights', weights, '--epochs', '1', '--data', two, '-o', join(root, 'x4'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`spec/tiny/_tiny.yaml:6:14: error: num_classes is 10, but ${two} has 2 class folders (a, b) (set num_classes: 2 in spec/tiny/tiny-base.yaml; this value comes from spec/tiny/_tiny.yaml, which it extends)`);
+    for (const x of ['x1', 'x2', 'x3', 'x4']) expect(existsSync(join(root, x))).toBe(false);
   }, 30_000);
 
   it('refuses full fine-tuning, bad values, a run directory in use and a resume with other settings', async () => {

@@ -128,7 +128,10 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
   const classes = shapes.get('head.weight')![0]!;
   if (classes !== split.classes.length) {
     const n = split.classes.length;
-    fail('finetune/classes', `num_classes is ${classes}, but ${o.data} has ${n} class folders (${split.classes.slice(0, 6).join(', ')}${n > 6 ? ', ...' : ''})`, spec.spans.value('/num_classes'), `set num_classes: ${n}`);
+    // The value may come from a base spec (an ImageNet head): the edit belongs in the user's own spec.
+    const at = spec.spans.value('/num_classes');
+    const hint = at.file === spec.file ? `set num_classes: ${n}` : `set num_classes: ${n} in ${spec.file}; this value comes from ${at.file}, which it extends`;
+    fail('finetune/classes', `num_classes is ${classes}, but ${o.data} has ${n} class folders (${split.classes.slice(0, 6).join(', ')}${n > 6 ? ', ...' : ''})`, at, hint);
   }
   checkRunDir(o.out, o.resume);
   const backboneWeights = all.filter((p) => !isTrainable(p.name, layers));
@@ -168,7 +171,7 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
 
   for (const line of info) io.err(line);
   io.err(`${o.data}: ${split.counts.reduce((a, b) => a + b, 0)} images in ${split.classes.length} classes: ${split.train.length} for training, ${split.val.length} for validation`);
-  io.err(`training ${headParams(head).map((p) => `${p.name} [${p.shape.join(', ')}]`).join(', ')}; ${spec.config.name} frozen, on ${o.target} (${o.precision})`);
+  io.err(`training ${headParams(head).map((p) => `${p.name} [${p.shape.join(', ')}]`).join(', ')}; the rest of ${spec.config.name} frozen, run on ${o.target} (${o.precision})`);
 
   // 2. The backbone, and the features that do not change between epochs.
   const status = io.tty ? ttyStatus(io.tty) : undefined;
