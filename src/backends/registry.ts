@@ -41,8 +41,7 @@ export function allTargetOptions(): ReadonlyMap<string, { readonly option: Targe
   return out;
 }
 
-/** The target-options section of a command's --help. */
-/** The target options' help lines, their text starting at `column` (the command's own options' column) and wrapped before `width`. */
+/** The target-options section of a command's --help: its text starts at `column` (the command's own options' column) and wraps before `width`. */
 export function targetOptionsHelp(column: number, width = 104): string {
   return [...allTargetOptions()].map(([flag, { option, targets }]) => {
     const head = `  --${flag}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`;

@@ -34,7 +34,6 @@ export function imageFormatOf(bytes: Uint8Array): string | undefined {
   if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'WebP';
   if (ascii(0, 'GIF8')) return 'GIF';
   if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'TIFF';
-  if (ascii(0, 'BM')) return 'BMP';
   return undefined;
 }
 

@@ -104,10 +104,11 @@ export class GraphBuilder {
    * checkpoint has: a module path gets its parameters from one `as` clause.
    */
   private claimScopes(): void {
+    let path = '';
     for (let i = 0; i < this.scopes.length; i++) {
+      path = i === 0 ? this.scopes[0]! : `${path}.${this.scopes[i]}`;
       const named = this.scopeSpans[i];
       if (!named) continue;
-      const path = this.scopes.slice(0, i + 1).join('.');
       const first = this.scopeOwners.get(path);
       if (!first) this.scopeOwners.set(path, named);
       else if (!sameSpan(first, named)) {
