@@ -70,24 +70,39 @@ def vitc_logits(build: str, weights: str, x: np.ndarray, work: str) -> np.ndarra
     return np.load(out)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def gpu_args(description: str) -> argparse.ArgumentParser:
+    """The options the GPU scripts share: the prepared builds, where results go, rounds, timm's model."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default="bench/.work/cuda")
     ap.add_argument("--out", default="bench/.work/cuda/results")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--timm-model", default="vit_base_patch16_224", help="timm's name of the model the vit-b16-* builds compile")
+    return ap
+
+
+def have_gpu_stack(script: str) -> bool:
+    """Whether PyTorch, timm and safetensors import; if not, says so on stderr."""
+    try:
+        import timm  # noqa: F401
+        import torch  # noqa: F401
+        import safetensors.torch  # noqa: F401  (timm_reference saves with it)
+    except ImportError as e:
+        print(f"{script}: needs PyTorch, timm and safetensors ({e}); e.g. pip install timm", file=sys.stderr)
+        return False
+    return True
+
+
+def main() -> int:
+    ap = gpu_args(__doc__)
     ap.add_argument("--batches", default="1,64,256")
     ap.add_argument("--precisions", default="fp16,bf16")
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile (it compiles once per dtype and batch)")
     ap.add_argument("--iters", type=int, default=0, help="timed forwards per measurement (default: 200 at batch 1, 60 at 64, 30 at 256, else 50)")
-    ap.add_argument("--timm-model", default="vit_base_patch16_224", help="timm's name of the model the vit-b16-* builds compile")
     a = ap.parse_args()
-    try:
-        import timm
-        import torch
-        from safetensors.torch import save_file
-    except ImportError as e:
-        print(f"cuda.py: needs PyTorch, timm and safetensors ({e}); e.g. pip install timm", file=sys.stderr)
+    if not have_gpu_stack("cuda.py"):
         return 2
+    import timm
+    import torch
     os.makedirs(a.out, exist_ok=True)
     batches = [int(b) for b in a.batches.split(",")]
     precisions = a.precisions.split(",")

@@ -16,7 +16,6 @@ needs PyTorch, timm, numpy and safetensors, no node. Steps:
      backbone's share of `vitc finetune` augmented (every epoch's training images, the validation once)
      and with --no-augment (every image once).
 """
-import argparse
 import json
 import os
 import statistics
@@ -27,7 +26,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from cuda import timm_reference  # noqa: E402  (bench/cuda.py)
+from cuda import gpu_args, have_gpu_stack, timm_reference  # noqa: E402  (bench/cuda.py)
 
 TRAIN, VAL, EPOCHS = 2939, 731, 10
 # max|err| / max|ref| against timm in f32 on the GPU: test/golden.ts's cuda tolerances, fp32's loosened
@@ -74,22 +73,15 @@ def head_input(model):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", default="bench/.work/cuda")
-    ap.add_argument("--out", default="bench/.work/cuda/results")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap = gpu_args(__doc__)
     ap.add_argument("--batch", type=int, default=16, help="images per request (vitc finetune's --batch-size; default 16)")
     ap.add_argument("--requests", type=int, default=20, help="timed batches per measurement")
     ap.add_argument("--precisions", default="fp32,fp16")
-    ap.add_argument("--timm-model", default="vit_base_patch16_224")
     a = ap.parse_args()
-    try:
-        import timm
-        import torch
-        import safetensors.torch  # noqa: F401  (timm_reference saves with it)
-    except ImportError as e:
-        print(f"finetune.py: needs PyTorch, timm and safetensors ({e}); e.g. pip install timm", file=sys.stderr)
+    if not have_gpu_stack("finetune.py"):
         return 2
+    import timm
+    import torch
     os.makedirs(a.out, exist_ok=True)
     precisions = a.precisions.split(",")
     dtypes = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "tf32": torch.float32}
