@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { randomTensor } from '../weights/random.js';
 import { writeSafetensorsRaw, type StoredTensor } from '../weights/safetensors.js';
 import type { Transform } from './augment.js';
-import { allFeatures, openBackbone, streamFeatures, type Backbone } from './backbone.js';
+import { allFeatures, openBackbone, streamFeatures } from './backbone.js';
 import { cacheKey, readCached, writeCached } from './cache.js';
 import { headParams, type Head } from './head.js';
 import { learningRate, Sgd } from './sgd.js';

@@ -3,7 +3,7 @@
 // (activations at the memory plan's offsets) and the f32 IO buffer (input at 0, output after it).
 import { isConstA, numelA, type Affine } from '../../ir/strided.js';
 import { kernelInputs } from '../../kernel/walk.js';
-import { STORAGE_BYTES, type GemmKernel, type KernelProgram, type View } from '../../kernel/types.js';
+import { STORAGE_BYTES, type GemmKernel, type KernelProgram } from '../../kernel/types.js';
 import type { HostOperand, WeightSegment } from './runtime/program.js';
 import { spaceOf } from './dialect.js';
 

@@ -10,7 +10,7 @@ import { ttyProgress } from '../../util/progress.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { counted, fmtBytes, fmtInt, unusedTensors } from './shared.js';
+import { counted, fmtBytes, unusedTensors } from './shared.js';
 
 const FORMAT_NAMES = { safetensors: 'safetensors', pth: 'PyTorch checkpoint', npz: 'NumPy .npz' } as const;
 
