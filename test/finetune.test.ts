@@ -172,6 +172,25 @@ describe('vitc finetune: Ctrl-C', () => {
     // The backbone's build (vitc-run-*) is gone; other programs' files in TMPDIR are not ours to judge.
     expect(readdirSync(tmp).filter((n) => n.startsWith('vitc-'))).toEqual([]);
   }, 60_000);
+
+  it('removes the backbone\'s temporary build on Ctrl-C while the build compiles (g++ for cuda here, nvcc on a GPU)', async () => {
+    const out = join(root, 'interrupted-build');
+    const tmp = join(root, 'tmp-build');
+    mkdirSync(tmp);
+    // A process group of its own, signalled as a whole, as a terminal's Ctrl-C does (make and g++ stop too).
+    const child = spawn(process.execPath, ['bin/vitc.js', 'finetune', spec, '--weights', weights, '--data', data, '-o', out, '-t', 'cuda', '--epochs', '1'], { env: { ...process.env, TMPDIR: tmp }, detached: true });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const closed = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    const building = () => readdirSync(tmp).some((n) => n.startsWith('vitc-run-'));
+    while (!building() && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+    expect(building()).toBe(true);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await closed).toBe(130);
+    expect(stderr).toMatch(/vitc finetune: stopped by SIGINT; no epoch had finished\n$/);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('vitc-run-'))).toEqual([]);
+    expect(existsSync(join(out, 'state.json'))).toBe(false);
+  }, 60_000);
 });
 
 describe('vitc finetune: bad input is one line', () => {

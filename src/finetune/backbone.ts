@@ -29,10 +29,13 @@ export interface BackboneOptions {
   readonly threads: number;
   readonly targetArgs?: Readonly<Record<string, string | true>>;
   readonly info?: (line: string) => void;
+  /** Told of the temporary build as soon as it exists (before the runtime loads it), so a signal can remove it. */
+  readonly onPrepared?: (p: Prepared) => void;
 }
 
 export async function openBackbone(o: BackboneOptions): Promise<Backbone> {
   const prepared = await prepare(o.spec, o.target, { precision: o.precision, seed: 0, features: true, weights: { bytes: o.weights, file: 'weights' }, targetArgs: o.targetArgs });
+  o.onPrepared?.(prepared);
   let session: Session;
   try {
     session = await openSession(prepared, o.weights, o.threads, o.info);

@@ -17,7 +17,8 @@ import { writeFileAtomic } from '../io/files.js';
 import { randomTensor } from '../weights/random.js';
 import { writeSafetensorsRaw, type StoredTensor } from '../weights/safetensors.js';
 import type { Transform } from './augment.js';
-import { allFeatures, openBackbone, streamFeatures } from './backbone.js';
+import { allFeatures, openBackbone, streamFeatures, type Backbone } from './backbone.js';
+import type { Prepared } from '../runner.js';
 import { cacheKey, readCached, writeCached } from './cache.js';
 import { headParams, type Head } from './head.js';
 import { learningRate, Sgd } from './sgd.js';
@@ -175,21 +176,31 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
 
   // 2. The backbone, and the features that do not change between epochs.
   const status = io.tty ? ttyStatus(io.tty) : undefined;
-  const model = await openBackbone({
-    spec: o.spec, target: o.target, precision: o.precision, weights: fullStateDict(backbone, head), threads: o.threads, targetArgs: o.targetArgs,
-    info: (line) => io.err(line),
-  });
-  const notes = new Set<string>();
-  const printed = new Set<string>();
-  const flushNotes = () => { for (const n of notes) if (!printed.has(n)) { printed.add(n); status?.clear(); io.err(n); } };
   let finished = state?.rows.length ?? 0;
+  // From the moment the backbone's temporary build exists (its compile for the runtime, nvcc for
+  // cuda, can take minutes) until it is removed, a signal removes it too.
+  let build: Prepared | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     status?.clear();
-    model.prepared.cleanup();
+    build?.cleanup();
     io.err(`vitc finetune: stopped by ${signal}; ${finished ? `${o.out} keeps the state after epoch ${finished}: continue with --resume` : 'no epoch had finished'}`);
     process.exit(130);
   };
-  if (io.handleSignals) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, onSignal);
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  if (io.handleSignals) for (const sig of signals) process.once(sig, onSignal);
+  let model: Backbone;
+  try {
+    model = await openBackbone({
+      spec: o.spec, target: o.target, precision: o.precision, weights: fullStateDict(backbone, head), threads: o.threads, targetArgs: o.targetArgs,
+      info: (line) => io.err(line), onPrepared: (p) => { build = p; },
+    });
+  } catch (e) {
+    for (const sig of signals) process.off(sig, onSignal);
+    throw e;
+  }
+  const notes = new Set<string>();
+  const printed = new Set<string>();
+  const flushNotes = () => { for (const n of notes) if (!printed.has(n)) { printed.add(n); status?.clear(); io.err(n); } };
   try {
     if (model.dim !== head[0]!.in) throw new Error(`the features output has ${model.dim} values per image; ${head[0]!.name} takes ${head[0]!.in}`);
     const [c, h, w] = model.input;
@@ -259,7 +270,7 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
     status?.clear();
     throw e;
   } finally {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal);
     await model.close();
+    for (const sig of signals) process.off(sig, onSignal);
   }
 }
