@@ -4,7 +4,7 @@
 // (tools/golden/finetune_ref.py: read_split_data on the same folder, torch.optim.SGD + LambdaLR);
 // --resume continues an interrupted run to the same result; bad input is one line.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { finetune, type FinetuneOptions } from '../src/finetune/run.js';
@@ -260,6 +260,31 @@ describe('vitc finetune: bad input is one line', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`spec/tiny/_tiny.yaml:6:14: error: num_classes is 10, but ${two} has 2 class folders (a, b) (set num_classes: 2 in spec/tiny/tiny-base.yaml; this value comes from spec/tiny/_tiny.yaml, which it extends)`);
     for (const x of ['x1', 'x2', 'x3', 'x4']) expect(existsSync(join(root, x))).toBe(false);
+  }, 30_000);
+
+  it('says what to give --data for a tree split into train/ and val/, a folder around the class folders and images one level too deep', async () => {
+    const tree = join(root, 'hymenoptera');
+    await makeImageFolder(join(tree, 'train'), { classes: ['ants', 'bees'], perClass: 5, minSide: 32, maxSide: 40, seed: 5 });
+    await makeImageFolder(join(tree, 'val'), { classes: ['ants', 'bees'], perClass: 2, minSide: 32, maxSide: 40, seed: 6 });
+    let r = await run('--data', tree, '-o', join(root, 'x5'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${tree}: error: the folders in --data (train, val) hold folders (ants, bees), not images: --data takes one folder of images per class, and vitc finetune samples 20 % of each class for validation itself, as the tutorial's read_split_data does (for a tree split into train/ and val/, give --data ${join(tree, 'train')} (its own 20 % become the validation images), or merge each class's images into one folder)`);
+
+    // flower_photos.tgz unpacked into a folder of its own.
+    const around = join(root, 'unpacked');
+    await makeImageFolder(join(around, 'flower_photos'), { classes: ['daisy', 'roses'], perClass: 5, minSide: 32, maxSide: 40, seed: 7 });
+    r = await run('--data', around, '-o', join(root, 'x6'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${around}: error: only one class folder ("flower_photos"): a classifier needs at least two classes (it holds folders (daisy, roses): give --data ${join(around, 'flower_photos')})`);
+
+    const deep = join(root, 'too-deep');
+    await makeImageFolder(deep, { classes: ['a', 'b', 'c'], perClass: 5, minSide: 32, maxSide: 40, seed: 8 });
+    await makeImageFolder(join(deep, 'c'), { classes: ['2024'], perClass: 5, minSide: 32, maxSide: 40, seed: 9 });
+    for (const f of readdirSync(join(deep, 'c'))) if (f !== '2024') rmSync(join(deep, 'c', f));
+    r = await run('--data', deep, '-o', join(root, 'x7'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${join(deep, 'c')}: error: the class folder "c" has no images, only folders (2024): the images of a class are read from its folder alone, not from folders inside it (move the images up into the class folder)`);
+    for (const x of ['x5', 'x6', 'x7']) expect(existsSync(join(root, x))).toBe(false);
   }, 30_000);
 
   it('refuses full fine-tuning, bad values, a run directory in use and a resume with other settings', async () => {

@@ -92,16 +92,25 @@ export function readSplitData(root: string, valRate = 0.2): Split {
   const classes = entries.filter((e) => isDir(join(root, e)));
   for (const e of entries) if (!classes.includes(e)) warnings.push(warning(join(root, e), 'skipped: not a class folder (--data holds one folder of images per class)'));
   if (classes.length === 0) fail('data/no-classes', 'no class folders: --data takes a folder with one sub-folder of images per class (flower_photos/daisy/*.jpg, ...)', fileSpan(root));
-  if (classes.length === 1) fail('data/one-class', `only one class folder ("${classes[0]}"): a classifier needs at least two classes`, fileSpan(root), 'add a folder of images for each other class');
+  if (classes.length === 1) {
+    // flower_photos.tgz unpacked into data/: --data data has the one folder flower_photos.
+    const only = join(root, classes[0]!);
+    const inner = list(only).filter((e) => isDir(join(only, e)));
+    const hint = inner.length && !list(only).some((e) => (SUPPORTED as readonly string[]).includes(extension(e))) ? `it holds folders (${names(inner.sort(compareCodePoints))}): give --data ${only}` : 'add a folder of images for each other class';
+    fail('data/one-class', `only one class folder ("${classes[0]}"): a classifier needs at least two classes`, fileSpan(root), hint);
+  }
 
   const perClass: string[][] = [];
   const empty: Diagnostic[] = [];
+  const folders: string[][] = [];
   for (const cls of classes) {
     const dir = join(root, cls);
     const images: string[] = [];
+    const inner: string[] = [];
     for (const name of list(dir).sort(compareCodePoints)) {
       const path = join(dir, name);
       if (!(SUPPORTED as readonly string[]).includes(extension(name))) {
+        if (isDir(path)) inner.push(name);
         warnings.push(warning(path, isDir(path) ? 'skipped: a folder inside a class folder' : `skipped: not a ${SUPPORTED.join(', ')} file, the kinds the tutorial's read_split_data takes`));
       } else if (!isFile(path)) {
         warnings.push(warning(path, 'skipped: not a regular file'));
@@ -114,7 +123,20 @@ export function readSplitData(root: string, valRate = 0.2): Split {
       }
     }
     perClass.push(images);
-    if (images.length === 0) empty.push(error('data/empty-class', `the class folder "${cls}" has no images`, fileSpan(dir), `every class needs images to train on; add ${SUPPORTED.join('/')} files or remove the folder`));
+    folders.push(inner);
+    if (images.length === 0) {
+      empty.push(inner.length
+        ? error('data/empty-class', `the class folder "${cls}" has no images, only folders (${names(inner)}): the images of a class are read from its folder alone, not from folders inside it`, fileSpan(dir), 'move the images up into the class folder')
+        : error('data/empty-class', `the class folder "${cls}" has no images`, fileSpan(dir), `every class needs images to train on; add ${SUPPORTED.join('/')} files or remove the folder`));
+    }
+  }
+  // A tree already split the torchvision ImageFolder way (train/ants, val/ants, ...): every "class"
+  // holds folders only. One line at --data says what vitc takes instead.
+  if (empty.length === classes.length && folders.every((f) => f.length > 0)) {
+    const inner = [...new Set(folders.flat())].sort(compareCodePoints);
+    const train = classes.find((c) => /^train/i.test(c)) ?? classes[0]!;
+    fail('data/empty-class', `the folders in --data (${names(classes)}) hold folders (${names(inner)}), not images: --data takes one folder of images per class, and vitc finetune samples ${Math.round(valRate * 100)} % of each class for validation itself, as the tutorial's read_split_data does`, fileSpan(root),
+      `for a tree split into ${classes.length === 2 ? `${classes[0]}/ and ${classes[1]}/` : names(classes.map((c) => `${c}/`))}, give --data ${join(root, train)} (its own ${Math.round(valRate * 100)} % become the validation images), or merge each class's images into one folder`);
   }
   if (empty.length) throw new DiagnosticError(empty);
   const { train, val } = splitLists(perClass, valRate);
@@ -134,6 +156,11 @@ export function splitLists(perClass: readonly (readonly string[])[], valRate: nu
     for (const path of images) (picked.has(path) ? val : train).push({ path, label });
   }
   return { train, val };
+}
+
+/** A few names, quoted as a list. */
+function names(list: readonly string[]): string {
+  return list.slice(0, 4).join(', ') + (list.length > 4 ? ', ...' : '');
 }
 
 function readable(path: string): boolean {
