@@ -157,3 +157,19 @@ describe('run', () => {
     expect(r.stdout).toContain('image 0: top-1 of 10 classes');
   });
 });
+
+describe('serve', () => {
+  it('an address it cannot listen on is one line, not an internal error', async () => {
+    const dir = tempDir();
+    const cases: [string, string][] = [
+      ['nosuchhost.invalid', 'error: --host "nosuchhost.invalid" is not an address, nor a name this machine resolves (give an address to listen on, e.g. --host 127.0.0.1)'],
+      ['192.0.2.1', 'error: --host 192.0.2.1 is not an address of this machine (give one of its addresses, e.g. --host 127.0.0.1)'],
+      ['', 'error: vitc serve: --host is empty (give an address to listen on, e.g. --host 127.0.0.1)'],
+    ];
+    for (const [host, message] of cases) {
+      const r = await vitc('serve', dir, '--host', host, '--port', '0');
+      expect(r.stderr.trim()).toBe(message);
+      expect(r.code).toBe(1);
+    }
+  });
+});

@@ -1,9 +1,21 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fail } from '../../diag/diagnostic.js';
+import { DiagnosticError, error, fail } from '../../diag/diagnostic.js';
 import { serveDirectory } from '../../serve/server.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
+
+/** Why the server could not listen on --host/--port, as one line when it is the user's address or port. */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  const d = (code: string, message: string, hint: string) => new DiagnosticError([error(code, message, undefined, hint)]);
+  switch (e.code) {
+    case 'EADDRINUSE': return d('serve/port', `port ${port} on ${host} is in use`, 'choose another with --port');
+    case 'EACCES': return d('serve/port', `no permission to listen on port ${port}`, 'choose a port above 1023 with --port');
+    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NONAME': return d('serve/host', `--host ${JSON.stringify(host)} is not an address, nor a name this machine resolves`, 'give an address to listen on, e.g. --host 127.0.0.1');
+    case 'EADDRNOTAVAIL': return d('serve/host', `--host ${host} is not an address of this machine`, 'give one of its addresses, e.g. --host 127.0.0.1');
+    default: return e;
+  }
+}
 
 export const serveCmd: Command = {
   name: 'serve',
@@ -34,6 +46,7 @@ example:
     const port = intOption('serve', p, 'port', 8080);
     if (port > 65535) fail('cli/option-value', `vitc serve: --port must be at most 65535; got ${port}`);
     const host = str(p, 'host') ?? '127.0.0.1';
+    if (host.trim() === '') fail('cli/option-value', 'vitc serve: --host is empty', undefined, 'give an address to listen on, e.g. --host 127.0.0.1');
     const extra: Record<string, string> = {};
     const query: string[] = [];
     for (const [flag, what] of [['weights', 'weights'], ['labels', 'labels']] as const) {
@@ -47,7 +60,7 @@ example:
     const page = existsSync(join(dir!, 'index.html')) ? '' : ' (it has no index.html: build with --target wgsl --page for the page)';
     const server = serveDirectory({ dir: dir!, extra });
     await new Promise<void>((ok, bad) => {
-      server.once('error', (e: NodeJS.ErrnoException) => bad(e.code === 'EADDRINUSE' ? fail('serve/port', `port ${port} on ${host} is in use`, undefined, 'choose another with --port') : e));
+      server.once('error', (e: NodeJS.ErrnoException) => bad(listenError(e, host, port)));
       server.listen(port, host, ok);
     });
     const addr = server.address();
