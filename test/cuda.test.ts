@@ -63,6 +63,15 @@ describe('the cuda build directory', () => {
   });
 });
 
+describe('docs/targets/cuda.md', () => {
+  it('states ViT-B/16\'s kernel and function counts as the build\'s README does', async () => {
+    const c = await compile('spec/vit-b16.yaml', 'cuda', { precision: 'fp16', seed: 0 });
+    const readme = String(c.files.find((f) => f.path === 'README.md')!.contents);
+    const [, kernels, functions] = /(\d+) kernels \((\d+) distinct functions\)/.exec(readme)!;
+    expect(readFileSync('docs/targets/cuda.md', 'utf8')).toContain(`(ViT-B/16 has ${kernels} kernels and ${functions} functions)`);
+  });
+});
+
 describe.skipIf(!NVCC)('nvcc compiles every generated file for sm_80 and sm_90a', () => {
   const GENCODE = ['-gencode=arch=compute_80,code=sm_80', '-gencode=arch=compute_90a,code=sm_90a'];
   // `-c` compiles host and device code; `-fatbin` only the device code (what differs between builds).
