@@ -213,6 +213,8 @@ describe('vitc finetune: bad input is one line', () => {
     const help = await vitc('finetune', '--help');
     expect(help.stdout).toContain('the backbone\'s runtime, a target that outputs the features (js, onnx, cuda):');
     for (const t of ['onnx (default)', 'cuda: model.cu on an NVIDIA GPU', 'js: ']) expect(help.stdout).toContain(t);
+    // Every file a run directory holds (the first test lists them) is described.
+    for (const f of ['best.safetensors', 'class_indices.json', 'log.csv', 'steps.csv', 'state.json', 'cache/']) expect(help.stdout).toMatch(new RegExp(`^  ${f.replace('.', '\\.')} +\\S`, 'm'));
     const r = await run('--data', data, '-o', join(root, 'x-wgsl'), '-t', 'wgsl');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: the wgsl target does not output the features yet (targets with features: js, onnx, cuda)');

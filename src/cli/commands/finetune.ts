@@ -41,6 +41,7 @@ OUT_DIR receives, after every epoch:
                        for vitc build / vitc run --image
   class_indices.json   the class names as the tutorial writes them (for vitc run --labels)
   log.csv              epoch, train_loss, train_acc, val_loss, val_acc, lr (the epoch's), seconds
+  steps.csv            epoch, step, loss: the loss of every step
   state.json           what --resume continues from (the head, SGD's momentum, the log)
   cache/               features computed once: validation always, training with --no-augment
 
