@@ -308,6 +308,12 @@ describe('vitc finetune: bad input is one line', () => {
     r = await run('--data', data, '-o', out, '--no-augment', '--resume');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${out}: all 1 epochs are done; best val acc ${readState(out).best!.val_acc.toFixed(3)} at epoch 1 (${join(out, 'best.safetensors')})`);
+    // A run folder inside --data would be a class folder of the next run (and of --resume).
+    r = await run('--data', data, '-o', join(data, 'run'));
+    expect(r.stderr).toBe(`error: the run's folder ${join(data, 'run')} is inside --data ${data}, where --resume and later runs would read it as a class folder (choose an -o outside ${data}, e.g. -o ${join(root, 'runs', 'shapes')})`);
+    expect(existsSync(join(data, 'run'))).toBe(false);
+    r = await run('--data', data, '-o', data);
+    expect(r.stderr).toBe(`error: the run's folder ${data} is the --data folder itself (choose an -o outside ${data}, e.g. -o ${join(root, 'runs', 'shapes')})`);
     r = await run('--data', data, '-o', join(root, 'nothing-here'), '--resume');
     expect(r.stderr).toBe(`error: --resume: ${join(root, 'nothing-here')} holds no run to continue (no state.json) (start the run without --resume)`);
   }, 60_000);

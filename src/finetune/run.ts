@@ -1,7 +1,8 @@
 // `vitc finetune`: the tutorial's training run with a frozen backbone. The backbone is the spec
 // compiled for a target with the `features` output; the head (and pre_logits) trains in TypeScript.
 import { createHash } from 'node:crypto';
-import { basename, join, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Precision } from '../backends/backend.js';
 import { checkBuildOptions } from '../compile.js';
 import { fail, fileSpan, formatDiagnostic, note } from '../diag/diagnostic.js';
@@ -118,6 +119,21 @@ function dataDigest(split: Split): string {
 
 const fmt = (x: number, d = 4) => x.toFixed(d);
 
+/** A path with its existing part's symbolic links resolved (the rest may not exist yet). */
+function realPath(path: string): string {
+  const abs = resolve(path);
+  const parent = dirname(abs);
+  try { return realpathSync(abs); } catch { return parent === abs ? abs : join(realPath(parent), basename(abs)); }
+}
+
+/** The run's folder inside --data would be read as a class folder by the next run, and by --resume. */
+function checkOutsideData(out: string, data: string): void {
+  const o = realPath(out), d = realPath(data);
+  if (o === d || o.startsWith(d + sep)) {
+    fail('finetune/out-dir', `the run's folder ${out} is ${o === d ? 'the --data folder itself' : `inside --data ${data}, where --resume and later runs would read it as a class folder`}`, undefined, `choose an -o outside ${data}, e.g. -o ${join(data, '..', 'runs', basename(d))}`);
+  }
+}
+
 export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<FinetuneResult> {
   // 1. Everything the user gave is checked before any work or any file is written.
   checkBuildOptions(o.target, { precision: o.precision, features: true, targetArgs: o.targetArgs });
@@ -134,6 +150,7 @@ export async function finetune(o: FinetuneOptions, io: FinetuneIo): Promise<Fine
     const hint = at.file === spec.file ? `set num_classes: ${n}` : `set num_classes: ${n} in ${spec.file}; this value comes from ${at.file}, which it extends`;
     fail('finetune/classes', `num_classes is ${classes}, but ${o.data} has ${n} class folders (${split.classes.slice(0, 6).join(', ')}${n > 6 ? ', ...' : ''})`, at, hint);
   }
+  checkOutsideData(o.out, o.data);
   checkRunDir(o.out, o.resume);
   const backboneWeights = all.filter((p) => !isTrainable(p.name, layers));
   const imported = await importWeights(o.weights, {
