@@ -202,8 +202,14 @@ describe('vitc finetune: bad input is one line', () => {
     writeFileSync(join(d, 'circle', 'notes.txt'), 'not a photo');
     writeFileSync(join(d, 'square', 'fake.jpg'), 'not a jpeg either');
     writeFileSync(join(d, 'LICENSE.txt'), 'licence');
+    // What a Mac or a notebook leaves: one warning for all, not a line each (nor a class ".ipynb_checkpoints").
+    for (const c of CLASSES) writeFileSync(join(d, c, '.DS_Store'), 'finder');
+    writeFileSync(join(d, 'circle', '._00.jpg'), 'apple double');
+    mkdirSync(join(d, '.ipynb_checkpoints'));
     const r = await run('--data', d, '-o', join(root, 'junk-run'));
     expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${d}: warning: skipped ${CLASSES.length + 2} hidden entries (names starting with "."): .ipynb_checkpoints, ${join(CLASSES[0]!, '.DS_Store')}, `);
+    expect(r.stderr).not.toMatch(/DS_Store: warning/);
     expect(r.stderr).toContain(`${join(d, 'LICENSE.txt')}: warning: skipped: not a class folder (--data holds one folder of images per class)`);
     expect(r.stderr).toContain(`${join(d, 'circle', 'notes.txt')}: warning: skipped: not a .jpg, .JPG, .png, .PNG file, the kinds the tutorial's read_split_data takes`);
     expect(r.stderr).toContain(`${join(d, 'square', 'fake.jpg')}: warning: skipped: not an image (it does not start like a JPEG or a PNG)`);

@@ -4,7 +4,7 @@
 // pass over silently are skipped here with a warning that names them; a folder that cannot be trained
 // on is an error.
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { DiagnosticError, error, fail, fileSpan, type Diagnostic } from '../diag/diagnostic.js';
 import { kindOf, reasonOf } from '../io/files.js';
 import { PyRandom } from './pyrandom.js';
@@ -88,7 +88,11 @@ function checkRoot(root: string): void {
 export function readSplitData(root: string, valRate = 0.2): Split {
   checkRoot(root);
   const warnings: Diagnostic[] = [];
-  const entries = list(root).sort(compareCodePoints);
+  // Hidden entries (.DS_Store, ._x.jpg, .ipynb_checkpoints/) are what a file manager or a notebook
+  // left behind, not data: one warning counts them all instead of a line per class folder.
+  const hidden: string[] = [];
+  const visible = (dir: string): string[] => list(dir).sort(compareCodePoints).filter((e) => !e.startsWith('.') || (hidden.push(join(dir, e)), false));
+  const entries = visible(root);
   const classes = entries.filter((e) => isDir(join(root, e)));
   for (const e of entries) if (!classes.includes(e)) warnings.push(warning(join(root, e), 'skipped: not a class folder (--data holds one folder of images per class)'));
   if (classes.length === 0) fail('data/no-classes', 'no class folders: --data takes a folder with one sub-folder of images per class (flower_photos/daisy/*.jpg, ...)', fileSpan(root));
@@ -107,7 +111,7 @@ export function readSplitData(root: string, valRate = 0.2): Split {
     const dir = join(root, cls);
     const images: string[] = [];
     const inner: string[] = [];
-    for (const name of list(dir).sort(compareCodePoints)) {
+    for (const name of visible(dir)) {
       const path = join(dir, name);
       if (!(SUPPORTED as readonly string[]).includes(extension(name))) {
         if (isDir(path)) inner.push(name);
@@ -139,6 +143,10 @@ export function readSplitData(root: string, valRate = 0.2): Split {
       `for a tree split into ${classes.length === 2 ? `${classes[0]}/ and ${classes[1]}/` : names(classes.map((c) => `${c}/`))}, give --data ${join(root, train)} (its own ${Math.round(valRate * 100)} % become the validation images), or merge each class's images into one folder`);
   }
   if (empty.length) throw new DiagnosticError(empty);
+  if (hidden.length) {
+    const shown = hidden.slice(0, 3).map((h) => relative(root, h)).join(', ') + (hidden.length > 3 ? ', ...' : '');
+    warnings.push(warning(root, `skipped ${hidden.length} hidden ${hidden.length === 1 ? 'entry' : 'entries'} (names starting with "."): ${shown}`));
+  }
   const { train, val } = splitLists(perClass, valRate);
   if (val.length === 0) fail('data/no-validation', `no images for validation: ${Math.round(valRate * 100)} % of each class is rounded down, and every class has fewer than ${Math.ceil(1 / valRate)} images`, fileSpan(root), 'add images');
   return { classes, counts: perClass.map((l) => l.length), train, val, warnings };
