@@ -208,6 +208,13 @@ describe('inspect x.onnx', () => {
     expect(r.stdout).not.toMatch(/^line|\u2028/m);
     expect(r.stdout).toContain('= Evil\\nline\\u2028x(');
   });
+  it('says a build directory given as a spec is one, and names its model.onnx', async () => {
+    const b = join(dir, 'b');
+    for (const cmd of ['inspect', 'check', 'build']) {
+      expect(await oneError([cmd, b])).toBe(`${b}: error: cannot read spec: is a directory (it is a build directory: give the spec it was built from (vitc inspect also reads ${join(b, 'model.onnx')}); vitc run ${b} runs the build)`);
+    }
+    expect(await oneError(['check', 'spec/tiny'])).toBe('spec/tiny: error: cannot read spec: is a directory (give its spec files, e.g. spec/tiny/*.yaml)');
+  });
   it('refuses a directory named x.onnx', async () => {
     mkdirSync(join(dir, 'd.onnx'));
     expect(existsSync(join(dir, 'd.onnx'))).toBe(true);

@@ -8,7 +8,7 @@ import { mergeSourced, parseYamlSource, readSource, toPlain, SpanIndex, type Sou
 import { validateSpecData } from './schema.js';
 import { resolveConfig, type ModelConfig } from './config.js';
 import { MAX_CHAIN } from '../limits.js';
-import { readAsSpec } from './not-a-spec.js';
+import { directoryAsSpec, readAsSpec } from './not-a-spec.js';
 import { hyperSections, type Hyper } from './hyper.js';
 
 export interface Spec {
@@ -113,6 +113,7 @@ export function isPartialSpec(path: string): boolean {
 export function loadSpecData(path: string): { file: string; abs: string; data: Record<string, unknown>; spans: SpanIndex; hyper: Hyper; origins: ExtendedFrom } {
   const abs = resolve(path);
   const file = displayPath(abs);
+  directoryAsSpec(abs, file);
   const origins: ExtendedFrom = new Map();
   const tree = annotated(origins, () => loadChain(abs, [], origins));
   const spans = new SpanIndex(tree, { file, line: 0, col: 0 });

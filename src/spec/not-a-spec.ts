@@ -2,8 +2,9 @@
 // a build output or weights file, anything that is not YAML. One line that says what a spec is and,
 // for a model-language file, the line of YAML that would compile it, instead of the YAML parser's
 // dozen complaints about text that was never meant to be YAML.
-import { basename, extname } from 'node:path';
-import { DiagnosticError, error, fileSpan, type Span } from '../diag/diagnostic.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { DiagnosticError, error, fail, fileSpan, type Span } from '../diag/diagnostic.js';
 import type { SourceFile } from './yaml-source.js';
 
 const YAML_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -27,6 +28,24 @@ function vitHint(src: SourceFile): string {
   return b
     ? `it defines blocks, not a model: make one the encoder block of a spec with "block: ${file}#${b}"; see docs/spec-format.md`
     : 'a spec is a YAML file of hyperparameters such as spec/vit-b16.yaml; see docs/spec-format.md';
+}
+
+/**
+ * A directory given where a spec goes: a build directory (`vitc inspect out/vit-b16`) or a folder of
+ * specs (`vitc check spec/tiny`). One line with the hint for which it is; nothing when `abs` is not a
+ * directory (reading it reports anything else).
+ */
+export function directoryAsSpec(abs: string, display: string): void {
+  let dir = false;
+  try { dir = statSync(abs).isDirectory(); } catch { return; }
+  if (!dir) return;
+  let specs: string[] = [];
+  try { specs = readdirSync(abs).filter((n) => YAML_EXTENSIONS.has(extname(n).toLowerCase()) && n !== 'manifest.json'); } catch { /* the hint without them */ }
+  const onnx = join(display, 'model.onnx');
+  const hint = existsSync(join(abs, 'manifest.json'))
+    ? `it is a build directory: give the spec it was built from${existsSync(join(abs, 'model.onnx')) ? ` (vitc inspect also reads ${onnx})` : ''}; vitc run ${display} runs the build`
+    : specs.length ? `give its spec files, e.g. ${join(display, '*.yaml')}` : 'give a spec file, such as spec/vit-b16.yaml';
+  fail('io/unreadable', 'cannot read spec: is a directory', fileSpan(display), hint);
 }
 
 /**
