@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { vitc, tempDir } from './helpers.js';
 import { COMMANDS } from '../src/cli/main.js';
+import { pageUrl } from '../src/cli/commands/serve.js';
 import { readNpy, writeNpy } from '../src/weights/npy.js';
 
 describe('help', () => {
@@ -159,6 +160,12 @@ describe('run', () => {
 });
 
 describe('serve', () => {
+  it('prints a page URL one can open: localhost for a host that listens on every address', () => {
+    expect(pageUrl('0.0.0.0', 8080, [])).toBe('http://localhost:8080/');
+    expect(pageUrl('::', 8080, ['weights=w.safetensors'])).toBe('http://localhost:8080/?weights=w.safetensors');
+    expect(pageUrl('::1', 81, [])).toBe('http://[::1]:81/');
+    expect(pageUrl('127.0.0.1', 8080, [])).toBe('http://127.0.0.1:8080/');
+  });
   it('an address it cannot listen on is one line, not an internal error', async () => {
     const dir = tempDir();
     const cases: [string, string][] = [

@@ -17,6 +17,15 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
   }
 }
 
+/** 0.0.0.0 and :: listen on every address, but are no address to open a page at. */
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
+
+/** The page's URL to print: a wildcard host becomes localhost, which is also a secure context for WebGPU. */
+export function pageUrl(host: string, port: number, query: readonly string[]): string {
+  const shown = isWildcard(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}/${query.length ? `?${query.join('&')}` : ''}`;
+}
+
 export const serveCmd: Command = {
   name: 'serve',
   summary: 'serve a build directory over http (the wgsl page), cross-origin isolated',
@@ -64,8 +73,9 @@ example:
       server.listen(port, host, ok);
     });
     const addr = server.address();
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof addr === 'object' && addr ? addr.port : port}/${query.length ? `?${query.join('&')}` : ''}`;
-    io.out(`serving ${dir} at ${url}${page}; Ctrl-C stops`);
+    const url = pageUrl(host, typeof addr === 'object' && addr ? addr.port : port, query);
+    const every = isWildcard(host) ? ' (listening on every address of this machine; from another one, WebGPU needs https)' : '';
+    io.out(`serving ${dir} at ${url}${every}${page}; Ctrl-C stops`);
     await new Promise<void>((done) => {
       const stop = () => server.close(() => done());
       process.once('SIGINT', stop);
