@@ -69,7 +69,9 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
   }
   const notes: string[] = [];
   const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true, failOn: 'error' });
-  const sixteenBitGray = meta.depth === 'ushort' && (meta.channels ?? 0) <= 2;
+  // Only plain 16-bit grayscale is clipped (below). With alpha, Pillow opens a 16-bit PNG as RGBA from
+  // each sample's high byte, as it does 16-bit RGB(A), and so does libvips' cast to 8 bits.
+  const sixteenBitGray = meta.depth === 'ushort' && (meta.channels ?? 0) === 1;
   let raw: { data: Buffer; info: OutputInfo };
   try {
     raw = sixteenBitGray

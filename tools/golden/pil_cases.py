@@ -13,7 +13,9 @@ gives (OUT_DIR/<n>.raw, row-major, interleaved channels):
 """
 import json
 import os
+import struct
 import sys
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -23,6 +25,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PHOTOS = os.path.join(ROOT, 'test', 'fixtures', 'import', 'photos')
 FILTERS = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC, 'nearest': Image.NEAREST}
 MODES = {'bilinear': T.InterpolationMode.BILINEAR, 'bicubic': T.InterpolationMode.BICUBIC, 'nearest': T.InterpolationMode.NEAREST}
+
+
+def write_png16(path, a, color_type):
+    """A 16-bit PNG of a [H, W, C] uint16 array (colour type 4: gray + alpha, 2: RGB)."""
+    h, w = a.shape[:2]
+    raw = b''.join(b'\x00' + a[y].astype('>u2').tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, color_type, 0, 0, 0))
+                + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
 
 
 def synthetic(out):
@@ -52,6 +66,13 @@ def synthetic(out):
     big = rng.integers(0, 65536, (9, 11), dtype=np.uint16)
     big[0, :5] = [0, 1, 200, 255, 256]
     save('gray16.png', Image.fromarray(big.astype(np.int32), 'I'))
+    # 16-bit PNGs with more than one channel, which Pillow cannot write: Pillow reads them 8-bit
+    # (the high byte of each sample), unlike 16-bit grayscale (mode "I", clipped)
+    gray_alpha16 = np.dstack([big, big[::-1, ::-1]])
+    write_png16(os.path.join(out, 'gray-alpha16.png'), gray_alpha16, 4)
+    files['gray-alpha16.png'] = os.path.join(out, 'gray-alpha16.png')
+    write_png16(os.path.join(out, 'rgb16.png'), np.dstack([big, big[::-1], big[:, ::-1]]), 2)
+    files['rgb16.png'] = os.path.join(out, 'rgb16.png')
     save('lossless.webp', Image.fromarray(smooth))
     Image.fromarray(smooth).save(os.path.join(out, 'smooth.tiff'))
     files['smooth.tiff'] = os.path.join(out, 'smooth.tiff')
