@@ -30,6 +30,7 @@ describe('every format and naming scheme gives the reference logits', () => {
     ['model-shared.pth', 'logits.npy', ''],
     ['model-torch2.pth', 'logits.npy', ''],
     ['model-wrapped.pth', 'logits.npy', 'note: using checkpoint["model"] (the file also holds epoch, optimizer, best_acc)'],
+    ['model-timm.pth.tar', 'logits.npy', 'note: using checkpoint["state_dict"] (the file also holds epoch, arch, optimizer, version, args, metric)'],
     ['model-fp16.pth', 'logits-fp16.npy', ''],
     ['model-bf16.pth', 'logits-bf16.npy', ''],
     ['model-hf.safetensors', 'logits.npy', 'note: mapped Hugging Face ViTForImageClassification names to timm names'],
@@ -147,7 +148,7 @@ describe('hostile and broken files', () => {
     for (const argv of [['run', fx('flowers.yaml'), '--weights', fx(file)], ['convert', fx(file), '-o', join(tempDir(), 'x.safetensors')]]) {
       const r = await vitc(...argv);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`test/fixtures/import/${file}: error: refusing to load: ${what}, which is not a tensor or storage rebuild, OrderedDict or Parameter `
+      expect(r.stderr).toBe(`test/fixtures/import/${file}: error: refusing to load: ${what}, which is not a tensor or storage rebuild, OrderedDict, Parameter or argparse.Namespace `
         + '(vitc runs no code from checkpoints; nothing was executed. Only weights saved with torch.save(model.state_dict(), PATH) and plain dicts of them are accepted)');
       expect(existsSync(marker)).toBe(false);
     }

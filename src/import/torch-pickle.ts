@@ -1,5 +1,6 @@
 // What a torch.save pickle may contain, for the restricted unpickler: the allowlist of globals
-// (tensor and storage rebuilds, OrderedDict, Parameter) and the objects they make. Everything here
+// (tensor and storage rebuilds, OrderedDict, Parameter, and argparse.Namespace, which training
+// scripts save their arguments as) and the objects they make. Everything here
 // builds plain records; no data is read until a tensor is materialized (pth.ts).
 import { PyDict, PyTuple, describe, isGlobal, type PyGlobal, type PyObject, type PyValue } from './pickle.js';
 import { DTYPE_BYTES, viewExtent, type DType } from './tensor.js';
@@ -30,6 +31,17 @@ const STORAGE_DTYPES: Record<string, DType> = {
 };
 
 class BadArguments extends Error {}
+
+/**
+ * argparse.Namespace: the training script's arguments, which timm's train.py (`'args'`), DeiT and MAE
+ * save next to the state dict. Inert data: its attributes are kept and never interpreted.
+ */
+class Namespace implements PyObject {
+  readonly kind = 'object';
+  readonly pyClass = 'argparse.Namespace';
+  state: PyValue = null;
+  setState(state: PyValue): void { this.state = state; }
+}
 
 function int(v: PyValue | undefined, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new BadArguments(`${what} must be a non-negative integer, got ${describe(v)}`);
@@ -79,6 +91,10 @@ const ALLOWED: Record<string, Impl | null> = {
     return tensorArg('_rebuild_from_type_v2', fn.call(args.items));
   },
   'torch.nn.parameter.Parameter': (args) => tensorArg('Parameter', args[0]),
+  'argparse.Namespace': (args) => {
+    if (args.length) throw new BadArguments(`argparse.Namespace takes no positional arguments, got ${args.length}`);
+    return new Namespace();
+  },
   'torch.Tensor': null,
   ...Object.fromEntries(Object.keys(STORAGE_DTYPES).map((s) => [`torch.${s}`, null])),
 };

@@ -14,6 +14,8 @@ written the ways real checkpoints are written, plus the logits the reference com
   model-bf16.pth         model.bfloat16().state_dict(); logits-bf16.npy likewise
   model-wrapped.pth      {'epoch', 'model': nn.DataParallel(model).state_dict() ('module.' names),
                          'optimizer': a real SGD-with-momentum state dict after a step, 'best_acc'}
+  model-timm.pth.tar     a checkpoint as timm's train.py saves it: {'epoch', 'arch', 'state_dict', 'optimizer',
+                         'version', 'args': an argparse.Namespace, 'metric'}
   model-shared.pth       every tensor a view into one shared storage at an offset; head.weight a
                          transposed (non-contiguous) view
   model-torch2.pth       model.pth re-packed in the layout of torch 2.x files: folder 'archive/',
@@ -358,6 +360,10 @@ def main(argv=None):
     opt.step()
     dp.load_state_dict({'module.' + k: v for k, v in w.items()})  # the step changed them; keep the fixture's values
     save({'epoch': 9, 'model': dp.state_dict(), 'optimizer': opt.state_dict(), 'best_acc': 0.91}, path('model-wrapped.pth'))
+    # timm's train.py (CheckpointSaver) keeps the training script's arguments as an argparse.Namespace
+    run_args = argparse.Namespace(model='vit_micro', lr=1e-3, epochs=10, data_dir='flower_photos')
+    save({'epoch': 9, 'arch': 'vit_micro', 'state_dict': model.state_dict(), 'optimizer': opt.state_dict(), 'version': 2,
+          'args': run_args, 'metric': 91.0}, path('model-timm.pth.tar'))
 
     head = w['head.weight']
     flat = torch.cat([v.flatten() for v in w.values()] + [head.t().contiguous().flatten()])
