@@ -74,9 +74,14 @@ describe('image and label errors: one line, exit 1', () => {
     writeFileSync(join(dir, 'three.txt'), 'a\nb\nc\n');
     writeFileSync(join(dir, 'gap.json'), '{"0": "a", "2": "c"}');
     writeFileSync(join(dir, 'bad.json'), '{"0": "a",');
+    writeFileSync(join(dir, 'far.json'), '{"0": "a", "1": "b", "2": "c", "3": "d", "999999999": "e"}');
+    writeFileSync(join(dir, 'twice.json'), '{"0": "a", "1": "b", "2": "c", "3": "d", "00": "e"}');
     await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'three.txt')], `${join(dir, 'three.txt')}: error: 3 class names, but the model has 5 classes (give one name per class)`);
     await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'gap.json')], `${join(dir, 'gap.json')}: error: no name for class 1`);
     expect((await run('--image', PHOTOS[0]!, '--labels', join(dir, 'bad.json'))).stderr).toMatch(/bad\.json: error: not valid JSON: /);
+    // An index past the model's classes is named (it used to size an array by it: out of memory).
+    await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'far.json')], `${join(dir, 'far.json')}: error: entry "999999999": class 999999999, but the model has 5 classes (0 to 4) (is this the labels file of another model?)`);
+    await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'twice.json')], `${join(dir, 'twice.json')}: error: entry "00" names class 0 again (it is "a" already)`);
   });
   it('files that are not images, and images vitc cannot read exactly as Pillow does', async () => {
     const dir = tempDir();

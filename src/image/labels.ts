@@ -7,14 +7,14 @@ import { readTextFile } from '../io/files.js';
 export function readLabels(file: string, classes: number, referencedFrom?: Span): string[] {
   const span = fileSpan(file);
   const text = readTextFile(file, 'labels', { referencedFrom });
-  const labels = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? fromJson(file, text) : text.split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l !== '' || all.slice(i).some((x) => x.trim() !== ''));
+  const labels = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? fromJson(file, text, classes) : text.split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l !== '' || all.slice(i).some((x) => x.trim() !== ''));
   if (labels.length !== classes) {
     fail('labels/count', `${labels.length} class name${labels.length === 1 ? '' : 's'}, but the model has ${classes} classes`, span, classes > labels.length ? 'give one name per class' : 'is this the labels file of another model?');
   }
   return labels;
 }
 
-function fromJson(file: string, text: string): string[] {
+function fromJson(file: string, text: string, classes: number): string[] {
   const span = fileSpan(file);
   let data: unknown;
   try {
@@ -28,10 +28,15 @@ function fromJson(file: string, text: string): string[] {
   }
   if (data === null || typeof data !== 'object') return fail('labels/json', 'expected {"0": "name", ...} or a list of names', span);
   const entries = Object.entries(data as Record<string, unknown>);
+  if (entries.length > classes) fail('labels/count', `${entries.length} class names, but the model has ${classes} classes`, span, 'is this the labels file of another model?');
   const out: string[] = [];
   for (const [k, v] of entries) {
     if (!/^\d+$/.test(k) || typeof v !== 'string') fail('labels/json', `entry ${JSON.stringify(k)}: expected a class index mapped to a name, as in {"0": "daisy"}`, span);
-    out[Number(k)] = v as string;
+    // Checked before it is used as an index: {"999999999": ...} would make an array that large.
+    const i = Number(k);
+    if (i >= classes) fail('labels/count', `entry ${JSON.stringify(k)}: class ${i}, but the model has ${classes} classes (0 to ${classes - 1})`, span, 'is this the labels file of another model?');
+    if (out[i] !== undefined) fail('labels/json', `entry ${JSON.stringify(k)} names class ${i} again (it is ${JSON.stringify(out[i])} already)`, span);
+    out[i] = v as string;
   }
   const hole = Array.from({ length: out.length }, (_, i) => i).find((i) => out[i] === undefined);
   if (hole !== undefined) fail('labels/json', `no name for class ${hole}`, span);
