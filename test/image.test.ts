@@ -87,11 +87,15 @@ describe('image and label errors: one line, exit 1', () => {
     const dir = tempDir();
     await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 30, b: 60 } } }).toColourspace('cmyk').jpeg().toFile(join(dir, 'cmyk.jpg'));
     await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 200, g: 30, b: 60, alpha: 0 } } }).gif().toFile(join(dir, 'clear.gif'));
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 30, b: 60 } } }).toColourspace('cmyk').tiff().toFile(join(dir, 'cmyk.tiff'));
+    writeFileSync(join(dir, 'empty.jpg'), '');
     const bmp = Buffer.alloc(58);
     bmp.write('BM'); bmp.writeUInt32LE(58, 2); bmp.writeUInt32LE(54, 10); bmp.writeUInt32LE(40, 14); bmp.writeInt32LE(1, 18); bmp.writeInt32LE(1, 22);
     bmp.writeUInt16LE(1, 26); bmp.writeUInt16LE(24, 28); bmp.writeUInt32LE(4, 34);
     writeFileSync(join(dir, 'tiny.bmp'), bmp);
     await one(['--image', join(dir, 'cmyk.jpg')], `${join(dir, 'cmyk.jpg')}: error: CMYK JPEGs are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
+    await one(['--image', join(dir, 'cmyk.tiff')], `${join(dir, 'cmyk.tiff')}: error: CMYK TIFF images are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
+    await one(['--image', join(dir, 'empty.jpg')], `${join(dir, 'empty.jpg')}: error: the file is empty, not an image`);
     await one(['--image', join(dir, 'clear.gif')], `${join(dir, 'clear.gif')}: error: this GIF has transparent pixels, whose colour libvips does not keep (Pillow's convert('RGB') shows the palette colour there) (save the image as PNG)`);
     await one(['--image', join(dir, 'tiny.bmp')], `${join(dir, 'tiny.bmp')}: error: not an image vitc can read (unsupported image format) (vitc reads JPEG, PNG, WebP, TIFF and GIF)`);
     await one(['--image', '/dev/null'], '/dev/null: error: cannot read image: it is a character device, not a regular file');

@@ -55,6 +55,7 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
   // A path is read as a bounded regular file first (a FIFO or a device would never end).
   const input = typeof src === 'string' ? readRegularFile(src, 'image') : src.bytes;
   const span = fileSpan(file);
+  if (input.length === 0) fail('image/format', 'the file is empty, not an image', span);
   let meta: Metadata;
   try {
     meta = await sharp(input).metadata();
@@ -65,7 +66,7 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
   }
   if (!meta.format || !FORMATS.has(meta.format)) fail('image/format', `${meta.format ?? 'this'} images are not supported`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF, as Pillow does without plugins');
   if (meta.space === 'cmyk') {
-    fail('image/cmyk', 'CMYK JPEGs are not supported: Pillow and libvips turn CMYK into RGB differently', span, 'save the photo as RGB first');
+    fail('image/cmyk', `CMYK ${meta.format === 'jpeg' ? 'JPEGs' : `${meta.format.toUpperCase()} images`} are not supported: Pillow and libvips turn CMYK into RGB differently`, span, 'save the photo as RGB first');
   }
   const notes: string[] = [];
   const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true, failOn: 'error' });
