@@ -4,6 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writePth } from '../src/import/pth-write.js';
+import { PyDict } from '../src/import/pickle.js';
+import { TorchStorage, TorchTensor, isTensor } from '../src/import/torch-pickle.js';
+import { findStateDict } from '../src/import/unwrap.js';
 import { join } from 'node:path';
 import { vitc, tempDir } from './helpers.js';
 import { compare } from './golden.js';
@@ -119,6 +122,25 @@ describe('vitc convert', () => {
     expect([r.code, r.stderr]).toEqual([1, 'test/fixtures/import/model-wrapped.pth: error: --key ema: the checkpoint has no key "ema" (its keys: epoch, model, optimizer, best_acc)']);
     const r2 = await vitc('convert', fx('model-wrapped.pth'), '--key', 'optimizer', '-o', out);
     expect(r2.stderr).toBe('test/fixtures/import/model-wrapped.pth: error: --key optimizer: checkpoint["optimizer"] is a dict of 2, not a dict of tensors');
+  });
+});
+
+describe('what a checkpoint holds instead of a state dict', () => {
+  const tensor = new TorchTensor(new TorchStorage('F32', '0', 'cpu', 1), 0, [1], [1]);
+  const dict = () => {
+    const d = new PyDict('OrderedDict');
+    for (let i = 0; i < 20; i++) d.set(`blocks.${i}.norm1.weight`, tensor);
+    return d;
+  };
+  it('tensors next to other values are named as such, not as "none of them is a dict of tensors"', () => {
+    const d = dict();
+    d.set('epoch', 9);
+    expect(() => findStateDict('m.pth', d, isTensor)).toThrow('m.pth: error: no state dict found: the checkpoint is a dict of 20 tensors and 1 other entry ("epoch": 9) '
+      + "(a state dict holds only tensors: save {'model': model.state_dict(), 'epoch': ...} instead, and vitc finds it by name)");
+  });
+  it('a wrong --key lists a few of the keys, not hundreds', () => {
+    expect(() => findStateDict('m.pth', dict(), isTensor, 'ema')).toThrow('m.pth: error: --key ema: the checkpoint has no key "ema" (its keys: blocks.0.norm1.weight, blocks.1.norm1.weight, '
+      + 'blocks.2.norm1.weight, blocks.3.norm1.weight, blocks.4.norm1.weight, blocks.5.norm1.weight, blocks.6.norm1.weight, blocks.7.norm1.weight and 12 more)');
   });
 });
 

@@ -29,10 +29,12 @@ function tensorDict<T extends PyValue>(v: PyValue | undefined, isTensor: (v: PyV
 export function findStateDict<T extends PyValue>(file: string, root: PyValue, isTensor: (v: PyValue) => v is T, key?: string): Found<T> {
   const span = fileSpan(file);
   const keysOf = (d: PyDict) => d.entries.map(([k]) => (typeof k === 'string' ? k : describe(k)));
+  // A state dict has hundreds of names: messages show a few.
+  const some = (names: string[], n = 8) => (names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', '));
   if (key !== undefined) {
     if (!(root instanceof PyDict)) return fail('weights/key', `--key ${key}: the checkpoint is ${describe(root)}, not a dict`, span);
     const v = root.get(key);
-    if (v === undefined) return fail('weights/key', `--key ${key}: the checkpoint has no key "${key}"`, span, `its keys: ${keysOf(root).join(', ')}`);
+    if (v === undefined) return fail('weights/key', `--key ${key}: the checkpoint has no key "${key}"`, span, `its keys: ${some(keysOf(root))}`);
     const found = tensorDict(v, isTensor);
     if (!found) return fail('weights/key', `--key ${key}: checkpoint["${key}"] is ${describe(v)}, not a dict of tensors`, span);
     return { entries: found, note: `using checkpoint["${key}"]` };
@@ -42,7 +44,14 @@ export function findStateDict<T extends PyValue>(file: string, root: PyValue, is
   if (!(root instanceof PyDict)) return fail('weights/no-state-dict', `the checkpoint holds ${describe(root)}, not a dict of tensors`, span, 'save model.state_dict()');
   const candidates = root.entries.filter(([k, v]) => typeof k === 'string' && tensorDict(v, isTensor)).map(([k]) => k as string);
   if (candidates.length === 0) {
-    return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${keysOf(root).join(', ')}, and none of them is a dict of tensors`, span, 'save model.state_dict(), or name the entry with --key');
+    const tensors = root.entries.filter(([, v]) => isTensor(v)).length;
+    if (tensors > 0) {
+      // Tensors next to other values ({**model.state_dict(), 'epoch': 9}): not a state dict, and no entry holds one.
+      const others = root.entries.filter(([, v]) => !isTensor(v)).map(([k, v]) => `${typeof k === 'string' ? JSON.stringify(k) : describe(k)}: ${describe(v)}`);
+      return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${tensors} tensor${tensors === 1 ? '' : 's'} and ${others.length} other entr${others.length === 1 ? 'y' : 'ies'} (${some(others, 3)})`, span,
+        "a state dict holds only tensors: save {'model': model.state_dict(), 'epoch': ...} instead, and vitc finds it by name");
+    }
+    return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${some(keysOf(root))}, and none of them is a dict of tensors`, span, 'save model.state_dict(), or name the entry with --key');
   }
   const chosen = candidates.length === 1 ? candidates[0]! : PREFERRED_KEYS.find((k) => candidates.includes(k));
   if (chosen === undefined) {
