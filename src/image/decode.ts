@@ -69,7 +69,9 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
     fail('image/cmyk', `CMYK ${meta.format === 'jpeg' ? 'JPEGs' : `${meta.format.toUpperCase()} images`} are not supported: Pillow and libvips turn CMYK into RGB differently`, span, 'save the photo as RGB first');
   }
   const notes: string[] = [];
-  const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true, failOn: 'error' });
+  // Pillow's TIFF reader turns the image by its Orientation tag as it loads it, so Image.open does
+  // for a TIFF what --exif-rotate does for the other formats.
+  const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true || meta.format === 'tiff', failOn: 'error' });
   // Only plain 16-bit grayscale is clipped (below). With alpha, Pillow opens a 16-bit PNG as RGBA from
   // each sample's high byte, as it does 16-bit RGB(A), and so does libvips' cast to 8 bits.
   const sixteenBitGray = meta.depth === 'ushort' && (meta.channels ?? 0) === 1;

@@ -76,6 +76,11 @@ def synthetic(out):
     save('lossless.webp', Image.fromarray(smooth))
     Image.fromarray(smooth).save(os.path.join(out, 'smooth.tiff'))
     files['smooth.tiff'] = os.path.join(out, 'smooth.tiff')
+    # Pillow turns a TIFF by its Orientation tag when it loads it (Image.open, no exif_transpose)
+    turned = Image.Exif()
+    turned[0x0112] = 6
+    Image.fromarray(smooth).save(os.path.join(out, 'turned.tiff'), exif=turned)
+    files['turned.tiff'] = os.path.join(out, 'turned.tiff')
     return files
 
 

@@ -45,7 +45,8 @@ output:
 
 options:
   --exif-rotate         turn photos as their EXIF orientation says (ImageOps.exif_transpose);
-                        by default it is ignored, as PIL's Image.open ignores it
+                        by default it is ignored, as PIL's Image.open ignores it (except in
+                        TIFFs, which Image.open turns as it loads them, and so does vitc)
   -t, --target TARGET   target (default js; with BUILD_DIR, the directory's target)
   --precision P         fp32 (default), tf32, fp16 or bf16 where the target has it
   --seed N              seed of the random weights (default 0)
