@@ -115,6 +115,18 @@ describe('vitc convert', () => {
     expect(r.stdout).toBe(`${out}: 32 tensors (F16), 18.0 KiB, from a PyTorch checkpoint with timm names; matches flowers-micro`);
     expect(Object.values(parseSafetensors(new Uint8Array(readFileSync(out)))).every((t) => t.dtype === 'F16')).toBe(true);
   });
+  it('reads a state dict saved with other values in it ({**state_dict, \'epoch\': 9}), naming what it left out', async () => {
+    const out = join(tempDir(), 'mixed.safetensors');
+    const r = await vitc('convert', fx('model-mixed.pth'), '-o', out);
+    expect([r.code, r.stderr.split('\n')]).toEqual([0, [
+      'test/fixtures/import/model-mixed.pth: note: left out 2 entries that are not tensors ("epoch": 9, "arch": "vit_micro")',
+      'test/fixtures/import/model-mixed.pth: note: left out 1 non-floating-point tensor (steps): a ViT has no integer parameters',
+    ]]);
+    const want = parseSafetensors(new Uint8Array(readFileSync(fx('weights.safetensors'))));
+    const got = parseSafetensors(new Uint8Array(readFileSync(out)));
+    expect(Object.keys(got).sort()).toEqual(['head.bias', 'head.weight']);
+    for (const k of Object.keys(got)) expect(tensorToFloat32(got[k]!), k).toEqual(tensorToFloat32(want[k]!));
+  });
   it('--key picks an entry; a wrong one is named with the keys that exist', async () => {
     const out = join(tempDir(), 'k.safetensors');
     expect((await vitc('convert', fx('model-wrapped.pth'), '--key', 'model', '-o', out)).code).toBe(0);
@@ -132,11 +144,13 @@ describe('what a checkpoint holds instead of a state dict', () => {
     for (let i = 0; i < 20; i++) d.set(`blocks.${i}.norm1.weight`, tensor);
     return d;
   };
-  it('tensors next to other values are named as such, not as "none of them is a dict of tensors"', () => {
+  it('tensors next to other values are used, and the others named in a note', () => {
     const d = dict();
     d.set('epoch', 9);
-    expect(() => findStateDict('m.pth', d, isTensor)).toThrow('m.pth: error: no state dict found: the checkpoint is a dict of 20 tensors and 1 other entry ("epoch": 9) '
-      + "(a state dict holds only tensors: save {'model': model.state_dict(), 'epoch': ...} instead, and vitc finds it by name)");
+    d.set('arch', 'vit_base_patch16_224_with_a_name_past_24_characters');
+    const found = findStateDict('m.pth', d, isTensor);
+    expect(found.entries.map(([n]) => n)).toEqual([...dict().entries.map(([n]) => n)]);
+    expect(found.left).toBe('left out 2 entries that are not tensors ("epoch": 9, "arch": "vit_base_patch16_224_wit"...)');
   });
   it('a wrong --key lists a few of the keys, not hundreds', () => {
     expect(() => findStateDict('m.pth', dict(), isTensor, 'ema')).toThrow('m.pth: error: --key ema: the checkpoint has no key "ema" (its keys: blocks.0.norm1.weight, blocks.1.norm1.weight, '

@@ -103,6 +103,7 @@ async function readAny(file: string, options: ImportOptions): Promise<Read> {
       const { entries, stripped } = stripWrapperPrefixes(found.entries);
       const notes: Diagnostic[] = [];
       if (found.note) notes.push(note('weights/state-dict', found.note, span));
+      if (found.left) notes.push(note('weights/non-tensor', found.left, span));
       if (stripped.length) notes.push(note('weights/prefix', `removed the prefix ${stripped.map((p) => `"${p}"`).join(' and ')} that ${stripped.map((p) => (p === 'module.' ? 'DataParallel' : 'torch.compile')).join(' and ')} put on every name`, span));
       return { format: 'pth', tensors: await ckpt.materialize(entries, options.progress), notes };
     }

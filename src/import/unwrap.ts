@@ -2,6 +2,7 @@
 // {'model': state_dict, 'epoch': 9, 'optimizer': ...} (chosen by name, or by --key), and names
 // prefixed by the wrappers around the model (DataParallel's `module.`, torch.compile's `_orig_mod.`).
 import { fail, fileSpan } from '../diag/diagnostic.js';
+import { quote } from '../diag/quote.js';
 import { PyDict, describe, type PyValue } from './pickle.js';
 
 /** Keys that checkpoints commonly keep the model's state dict under, most specific first. */
@@ -14,6 +15,8 @@ export interface Found<T> {
   readonly entries: [string, T][];
   /** How the dict was found, for a note (undefined when the file is the state dict itself). */
   readonly note?: string;
+  /** What was left out of a dict of tensors mixed with other values, for a note. */
+  readonly left?: string;
 }
 
 function tensorDict<T extends PyValue>(v: PyValue | undefined, isTensor: (v: PyValue) => v is T): [string, T][] | undefined {
@@ -44,12 +47,12 @@ export function findStateDict<T extends PyValue>(file: string, root: PyValue, is
   if (!(root instanceof PyDict)) return fail('weights/no-state-dict', `the checkpoint holds ${describe(root)}, not a dict of tensors`, span, 'save model.state_dict()');
   const candidates = root.entries.filter(([k, v]) => typeof k === 'string' && tensorDict(v, isTensor)).map(([k]) => k as string);
   if (candidates.length === 0) {
-    const tensors = root.entries.filter(([, v]) => isTensor(v)).length;
-    if (tensors > 0) {
-      // Tensors next to other values ({**model.state_dict(), 'epoch': 9}): not a state dict, and no entry holds one.
-      const others = root.entries.filter(([, v]) => !isTensor(v)).map(([k, v]) => `${typeof k === 'string' ? JSON.stringify(k) : describe(k)}: ${describe(v)}`);
-      return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${tensors} tensor${tensors === 1 ? '' : 's'} and ${others.length} other entr${others.length === 1 ? 'y' : 'ies'} (${some(others, 3)})`, span,
-        "a state dict holds only tensors: save {'model': model.state_dict(), 'epoch': ...} instead, and vitc finds it by name");
+    if (root.entries.some(([k, v]) => typeof k === 'string' && isTensor(v))) {
+      // A state dict with a few other values mixed in ({**model.state_dict(), 'epoch': 9}), which
+      // its user may not be able to save again: its tensors, and a note naming everything else.
+      const entries = root.entries.filter((e): e is [string, T] => typeof e[0] === 'string' && isTensor(e[1]));
+      const others = root.entries.filter(([k, v]) => typeof k !== 'string' || !isTensor(v)).map(([k, v]) => `${typeof k === 'string' ? quote(k) : describe(k)}: ${typeof v === 'string' ? quote(v, 24) : describe(v)}`);
+      return { entries, left: `left out ${others.length} entr${others.length === 1 ? 'y that is not a tensor' : 'ies that are not tensors'} (${some(others)})` };
     }
     return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${some(keysOf(root))}, and none of them is a dict of tensors`, span, 'save model.state_dict(), or name the entry with --key');
   }

@@ -16,6 +16,8 @@ written the ways real checkpoints are written, plus the logits the reference com
                          'optimizer': a real SGD-with-momentum state dict after a step, 'best_acc'}
   model-timm.pth.tar     a checkpoint as timm's train.py saves it: {'epoch', 'arch', 'state_dict', 'optimizer',
                          'version', 'args': an argparse.Namespace, 'metric'}
+  model-mixed.pth        a state dict with other values mixed in: {**state_dict, 'epoch': 9, 'arch': ...} of
+                         the head's two tensors and an integer tensor (small; vitc convert reads it)
   model-shared.pth       every tensor a view into one shared storage at an offset; head.weight a
                          transposed (non-contiguous) view
   model-torch2.pth       model.pth re-packed in the layout of torch 2.x files: folder 'archive/',
@@ -364,6 +366,10 @@ def main(argv=None):
     run_args = argparse.Namespace(model='vit_micro', lr=1e-3, epochs=10, data_dir='flower_photos')
     save({'epoch': 9, 'arch': 'vit_micro', 'state_dict': model.state_dict(), 'optimizer': opt.state_dict(), 'version': 2,
           'args': run_args, 'metric': 91.0}, path('model-timm.pth.tar'))
+
+    # Checkpoints that are not plain state dicts, kept small: the head's two tensors stand for the model.
+    head_sd = collections.OrderedDict((k, w[k]) for k in ('head.weight', 'head.bias'))
+    save({**head_sd, 'epoch': 9, 'arch': 'vit_micro', 'steps': torch.tensor(512)}, path('model-mixed.pth'))
 
     head = w['head.weight']
     flat = torch.cat([v.flatten() for v in w.values()] + [head.t().contiguous().flatten()])
