@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writePth } from '../src/import/pth-write.js';
-import { PyDict } from '../src/import/pickle.js';
-import { TorchStorage, TorchTensor, isTensor } from '../src/import/torch-pickle.js';
+import { PyDict, describe as describePy, unpickle } from '../src/import/pickle.js';
+import { BadArguments, TorchStorage, TorchTensor, isTensor, resolveTorchGlobal } from '../src/import/torch-pickle.js';
 import { findStateDict } from '../src/import/unwrap.js';
 import { join } from 'node:path';
 import { vitc, tempDir } from './helpers.js';
@@ -127,6 +127,12 @@ describe('vitc convert', () => {
     expect(Object.keys(got).sort()).toEqual(['head.bias', 'head.weight']);
     for (const k of Object.keys(got)) expect(tensorToFloat32(got[k]!), k).toEqual(tensorToFloat32(want[k]!));
   });
+  it('reads a checkpoint with NumPy scalars in its metadata ({\'best_acc\': np.float64(0.91)}), keeping them as inert data', async () => {
+    const out = join(tempDir(), 'numpy.safetensors');
+    const r = await vitc('convert', fx('model-numpy.pth'), '-o', out);
+    expect([r.code, r.stderr]).toEqual([0, 'test/fixtures/import/model-numpy.pth: note: using checkpoint["model"] (the file also holds best_acc, epoch, dtype)']);
+    expect(Object.keys(parseSafetensors(new Uint8Array(readFileSync(out)))).sort()).toEqual(['head.bias', 'head.weight']);
+  });
   it('--key picks an entry; a wrong one is named with the keys that exist', async () => {
     const out = join(tempDir(), 'k.safetensors');
     expect((await vitc('convert', fx('model-wrapped.pth'), '--key', 'model', '-o', out)).code).toBe(0);
@@ -158,6 +164,24 @@ describe('what a checkpoint holds instead of a state dict', () => {
   });
 });
 
+describe('NumPy scalars in a checkpoint', () => {
+  // Pickle bytes: opcodes as numbers, text as latin-1; str() is BINUNICODE (UTF-8).
+  const pk = (...parts: (number | string)[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'number' ? [p] : [...p].map((c) => c.charCodeAt(0)))));
+  const str = (s: string) => { const b = [...Buffer.from(s, 'utf8')]; return [0x58, b.length, 0, 0, 0, ...b]; };
+  const load = (bytes: Uint8Array) => unpickle(bytes, { resolveGlobal: resolveTorchGlobal });
+  const dtype = ['c', 'numpy\ndtype\n', ...str('f8'), 0x89, 0x88, 0x87, 'R'] as const;
+  it('are read as numpy writes them (protocol 2: the bytes through _codecs.encode), as inert records', () => {
+    const v = load(pk(0x80, 2, 'c', 'numpy.core.multiarray\nscalar\n', ...dtype, 'c', '_codecs\nencode\n', ...str('\xcd\xcc\xcc\xcc\xcc\xcc\xec?'), ...str('latin1'), 0x86, 'R', 0x86, 'R', '.'));
+    expect(describePy(v)).toBe('a numpy.float64');
+  });
+  it('take only the arguments numpy writes', () => {
+    expect(() => load(pk(0x80, 2, 'c', 'numpy\ndtype\n', ...str('f8'), 0x85, 'R', '.'))).toThrow(BadArguments);
+    expect(() => load(pk(0x80, 2, 'c', '_codecs\nencode\n', ...str('abc'), ...str('utf-8'), 0x86, 'R', '.'))).toThrow(BadArguments);
+    expect(() => load(pk(0x80, 2, 'c', 'numpy.core.multiarray\nscalar\n', ...str('f8'), 'K', 1, 0x86, 'R', '.'))).toThrow(BadArguments);
+    expect(() => load(pk(0x80, 2, 'c', 'numpy.core.multiarray\nscalar\n', ...dtype, 'K', 1, 0x86, 'R', '.'))).toThrow(BadArguments);
+  });
+});
+
 describe('a checkpoint that does not fit the spec', () => {
   it('gets one line naming the spec keys to set, at the spec\'s line', async () => {
     const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--weights', fx('model.pth'));
@@ -184,7 +208,7 @@ describe('hostile and broken files', () => {
     for (const argv of [['run', fx('flowers.yaml'), '--weights', fx(file)], ['convert', fx(file), '-o', join(tempDir(), 'x.safetensors')]]) {
       const r = await vitc(...argv);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`test/fixtures/import/${file}: error: refusing to load: ${what}, which is not a tensor or storage rebuild, OrderedDict, Parameter or argparse.Namespace `
+      expect(r.stderr).toBe(`test/fixtures/import/${file}: error: refusing to load: ${what}, which is not a tensor or storage rebuild, OrderedDict, Parameter, argparse.Namespace or NumPy scalar `
         + '(vitc runs no code from checkpoints; nothing was executed. Only weights saved with torch.save(model.state_dict(), PATH) and plain dicts of them are accepted)');
       expect(existsSync(marker)).toBe(false);
     }

@@ -40,7 +40,7 @@ export async function readTorchCheckpoint(zip: ZipArchive, prefix: string): Prom
     root = unpickle(await zip.read(`${prefix}data.pkl`), { resolveGlobal: resolveTorchGlobal, persistentLoad: torchPersistentLoad(storages) });
   } catch (e) {
     if (e instanceof PickleRefused) {
-      return fail('weights/unsafe-pickle', `refusing to load: ${prefix}data.pkl calls ${e.global} (at byte ${e.at}), which is not a tensor or storage rebuild, OrderedDict, Parameter or argparse.Namespace`, span,
+      return fail('weights/unsafe-pickle', `refusing to load: ${prefix}data.pkl calls ${e.global} (at byte ${e.at}), which is not a tensor or storage rebuild, OrderedDict, Parameter, argparse.Namespace or NumPy scalar`, span,
         'vitc runs no code from checkpoints; nothing was executed. Only weights saved with torch.save(model.state_dict(), PATH) and plain dicts of them are accepted');
     }
     if (e instanceof PickleError || e instanceof BadArguments) return fail('weights/pth', `${prefix}data.pkl is not a readable checkpoint: ${e.message}`, span);

@@ -1,7 +1,7 @@
 // What a torch.save pickle may contain, for the restricted unpickler: the allowlist of globals
-// (tensor and storage rebuilds, OrderedDict, Parameter, and argparse.Namespace, which training
-// scripts save their arguments as) and the objects they make. Everything here
-// builds plain records; no data is read until a tensor is materialized (pth.ts).
+// (tensor and storage rebuilds, OrderedDict, Parameter, and argparse.Namespace and NumPy scalars,
+// which training scripts save their arguments and metrics as) and the objects they make. Everything
+// here builds plain records; no data is read until a tensor is materialized (pth.ts).
 import { PyDict, PyTuple, describe, isGlobal, type PyGlobal, type PyObject, type PyValue } from './pickle.js';
 import { DTYPE_BYTES, viewExtent, type DType } from './tensor.js';
 
@@ -41,6 +41,34 @@ class Namespace implements PyObject {
   readonly pyClass = 'argparse.Namespace';
   state: PyValue = null;
   setState(state: PyValue): void { this.state = state; }
+}
+
+/** numpy.dtype(code, align, copy): a NumPy scalar's type. Inert: its code and state are kept, never interpreted. */
+class NumpyDType implements PyObject {
+  readonly kind = 'object';
+  readonly pyClass = 'numpy.dtype';
+  state: PyValue = null;
+  constructor(readonly code: string) {}
+  setState(state: PyValue): void { this.state = state; }
+}
+
+/** A NumPy scalar (np.float64(0.91), np.int64(9)), as numpy pickles it: its dtype and its bytes, kept and never interpreted. */
+class NumpyScalar implements PyObject {
+  readonly kind = 'object';
+  readonly pyClass: string;
+  constructor(readonly dtype: NumpyDType, readonly bytes: Uint8Array) {
+    const kinds: Record<string, string> = { f: 'float', i: 'int', u: 'uint', b: 'bool', c: 'complex' };
+    const [, k, n] = /^([a-z])(\d+)$/.exec(dtype.code) ?? [];
+    this.pyClass = k && kinds[k] ? `numpy.${kinds[k]}${k === 'b' ? '_' : Number(n) * 8}` : 'numpy scalar';
+  }
+}
+
+function numpyScalar(args: readonly PyValue[]): NumpyScalar {
+  const [dtype, bytes] = args;
+  if (args.length !== 2 || !(dtype instanceof NumpyDType) || !(bytes instanceof Uint8Array)) {
+    throw new BadArguments(`numpy scalar: expected a dtype and bytes, got ${args.map((a) => describe(a)).join(', ') || 'nothing'}`);
+  }
+  return new NumpyScalar(dtype, bytes);
 }
 
 function int(v: PyValue | undefined, what: string): number {
@@ -94,6 +122,25 @@ const ALLOWED: Record<string, Impl | null> = {
   'argparse.Namespace': (args) => {
     if (args.length) throw new BadArguments(`argparse.Namespace takes no positional arguments, got ${args.length}`);
     return new Namespace();
+  },
+  // NumPy scalars in the metadata next to a state dict ({'best_acc': np.float64(0.91)}): numpy pickles
+  // them as scalar(dtype(code, False, True), bytes), and protocol 2 writes the bytes as
+  // _codecs.encode(latin-1 text, 'latin1').
+  'numpy.dtype': (args) => {
+    const [code, align, copy] = args;
+    if (args.length !== 3 || typeof code !== 'string' || !/^[a-zA-Z]\d*$/.test(code) || typeof align !== 'boolean' || typeof copy !== 'boolean') {
+      throw new BadArguments(`numpy.dtype: expected (code, align, copy), got ${args.map((a) => describe(a)).join(', ') || 'nothing'}`);
+    }
+    return new NumpyDType(code);
+  },
+  'numpy.core.multiarray.scalar': numpyScalar,
+  'numpy._core.multiarray.scalar': numpyScalar, // NumPy 2
+  '_codecs.encode': (args) => {
+    const [text, encoding] = args;
+    if (args.length !== 2 || typeof text !== 'string' || encoding !== 'latin1' || /[^\u0000-\u00ff]/.test(text)) {
+      throw new BadArguments(`_codecs.encode: expected (latin-1 text, 'latin1'), got ${args.map((a) => describe(a)).join(', ') || 'nothing'}`);
+    }
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
   },
   'torch.Tensor': null,
   ...Object.fromEntries(Object.keys(STORAGE_DTYPES).map((s) => [`torch.${s}`, null])),

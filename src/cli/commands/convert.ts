@@ -24,8 +24,9 @@ dtype (F32, F16, BF16, F64). IN may be:
   - a PyTorch checkpoint (.pth, .pt) written by torch.save (PyTorch 1.6 to 2.x, the zip format),
     from the CPU or a GPU, possibly wrapped ({'model': state_dict, 'epoch': ...}, timm's train.py
     checkpoints) and with DataParallel's "module." prefix. It is read by vitc's own restricted
-    unpickler, which accepts only tensor and storage rebuilds, OrderedDict, Parameter and
-    argparse.Namespace (kept as data): anything else is refused and nothing in the file is ever run;
+    unpickler, which accepts only tensor and storage rebuilds, OrderedDict, Parameter,
+    argparse.Namespace and NumPy scalars (kept as data): anything else is refused and nothing in
+    the file is ever run;
   - a NumPy .npz, such as the original ViT's JAX checkpoints (Transformer/encoderblock_0/...);
   - safetensors, e.g. a Hugging Face model.safetensors.
 Hugging Face (ViTForImageClassification), JAX and torchvision names are mapped to timm's, with
