@@ -133,6 +133,15 @@ describe('vitc convert', () => {
     expect([r.code, r.stderr]).toEqual([0, 'test/fixtures/import/model-numpy.pth: note: using checkpoint["model"] (the file also holds best_acc, epoch, dtype)']);
     expect(Object.keys(parseSafetensors(new Uint8Array(readFileSync(out)))).sort()).toEqual(['head.bias', 'head.weight']);
   });
+  it('a state dict nested in a wrapper in a wrapper is named by a --key path, which the message without one gives', async () => {
+    const out = join(tempDir(), 'nested.safetensors');
+    const r = await vitc('convert', fx('model-nested.pth'), '-o', out);
+    expect([r.code, r.stderr]).toEqual([1, 'test/fixtures/import/model-nested.pth: error: no state dict found: the checkpoint is a dict of ckpt, and none of them is a dict of tensors '
+      + '(one is nested deeper: name it with --key ckpt.model)']);
+    const r2 = await vitc('convert', fx('model-nested.pth'), '--key', 'ckpt.model', '-o', out);
+    expect([r2.code, r2.stderr]).toEqual([0, 'test/fixtures/import/model-nested.pth: note: using checkpoint["ckpt"]["model"]']);
+    expect(Object.keys(parseSafetensors(new Uint8Array(readFileSync(out)))).sort()).toEqual(['head.bias', 'head.weight']);
+  });
   it('--key picks an entry; a wrong one is named with the keys that exist', async () => {
     const out = join(tempDir(), 'k.safetensors');
     expect((await vitc('convert', fx('model-wrapped.pth'), '--key', 'model', '-o', out)).code).toBe(0);
@@ -157,6 +166,18 @@ describe('what a checkpoint holds instead of a state dict', () => {
     const found = findStateDict('m.pth', d, isTensor);
     expect(found.entries.map(([n]) => n)).toEqual([...dict().entries.map(([n]) => n)]);
     expect(found.left).toBe('left out 2 entries that are not tensors ("epoch": 9, "arch": "vit_base_patch16_224_wit"...)');
+  });
+  it('--key takes a path of nested keys, and a key that holds dots is tried whole first', () => {
+    const inner = new PyDict();
+    inner.set('model', dict());
+    inner.set('epoch', 9);
+    const root = new PyDict();
+    root.set('ckpt', inner);
+    root.set('ema.model', dict());
+    expect(findStateDict('m.pth', root, isTensor, 'ckpt.model').note).toBe('using checkpoint["ckpt"]["model"]');
+    expect(findStateDict('m.pth', root, isTensor, 'ema.model').note).toBe('using checkpoint["ema.model"]');
+    expect(() => findStateDict('m.pth', root, isTensor, 'ckpt.ema')).toThrow('m.pth: error: --key ckpt.ema: checkpoint["ckpt"] has no key "ema" (its keys: model, epoch)');
+    expect(() => findStateDict('m.pth', root, isTensor, 'ckpt')).toThrow('m.pth: error: --key ckpt: checkpoint["ckpt"] is a dict of 2, not a dict of tensors (a state dict is nested in it: --key ckpt.model)');
   });
   it('a wrong --key lists a few of the keys, not hundreds', () => {
     expect(() => findStateDict('m.pth', dict(), isTensor, 'ema')).toThrow('m.pth: error: --key ema: the checkpoint has no key "ema" (its keys: blocks.0.norm1.weight, blocks.1.norm1.weight, '

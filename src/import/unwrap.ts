@@ -36,11 +36,19 @@ export function findStateDict<T extends PyValue>(file: string, root: PyValue, is
   const some = (names: string[], n = 8) => (names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', '));
   if (key !== undefined) {
     if (!(root instanceof PyDict)) return fail('weights/key', `--key ${key}: the checkpoint is ${describe(root)}, not a dict`, span);
-    const v = root.get(key);
-    if (v === undefined) return fail('weights/key', `--key ${key}: the checkpoint has no key "${key}"`, span, `its keys: ${some(keysOf(root))}`);
-    const found = tensorDict(v, isTensor);
-    if (!found) return fail('weights/key', `--key ${key}: checkpoint["${key}"] is ${describe(v)}, not a dict of tensors`, span);
-    return { entries: found, note: `using checkpoint["${key}"]` };
+    const hit = lookup(root, key);
+    if (!hit) {
+      const near = nearest(root, key);
+      const where = near.path.length ? `${entryName(near.path)} has` : 'the checkpoint has';
+      return fail('weights/key', `--key ${key}: ${where} no key "${near.rest}"`, span, `its keys: ${some(keysOf(near.dict))}`);
+    }
+    const found = tensorDict(hit.value, isTensor);
+    if (!found) {
+      const inside = hit.value instanceof PyDict ? nestedStateDicts(hit.value, isTensor, 0) : [];
+      return fail('weights/key', `--key ${key}: ${entryName(hit.path)} is ${describe(hit.value)}, not a dict of tensors`, span,
+        inside.length ? `a state dict is nested in it: --key ${key}.${inside[0]}` : undefined);
+    }
+    return { entries: found, note: `using ${entryName(hit.path)}` };
   }
   const direct = tensorDict(root, isTensor);
   if (direct) return { entries: direct };
@@ -54,7 +62,9 @@ export function findStateDict<T extends PyValue>(file: string, root: PyValue, is
       const others = root.entries.filter(([k, v]) => typeof k !== 'string' || !isTensor(v)).map(([k, v]) => `${typeof k === 'string' ? quote(k) : describe(k)}: ${typeof v === 'string' ? quote(v, 24) : describe(v)}`);
       return { entries, left: `left out ${others.length} entr${others.length === 1 ? 'y that is not a tensor' : 'ies that are not tensors'} (${some(others)})` };
     }
-    return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${some(keysOf(root))}, and none of them is a dict of tensors`, span, 'save model.state_dict(), or name the entry with --key');
+    const nested = nestedStateDicts(root, isTensor);
+    return fail('weights/no-state-dict', `no state dict found: the checkpoint is a dict of ${some(keysOf(root))}, and none of them is a dict of tensors`, span,
+      nested.length ? `${nested.length === 1 ? 'one is' : 'some are'} nested deeper: name ${nested.length === 1 ? 'it' : 'one'} with --key ${nested[0]}` : 'save model.state_dict(), or name the entry with --key (a path of keys such as ckpt.model)');
   }
   const chosen = candidates.length === 1 ? candidates[0]! : PREFERRED_KEYS.find((k) => candidates.includes(k));
   if (chosen === undefined) {
@@ -66,6 +76,54 @@ export function findStateDict<T extends PyValue>(file: string, root: PyValue, is
     entries: tensorDict(root.get(chosen), isTensor)!,
     note: `using checkpoint["${chosen}"]${others.length ? ` (the file also holds ${others.join(', ')}${alt.length ? `; --key ${alt[0]} picks another state dict` : ''})` : ''}`,
   };
+}
+
+/** How a message names an entry: checkpoint["ckpt"]["model"]. */
+function entryName(path: readonly string[]): string {
+  return `checkpoint${path.map((k) => `[${JSON.stringify(k)}]`).join('')}`;
+}
+
+/**
+ * The value at `key` in `d`: the whole key first (keys may hold dots), else a path of nested keys
+ * separated by dots (`ckpt.model`), each component again tried whole before it is split.
+ */
+function lookup(d: PyDict, key: string): { path: string[]; value: PyValue } | undefined {
+  const v = d.get(key);
+  if (v !== undefined) return { path: [key], value: v };
+  for (let i = key.indexOf('.'); i >= 0; i = key.indexOf('.', i + 1)) {
+    const inner = d.get(key.slice(0, i));
+    const hit = inner instanceof PyDict ? lookup(inner, key.slice(i + 1)) : undefined;
+    if (hit) return { path: [key.slice(0, i), ...hit.path], value: hit.value };
+  }
+  return undefined;
+}
+
+/** For a --key that names nothing: the deepest dict its leading components reach, and what is left. */
+function nearest(d: PyDict, key: string, path: string[] = []): { path: string[]; dict: PyDict; rest: string } {
+  let best = { path, dict: d, rest: key };
+  for (let i = key.indexOf('.'); i >= 0; i = key.indexOf('.', i + 1)) {
+    const inner = d.get(key.slice(0, i));
+    if (!(inner instanceof PyDict)) continue;
+    const r = nearest(inner, key.slice(i + 1), [...path, key.slice(0, i)]);
+    if (r.path.length > best.path.length) best = r;
+  }
+  return best;
+}
+
+/** Dicts of tensors in `root`, `from` levels down or deeper (up to four), as --key paths. */
+function nestedStateDicts<T extends PyValue>(root: PyDict, isTensor: (v: PyValue) => v is T, from = 1): string[] {
+  const out: string[] = [];
+  const seen = new Set<PyDict>([root]); // a pickle may share a dict, or hold one inside itself
+  const walk = (d: PyDict, path: string[], depth: number) => {
+    for (const [k, v] of d.entries) {
+      if (typeof k !== 'string' || !(v instanceof PyDict) || seen.has(v)) continue;
+      seen.add(v);
+      if (path.length >= from && tensorDict(v, isTensor)) out.push([...path, k].join('.'));
+      else if (depth < 4) walk(v, [...path, k], depth + 1);
+    }
+  };
+  walk(root, [], 1);
+  return out;
 }
 
 /** Strip wrapper prefixes that every name carries; returns the stripped prefixes. */

@@ -20,6 +20,7 @@ written the ways real checkpoints are written, plus the logits the reference com
                          the head's two tensors and an integer tensor (small; vitc convert reads it)
   model-numpy.pth        {'model': the head's state dict, 'best_acc': np.float64, 'epoch': np.int64,
                          'dtype': np.dtype}: NumPy scalars in the metadata (small)
+  model-nested.pth       {'ckpt': {'model': the head's state dict, 'epoch': 9}}: a wrapper in a wrapper (small)
   model-shared.pth       every tensor a view into one shared storage at an offset; head.weight a
                          transposed (non-contiguous) view
   model-torch2.pth       model.pth re-packed in the layout of torch 2.x files: folder 'archive/',
@@ -372,6 +373,7 @@ def main(argv=None):
     # Checkpoints that are not plain state dicts, kept small: the head's two tensors stand for the model.
     head_sd = collections.OrderedDict((k, w[k]) for k in ('head.weight', 'head.bias'))
     save({**head_sd, 'epoch': 9, 'arch': 'vit_micro', 'steps': torch.tensor(512)}, path('model-mixed.pth'))
+    save({'ckpt': {'model': head_sd, 'epoch': 9}}, path('model-nested.pth'))
     save({'model': head_sd, 'best_acc': np.float64(0.91), 'epoch': np.int64(9), 'dtype': np.dtype('float32')}, path('model-numpy.pth'))
 
     head = w['head.weight']

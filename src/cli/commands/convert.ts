@@ -38,8 +38,8 @@ options:
   --spec SPEC       check the weights against SPEC: its num_classes, depth, embed_dim, ... must
                     match (a mismatch says which key to set), and pos_embed is resampled
                     (bicubic, as timm does) when SPEC's img_size has another grid of patches
-  --key NAME        the entry of a wrapped checkpoint holding the state dict (default: found by
-                    name: state_dict, model_state_dict, model, ...)
+  --key NAME        the entry of a wrapped checkpoint holding the state dict, or a path of nested
+                    keys (ckpt.model) (default: found by name: state_dict, model_state_dict, ...)
   -h, --help        this help
 
 examples:

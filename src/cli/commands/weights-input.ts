@@ -18,8 +18,9 @@ export function weightsHelp(col: number): string {
     opt('--weights W', ['weights: safetensors, PyTorch .pth/.pt (torch.save; read without running any code',
       'from it) or NumPy .npz, with timm, Hugging Face, JAX or torchvision names (mapped to',
       "timm's); pos_embed is resampled for another img_size. See docs/from-pytorch.md"]),
-    opt('--key NAME', ['the entry of a wrapped checkpoint that holds the state dict (default: found',
-      'by name: state_dict, model_state_dict, model, ...)']),
+    opt('--key NAME', ['the entry of a wrapped checkpoint that holds the state dict, or a path',
+      'of nested keys such as ckpt.model (default: found by name: state_dict,',
+      'model_state_dict, model, ...)']),
   ].join('\n');
 }
 
