@@ -2,7 +2,7 @@
 // reference, through the same path as `vitc run`; hostile and broken files get one line and exit 1.
 // Fixtures: tools/golden/make_import_fixtures.py (Debian's PyTorch), in test/fixtures/import/.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writePth } from '../src/import/pth-write.js';
 import { PyDict, describe as describePy, unpickle } from '../src/import/pickle.js';
 import { BadArguments, TorchStorage, TorchTensor, isTensor, resolveTorchGlobal } from '../src/import/torch-pickle.js';
@@ -141,6 +141,16 @@ describe('vitc convert', () => {
     const r2 = await vitc('convert', fx('model-nested.pth'), '--key', 'ckpt.model', '-o', out);
     expect([r2.code, r2.stderr]).toEqual([0, 'test/fixtures/import/model-nested.pth: note: using checkpoint["ckpt"]["model"]']);
     expect(Object.keys(parseSafetensors(new Uint8Array(readFileSync(out)))).sort()).toEqual(['head.bias', 'head.weight']);
+  });
+  it('refuses an -o not named .safetensors (torch.load would fail on it), writing nothing', async () => {
+    const dir = tempDir();
+    const r = await vitc('convert', fx('model.pth'), '-o', join(dir, 'out.pth'));
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `${join(dir, 'out.pth')}: error: vitc convert writes safetensors, so -o must end in .safetensors, not .pth `
+      + `(-o ${join(dir, 'out.safetensors')}; torch.load cannot read safetensors, safetensors.torch.load_file can)`]);
+    const w = await vitc('weights', fx('flowers.yaml'), '-o', join(dir, 'w'));
+    expect([w.code, w.stderr]).toEqual([1, `${join(dir, 'w')}: error: vitc weights writes safetensors, so -o must end in .safetensors `
+      + `(-o ${join(dir, 'w.safetensors')}; torch.load cannot read safetensors, safetensors.torch.load_file can)`]);
+    expect(readdirSync(dir)).toEqual([]);
   });
   it('--key picks an entry; a wrong one is named with the keys that exist', async () => {
     const out = join(tempDir(), 'k.safetensors');

@@ -10,7 +10,7 @@ import { ttyProgress } from '../../util/progress.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { counted, fmtBytes, unusedTensors } from './shared.js';
+import { checkSafetensorsOut, counted, fmtBytes, unusedTensors } from './shared.js';
 
 const FORMAT_NAMES = { safetensors: 'safetensors', pth: 'PyTorch checkpoint', npz: 'NumPy .npz' } as const;
 
@@ -34,7 +34,8 @@ q, k and v merged into qkv. vitc build and vitc run take all of these directly w
 convert makes the safetensors file once.
 
 options:
-  -o, --out OUT     the safetensors file to write (written whole, then renamed into place)
+  -o, --out OUT     the safetensors file to write, named .safetensors (written whole, then
+                    renamed into place)
   --spec SPEC       check the weights against SPEC: its num_classes, depth, embed_dim, ... must
                     match (a mismatch says which key to set), and pos_embed is resampled
                     (bicubic, as timm does) when SPEC's img_size has another grid of patches
@@ -57,6 +58,7 @@ examples:
     if (!out) return fail('cli/usage', 'vitc convert: missing -o OUT.safetensors', undefined, 'see vitc convert --help');
     if (existsSync(out) && realpathSync(out) === realpathSync(input!)) fail('io/out-file', `refusing to overwrite the input ${input} with its conversion`, fileSpan(out), 'choose another -o');
     checkOutputFile(out, '-o');
+    checkSafetensorsOut(out, 'convert');
     const specPath = str(p, 'spec');
     const spec = specPath ? loadSpec(specPath) : undefined;
     const model = spec ? expectedFromSpec(spec) : undefined;

@@ -1,5 +1,6 @@
 // Helpers shared by commands.
-import { fail } from '../../diag/diagnostic.js';
+import { extname } from 'node:path';
+import { fail, fileSpan } from '../../diag/diagnostic.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
 import { didYouMean } from '../../util/suggest.js';
 import { allTargetOptions } from '../../backends/registry.js';
@@ -61,4 +62,16 @@ export function fmtGmacs(macs: number): string {
 export function unusedTensors(unused: readonly string[], model: string, how = ''): string {
   const names = unused.slice(0, 4).map((n) => quote(n)).join(', ');
   return `${fmtInt(unused.length)} ${unused.length === 1 ? 'tensor is' : 'tensors are'} not used by ${model}${how ? ` (${how})` : ''}: ${names}${unused.length > 4 ? ', ...' : ''}`;
+}
+
+/**
+ * The -o of a command that writes safetensors must be named .safetensors: under a .pth name the file
+ * looks like a checkpoint that torch.load then cannot read. Checked before any work; nothing written.
+ */
+export function checkSafetensorsOut(out: string, command: string): void {
+  if (/\.safetensors$/i.test(out)) return;
+  const ext = extname(out);
+  const suggested = `${ext && ext !== out ? out.slice(0, -ext.length) : out}.safetensors`;
+  fail('io/out-file', `vitc ${command} writes safetensors, so -o must end in .safetensors${ext ? `, not ${ext}` : ''}`, fileSpan(out),
+    `-o ${suggested}; torch.load cannot read safetensors, safetensors.torch.load_file can`);
 }

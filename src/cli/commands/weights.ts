@@ -6,7 +6,7 @@ import { randomWeights } from '../../weights/random.js';
 import { writeSafetensors } from '../../weights/safetensors.js';
 import { intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { counted, fmtBytes, fmtInt } from './shared.js';
+import { checkSafetensorsOut, counted, fmtBytes, fmtInt } from './shared.js';
 import { fail } from '../../diag/diagnostic.js';
 
 export const weightsCmd: Command = {
@@ -19,15 +19,16 @@ a seeded generator (timm-like initialization: normal(0.02) weights, zero biases,
 scales). The same seed gives the same bytes. Useful to test a pipeline without a checkpoint.
 
 options:
-  -o, --out FILE   output file (required)
+  -o, --out FILE   the safetensors file to write, named .safetensors (required)
   --seed N         seed (default 0)
   -h, --help       this help`,
   options: { out: { type: 'string', short: 'o' }, seed: { type: 'string' } },
   async run(p: Parsed, io: Io) {
     const [file] = positionals('weights', p, ['SPEC']);
     const out = str(p, 'out');
-    if (!out) fail('cli/usage', 'vitc weights: missing -o FILE', undefined, 'see vitc weights --help');
+    if (!out) return fail('cli/usage', 'vitc weights: missing -o W.safetensors', undefined, 'see vitc weights --help');
     checkOutputFile(out, '-o');
+    checkSafetensorsOut(out, 'weights');
     const seed = intOption('weights', p, 'seed', 0, 0, MAX_SEED);
     const g = buildGraph(loadSpec(file!));
     const ps = params(g).map((n) => ({ name: n.attrs.name, shape: n.attrs.shape as number[], init: n.attrs.init }));
