@@ -101,6 +101,7 @@ describe('image and label errors: one line, exit 1', () => {
     await one(['--image', '/dev/null'], '/dev/null: error: cannot read image: it is a character device, not a regular file');
     await one(['--image', fx('labels.txt')], `test/fixtures/import/labels.txt: error: not an image vitc can read (unsupported image format) (vitc reads JPEG, PNG, WebP, TIFF and GIF)`);
     await one(['--image', fx('photos/nope.jpg')], 'test/fixtures/import/photos/nope.jpg: error: cannot read image: no such file');
+    await one(['--image', `${fx('photos')}/`], 'test/fixtures/import/photos/: error: cannot read image: is a directory (give the images in it: --image test/fixtures/import/photos/*)');
   });
   it('inputs that cannot go together', async () => {
     await one(['--image', PHOTOS[0]!, '--input', fx('input.npy')], 'error: give --image or --input, not both');

@@ -1,5 +1,6 @@
 // The batch `vitc run` feeds the model: photos (--image, preprocessed as the spec says), a float32
 // .npy tensor (--input), or a synthetic sample image; and the class names to print with it.
+import { statSync } from 'node:fs';
 import { fail, fileSpan } from '../../diag/diagnostic.js';
 import type { Manifest } from '../../backends/manifest.js';
 import { describePlan, loadImageBatch, readLabels } from '../../image/index.js';
@@ -29,6 +30,14 @@ export function imageArgs(p: Parsed): string[] {
   return given.length ? [...given, ...p.positionals.slice(1)] : [];
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // reading it says what is wrong
+  }
+}
+
 export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): Promise<RunInput> {
   const images = imageArgs(p);
   const inputFile = str(p, 'input');
@@ -37,6 +46,8 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
   if ((images.length || inputFile) && str(p, 'batch') !== undefined) fail('cli/usage', '--batch sets the size of the synthetic input; with --image or --input the batch is what they hold');
   if (flag(p, 'exif-rotate') && !images.length) fail('cli/usage', '--exif-rotate applies to --image');
   if (images.length) {
+    // A folder of photos is given by its files (the shell expands photos/*), not by its name.
+    for (const f of images) if (isDirectory(f)) fail('io/unreadable', 'cannot read image: is a directory', fileSpan(f), `give the images in it: --image ${f.replace(/\/+$/, '')}/*`);
     checkBatch(m, images.length);
     const b = await loadImageBatch(images, {
       preprocess: m.preprocess, input: [C, H, W], exifRotate: flag(p, 'exif-rotate'),
