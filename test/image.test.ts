@@ -72,11 +72,17 @@ describe('image and label errors: one line, exit 1', () => {
   it('labels that do not fit the model', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'three.txt'), 'a\nb\nc\n');
+    writeFileSync(join(dir, 'blank.txt'), 'a\nb\n\nc\nd\n');
+    writeFileSync(join(dir, 'trailing.txt'), 'a\nb\nc\nd\ne\n\n \n');
     writeFileSync(join(dir, 'gap.json'), '{"0": "a", "2": "c"}');
     writeFileSync(join(dir, 'bad.json'), '{"0": "a",');
     writeFileSync(join(dir, 'far.json'), '{"0": "a", "1": "b", "2": "c", "3": "d", "999999999": "e"}');
     writeFileSync(join(dir, 'twice.json'), '{"0": "a", "1": "b", "2": "c", "3": "d", "00": "e"}');
     await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'three.txt')], `${join(dir, 'three.txt')}: error: 3 class names, but the model has 5 classes (give one name per class)`);
+    // A blank line in the middle would make class 2 the name ''; blank lines at the end are fine.
+    await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'blank.txt')], `${join(dir, 'blank.txt')}:3:1: error: a blank line: class 2 would have no name (each line names one class, in class order: remove the line, or name the class)`);
+    const trailing = await run('--image', PHOTOS[0]!, '--labels', join(dir, 'trailing.txt'), '--top', '0');
+    expect([trailing.code, trailing.stdout]).toEqual([0, expect.stringMatching(/^\S+chelsea\.jpg: class: [a-e]   prob: /)]);
     await one(['--image', PHOTOS[0]!, '--labels', join(dir, 'gap.json')], `${join(dir, 'gap.json')}: error: no name for class 1`);
     expect((await run('--image', PHOTOS[0]!, '--labels', join(dir, 'bad.json'))).stderr).toMatch(/bad\.json: error: not valid JSON: /);
     // An index past the model's classes is named (it used to size an array by it: out of memory).

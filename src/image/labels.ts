@@ -7,11 +7,22 @@ import { readTextFile } from '../io/files.js';
 export function readLabels(file: string, classes: number, referencedFrom?: Span): string[] {
   const span = fileSpan(file);
   const text = readTextFile(file, 'labels', { referencedFrom });
-  const labels = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? fromJson(file, text, classes) : text.split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l !== '' || all.slice(i).some((x) => x.trim() !== ''));
+  const labels = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? fromJson(file, text, classes) : fromLines(file, text);
   if (labels.length !== classes) {
     fail('labels/count', `${labels.length} class name${labels.length === 1 ? '' : 's'}, but the model has ${classes} classes`, span, classes > labels.length ? 'give one name per class' : 'is this the labels file of another model?');
   }
   return labels;
+}
+
+/** One name per line, in class order; blank lines may only end the file (a blank one before a name would name a class ''). */
+function fromLines(file: string, text: string): string[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const blank = lines.indexOf('');
+  if (blank >= 0) {
+    fail('labels/blank', `a blank line: class ${blank} would have no name`, { file, line: blank + 1, col: 1 }, 'each line names one class, in class order: remove the line, or name the class');
+  }
+  return lines;
 }
 
 function fromJson(file: string, text: string, classes: number): string[] {
