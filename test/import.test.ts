@@ -92,6 +92,24 @@ describe('position embeddings for another resolution', () => {
   });
 });
 
+describe('.npz archives are read as forgivingly as .pth files', () => {
+  it('keeps float16/32/64 arrays in their dtype, byte-swaps big-endian ones, lays Fortran-order ones out in C order, and leaves out the rest with a note', async () => {
+    const out = join(tempDir(), 'arrays.safetensors');
+    const r = await vitc('convert', fx('arrays.npz'), '-o', out);
+    expect([r.code, r.stderr]).toEqual([0, 'test/fixtures/import/arrays.npz: note: left out 3 non-floating-point tensors (step, mask, name): a ViT has no integer parameters']);
+    // arrays.json: what numpy reads from arrays.npz (make_import_fixtures.py)
+    const want = JSON.parse(readFileSync(fx('arrays.json'), 'utf8')) as Record<string, { dtype: string; shape: number[]; values: number[] }>;
+    const got = parseSafetensors(new Uint8Array(readFileSync(out)));
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    for (const [name, w] of Object.entries(want)) {
+      const t = got[name]!;
+      expect([t.dtype, t.shape], name).toEqual([w.dtype, w.shape]);
+      const values = t.dtype === 'F64' ? [...new Float64Array(t.bytes.slice().buffer)] : [...tensorToFloat32(t)];
+      expect(values, name).toEqual(w.values);
+    }
+  });
+});
+
 describe('vitc convert', () => {
   it('writes safetensors with timm names, the same bytes every time, whatever the source', async () => {
     const dir = tempDir();

@@ -65,6 +65,8 @@ interface Read {
   readonly notes: Diagnostic[];
   /** The file's own safetensors bytes, when it is one. */
   readonly original?: Uint8Array;
+  /** Entries that are not floating point and were never read as tensors (an .npz's int arrays). */
+  readonly nonFloat?: readonly string[];
 }
 
 async function readAny(file: string, options: ImportOptions): Promise<Read> {
@@ -108,7 +110,10 @@ async function readAny(file: string, options: ImportOptions): Promise<Read> {
       return { format: 'pth', tensors: await ckpt.materialize(entries, options.progress), notes };
     }
     if (options.key !== undefined) fail('weights/key', '--key applies to PyTorch checkpoints (.pth, .pt), whose state dict may be wrapped in a dict', span);
-    if (isNpz(zip)) return { format: 'npz', tensors: await readNpz(zip, options.progress), notes: [] };
+    if (isNpz(zip)) {
+      const npz = await readNpz(zip, options.progress);
+      return { format: 'npz', tensors: npz.tensors, notes: [], nonFloat: npz.nonFloat };
+    }
     const shown = zip.names.slice(0, 4).join(', ') + (zip.names.length > 4 ? ', ...' : '');
     return fail('weights/zip-contents', `a zip archive that is neither a PyTorch checkpoint (no <name>/data.pkl) nor a NumPy .npz (not all .npy members); it holds ${zip.names.length ? shown : 'nothing'}`, span);
   } finally {
@@ -132,7 +137,7 @@ export async function importWeights(file: string, options: ImportOptions = {}): 
   const notes = [...read.notes];
   let changed = read.format !== 'safetensors';
 
-  const dropped = [...read.tensors].filter(([, t]) => !isFloat(t.dtype)).map(([n]) => n);
+  const dropped = [...read.nonFloat ?? [], ...[...read.tensors].filter(([, t]) => !isFloat(t.dtype)).map(([n]) => n)];
   let tensors = new Map([...read.tensors].filter(([, t]) => isFloat(t.dtype)));
   if (dropped.length) {
     notes.push(note('weights/non-float', `left out ${dropped.length} non-floating-point tensor${dropped.length > 1 ? 's' : ''} (${dropped.slice(0, 3).join(', ')}${dropped.length > 3 ? ', ...' : ''}): a ViT has no integer parameters`, span));

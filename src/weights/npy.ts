@@ -1,4 +1,5 @@
-// NumPy .npy files (format versions 1.0, 2.0, 3.0): float32 C-order arrays in and out.
+// NumPy .npy files (format versions 1.0, 2.0, 3.0): the header of any array (for .npz weights),
+// and float32 C-order arrays in and out.
 import { DiagnosticError, error, fileSpan } from '../diag/diagnostic.js';
 import { quote } from '../diag/quote.js';
 import { checkSize, fmtCount, MAX_TENSOR_ELEMENTS } from '../limits.js';
@@ -21,12 +22,20 @@ export function isNpy(bytes: Uint8Array): boolean {
   return [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59].every((m, i) => bytes[i] === m);
 }
 
+/** A parsed .npy header: the dtype as written ('<f4', or a list for a structured dtype), the layout and where the data starts. */
+export interface NpyHeader {
+  readonly descr: PyValue;
+  readonly fortranOrder: boolean;
+  readonly shape: readonly number[];
+  /** The byte offset of the data. */
+  readonly start: number;
+}
+
 /**
- * Parse a .npy file; only little-endian float32 in C order is accepted. The header is read as the
- * format defines it, a Python dict literal with exactly the keys descr, fortran_order and shape, and
- * the data must fill the rest of the file exactly. Problems are `file: message`.
+ * Parse a .npy header as the format defines it: a Python dict literal with exactly the keys descr,
+ * fortran_order and shape. The dtype is not checked here. Problems are `file: message`.
  */
-export function readNpy(file: string, bytes: Uint8Array): NpyArray {
+export function readNpyHeader(file: string, bytes: Uint8Array): NpyHeader {
   const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
   if (bytes.length < 10 || !isNpy(bytes)) bad('not a .npy file (bad magic bytes)');
   const version = `${bytes[6]}.${bytes[7]}`;
@@ -56,11 +65,8 @@ export function readNpy(file: string, bytes: Uint8Array): NpyArray {
   if (keys.length !== KEYS.length || !KEYS.every((k) => fields.has(k))) {
     bad(`malformed .npy header: it must have exactly the keys 'descr', 'fortran_order' and 'shape'; it has ${keys.length ? keys.map((k) => quote(k, 24)).join(', ') : 'none'}`);
   }
-  const descr = fields.get('descr')!, fortran = fields.get('fortran_order')!, shapeV = fields.get('shape')!;
-  if (descr.t !== 'str') return bad(`'descr' is ${pyKind(descr)}${descr.t === 'list' ? ' (a structured dtype)' : ''}; expected float32 ('<f4')`);
-  if (descr.v !== '<f4') bad(`dtype is ${DTYPE_NAMES.get(descr.v) ?? quote(descr.v, 24)} (${quote(descr.v, 24).replace(/^"|"$/g, "'")}); expected float32 ('<f4'); convert with x.astype(np.float32)`);
+  const fortran = fields.get('fortran_order')!, shapeV = fields.get('shape')!;
   if (fortran.t !== 'bool') return bad(`'fortran_order' is ${pyKind(fortran)}; expected True or False`);
-  if (fortran.v) bad('array is in Fortran order; save a C-contiguous array (np.ascontiguousarray)');
   if (shapeV.t !== 'tuple') return bad(`'shape' is ${pyKind(shapeV)}; expected a tuple of ints`);
   const shape: number[] = [];
   for (const d of shapeV.items) {
@@ -69,16 +75,40 @@ export function readNpy(file: string, bytes: Uint8Array): NpyArray {
     if (d.v > BigInt(MAX_TENSOR_ELEMENTS)) bad(`'shape' holds the dim ${d.v}, more than the ${fmtCount(MAX_TENSOR_ELEMENTS)} elements a tensor may have`);
     shape.push(Number(d.v));
   }
-  const n = shape.reduce((a, b) => a * b, 1);
-  checkSize(`the array (${shape.join(', ')})`, n, MAX_TENSOR_ELEMENTS, 'elements', 4, fileSpan(file));
-  const start = hstart + hlen;
-  const have = bytes.length - start;
-  if (have < n * 4) bad(`truncated data: shape (${shape.join(', ')}) needs ${n * 4} bytes, the file has ${have}`);
-  if (have > n * 4) bad(`${have - n * 4} bytes follow the data of shape (${shape.join(', ')}); the file is damaged or not what its header says`);
+  return { descr: fields.get('descr')!, fortranOrder: fortran.v, shape, start: hstart + hlen };
+}
+
+/** The data of an array of `n` elements of `elem` bytes, which must fill the rest of the file exactly. */
+export function npyData(file: string, bytes: Uint8Array, h: NpyHeader, elem: number): Uint8Array {
+  const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
+  const n = h.shape.reduce((a, b) => a * b, 1);
+  checkSize(`the array (${h.shape.join(', ')})`, n, MAX_TENSOR_ELEMENTS, 'elements', elem, fileSpan(file));
+  const have = bytes.length - h.start;
+  if (have < n * elem) bad(`truncated data: shape (${h.shape.join(', ')}) needs ${n * elem} bytes, the file has ${have}`);
+  if (have > n * elem) bad(`${have - n * elem} bytes follow the data of shape (${h.shape.join(', ')}); the file is damaged or not what its header says`);
+  return bytes.subarray(h.start);
+}
+
+/**
+ * Parse a .npy file; only little-endian float32 in C order is accepted (an input tensor). The data
+ * must fill the rest of the file exactly. Problems are `file: message`.
+ */
+export function readNpy(file: string, bytes: Uint8Array): NpyArray {
+  const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
+  const h = readNpyHeader(file, bytes);
+  const descr = h.descr;
+  if (descr.t !== 'str') return bad(`'descr' is ${pyKind(descr)}${descr.t === 'list' ? ' (a structured dtype)' : ''}; expected float32 ('<f4')`);
+  if (descr.v !== '<f4') bad(`dtype is ${DTYPE_NAMES.get(descr.v) ?? quote(descr.v, 24)} (${quote(descr.v, 24).replace(/^"|"$/g, "'")}); expected float32 ('<f4'); convert with x.astype(np.float32)`);
+  if (h.fortranOrder) bad('array is in Fortran order; save a C-contiguous array (np.ascontiguousarray)');
+  const raw = npyData(file, bytes, h, 4);
+  const n = raw.length / 4;
   const data = new Float32Array(n);
-  if ((bytes.byteOffset + start) % 4 === 0) data.set(new Float32Array(bytes.buffer, bytes.byteOffset + start, n));
-  else for (let i = 0; i < n; i++) data[i] = dv.getFloat32(start + 4 * i, true);
-  return { dtype: descr.v, shape, data };
+  if (raw.byteOffset % 4 === 0) data.set(new Float32Array(raw.buffer, raw.byteOffset, n));
+  else {
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < n; i++) data[i] = dv.getFloat32(4 * i, true);
+  }
+  return { dtype: descr.v, shape: h.shape, data };
 }
 
 /** Serialize a float32 array as .npy version 1.0 (as numpy.save writes it). */

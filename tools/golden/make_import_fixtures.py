@@ -29,6 +29,9 @@ written the ways real checkpoints are written, plus the logits the reference com
   model-hf.safetensors   Hugging Face ViTForImageClassification names (q, k, v split)
   model-jax.npz          the original ViT's JAX/Flax names and layouts; checked by a numpy forward
                          written in those layouts
+  arrays.npz             small arrays as np.savez may hold them: float16/32/64, big-endian, Fortran order
+                         (np.asfortranarray), a 0-d array, and int, bool and str arrays (left out);
+                         arrays.json: each float array's dtype, shape and values as numpy reads them
   model-torchvision.pth  a real torchvision VisionTransformer holding the weights (its own forward
                          is checked against logits.npy before saving)
   model-legacy.pth       the pre-1.6 torch.save format (refused with a hint)
@@ -283,12 +286,13 @@ def torch_pickle(obj):
     return buf.getvalue()
 
 
-def write_npz(path, arrays):
-    """np.savez, with fixed member timestamps (np.savez stamps the current time)."""
+def write_npz(path, arrays, contiguous=True):
+    """np.savez, with fixed member timestamps (np.savez stamps the current time); contiguous=False
+    keeps each array's own layout (np.savez writes a Fortran-order array as such)."""
     with zipfile.ZipFile(path, 'w') as z:
         for name, a in arrays.items():
             buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
+            np.lib.format.write_array(buf, np.ascontiguousarray(a) if contiguous else a, allow_pickle=False)
             z.writestr(zipfile.ZipInfo(name + '.npy', date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
 
 
@@ -392,6 +396,23 @@ def main(argv=None):
     err = np.abs(jax_forward(jax, cfg, x) - logits.double().numpy()).max()
     assert err < 1e-5, 'the JAX-layout forward disagrees with the reference by %g' % err
     write_npz(path('model-jax.npz'), jax)
+
+    rng = np.random.default_rng(seed('arrays.npz'))
+    normal = lambda *shape: rng.standard_normal(shape)
+    arrays = collections.OrderedDict([
+        ('f32', normal(2, 3).astype('<f4')), ('f16', normal(3, 2).astype('<f2')), ('f64', normal(2, 2, 2)),
+        ('big_endian', normal(3, 4).astype('>f4')), ('fortran', np.asfortranarray(normal(3, 4).astype('<f4'))),
+        ('big_endian_fortran_f64', np.asfortranarray(normal(2, 3, 4).astype('>f8'))), ('scalar', np.array(0.125)),
+        ('step', np.array(5)), ('mask', np.array([True, False])), ('name', np.array('vit_micro'))])
+    assert arrays['fortran'].flags.f_contiguous and not arrays['fortran'].flags.c_contiguous
+    write_npz(path('arrays.npz'), arrays, contiguous=False)
+    with np.load(path('arrays.npz')) as z:
+        assert z['big_endian_fortran_f64'].dtype.str == '>f8' and z['big_endian_fortran_f64'].flags.f_contiguous
+        floats = {k: {'dtype': {'f2': 'F16', 'f4': 'F32', 'f8': 'F64'}[z[k].dtype.str[1:]], 'shape': list(z[k].shape),
+                      'values': [float(v) for v in z[k].flatten(order='C')]} for k in z.files if z[k].dtype.kind == 'f'}
+    with open(path('arrays.json'), 'w') as f:
+        json.dump(floats, f, indent=1)
+        f.write('\n')
 
     tv = torchvision_model(cfg, w)
     with torch.no_grad():
