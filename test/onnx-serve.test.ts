@@ -4,7 +4,7 @@
 // what onnxruntime reports for the file; the repository runs with `vitc run` like any build.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { tempDir, vitc } from './helpers.js';
 import { compare } from './golden.js';
@@ -149,8 +149,15 @@ describe('onnx --serve triton', () => {
     const dir = join(tempDir(), 'repo');
     const bad = await vitc('build', spec, '--target', 'onnx', '--serve', 'triton', '-o', dir);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^\S+tiny-labeled\.yaml:3:9: error: the labels file \S+classes\.txt has 9 lines but the model's output logits is \[B,10\] \(Triton reads one class name per line, in class order\)$/);
+    expect(bad.stderr).toMatch(/^\S+classes\.txt: error: 9 class names, but the model has 10 classes \(give one name per class\)$/);
     expect(existsSync(dir)).toBe(false);
+    // The labels vitc run takes, Triton gets one name a line: class_indices.json too.
+    const json = join(dirname(spec), 'class_indices.json');
+    writeFileSync(json, JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), `flower ${i}`])), null, 4));
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('classes.txt', 'class_indices.json'));
+    const repo = join(dirname(spec), 'repo-json');
+    expect((await vitc('build', spec, '--target', 'onnx', '--serve', 'triton', '-o', repo)).code).toBe(0);
+    expect(readFileSync(join(repo, 'tiny-labeled/labels.txt'), 'utf8')).toBe(Array.from({ length: 10 }, (_, i) => `flower ${i}\n`).join(''));
     const cases: [string[], string][] = [
       [['--max-batch-size', '8'], 'error: --max-batch-size applies only with --serve triton'],
       [['--serve', 'tritn'], 'error: --serve must be one of triton; got "tritn" (did you mean "triton"?)'],

@@ -7,8 +7,9 @@
 // The configuration names the model's real inputs and outputs with their dims without the batch
 // dim (Triton adds it, up to max_batch_size), and turns on dynamic batching: the ONNX file's batch
 // dim is symbolic, so Triton may combine queued requests into one run.
-import { readFileSync } from 'node:fs';
 import { fail } from '../../diag/diagnostic.js';
+import { readLabels } from '../../image/labels.js';
+import { displayPath } from '../../spec/load.js';
 import type { Manifest, TensorSig } from '../manifest.js';
 import type { Spec } from '../../spec/load.js';
 import type { OutputFile } from '../backend.js';
@@ -59,23 +60,20 @@ export function tritonConfig(m: Manifest, maxBatch: number, labels: boolean): st
   ].join('\n');
 }
 
-/** The spec's labels file, checked to have one line per class of the first output. */
+/**
+ * The spec's labels file, read as vitc run reads it (one name per line, or class_indices.json), checked
+ * against the first output's classes, and written one name per line as Triton reads it.
+ */
 function labelsFile(spec: Spec, m: Manifest): string | undefined {
   const file = spec.config.labels;
   if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    return fail('build/labels', `cannot read the labels file ${file}: ${(e as Error).message}`, spec.spans.value('/labels'));
-  }
-  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
+  const at = spec.spans.value('/labels');
   const out = m.outputs[0]!;
-  const classes = out.shape[out.shape.length - 1];
-  if (out.shape.length !== 2 || lines.length !== classes) {
-    fail('build/labels', `the labels file ${file} has ${lines.length} lines but the model's output ${out.name} is [${out.shape.join(',')}]`, spec.spans.value('/labels'), 'Triton reads one class name per line, in class order');
-  }
-  return lines.join('\n') + '\n';
+  if (out.shape.length !== 2) fail('build/labels', `labels need an output of class scores [B, classes]; the model's output ${out.name} is [${out.shape.join(',')}]`, at);
+  const names = readLabels(displayPath(file), out.shape[1] as number, at);
+  const broken = names.findIndex((n) => /[\r\n]/.test(n));
+  if (broken >= 0) fail('build/labels', `the name of class ${broken} in ${displayPath(file)} has a line break, and Triton reads one name per line`, at);
+  return names.join('\n') + '\n';
 }
 
 /** The model's files moved into a repository layout, plus config.pbtxt and the labels. */
