@@ -104,6 +104,13 @@ describe('image and label errors: one line, exit 1', () => {
     await one(['--image', join(dir, 'empty.jpg')], `${join(dir, 'empty.jpg')}: error: the file is empty, not an image`);
     await one(['--image', join(dir, 'clear.gif')], `${join(dir, 'clear.gif')}: error: this GIF has transparent pixels, whose colour libvips does not keep (Pillow's convert('RGB') shows the palette colour there) (save the image as PNG)`);
     await one(['--image', join(dir, 'tiny.bmp')], `${join(dir, 'tiny.bmp')}: error: not an image vitc can read (unsupported image format) (vitc reads JPEG, PNG, WebP, TIFF and GIF)`);
+    // Cut short by a copy: the same line each time (libvips' own text depends on what else decodes).
+    const photo = readFileSync(PHOTOS[0]!);
+    writeFileSync(join(dir, 'cut.jpg'), photo.subarray(0, photo.length >> 1));
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+    writeFileSync(join(dir, 'cut.png'), png.subarray(0, png.length >> 1));
+    await one(['--image', join(dir, 'cut.jpg')], `${join(dir, 'cut.jpg')}: error: cannot decode the image: the file is truncated (it ends before the image does, with no end-of-image marker) (copy or download it again)`);
+    await one(['--image', join(dir, 'cut.png')], `${join(dir, 'cut.png')}: error: cannot decode the image: the file is truncated (it ends before the image does, with no IEND chunk) (copy or download it again)`);
     await one(['--image', '/dev/null'], '/dev/null: error: cannot read image: it is a character device, not a regular file');
     await one(['--image', fx('labels.txt')], `test/fixtures/import/labels.txt: error: not an image vitc can read (unsupported image format) (vitc reads JPEG, PNG, WebP, TIFF and GIF)`);
     await one(['--image', fx('photos/nope.jpg')], 'test/fixtures/import/photos/nope.jpg: error: cannot read image: no such file');

@@ -50,6 +50,24 @@ export interface Decoded {
   readonly notes: readonly string[];
 }
 
+/** Whether a JPEG or PNG lacks its end (EOI marker, IEND chunk): a file cut short by a copy or a download. */
+function truncated(input: Uint8Array, format: string): boolean {
+  const tail = Buffer.from(input.buffer, input.byteOffset, input.length).subarray(Math.max(0, input.length - 4096));
+  if (format === 'jpeg') return !tail.includes(Buffer.from([0xff, 0xd9]));
+  if (format === 'png') return !tail.includes(Buffer.from('IEND'));
+  return false;
+}
+
+/**
+ * Why decoding failed, the same each time: libvips keeps one error buffer for all threads, so images
+ * decoded side by side (vitc finetune) get each other's text, repeated, or "Unknown error".
+ */
+function decodeFailure(input: Uint8Array, format: string, message: string): string {
+  if (truncated(input, format)) return `the file is truncated (it ends before the image does, with no ${format === 'jpeg' ? 'end-of-image marker' : 'IEND chunk'})`;
+  const first = message.split('\n').map((l) => l.trim()).find((l) => l !== '' && !/^unknown error\.?$/i.test(l));
+  return first ? first.replace(/\.$/, '') : `libvips cannot decode this ${format.toUpperCase()} file`;
+}
+
 export async function decodeImage(src: ImageSource, options: DecodeOptions): Promise<Decoded> {
   const file = sourceName(src);
   // A path is read as a bounded regular file first (a FIFO or a device would never end).
@@ -81,7 +99,7 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
       ? await img.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
       : await img.raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
-    return fail('image/decode', `cannot decode the image: ${(e as Error).message.replace(/\.$/, '')}`, span);
+    return fail('image/decode', `cannot decode the image: ${decodeFailure(input, meta.format, (e as Error).message)}`, span, truncated(input, meta.format) ? 'copy or download it again' : undefined);
   }
   const { width, height, channels: c } = raw.info;
   const n = width * height;
