@@ -74,6 +74,25 @@ describe('keys', () => {
   });
 });
 
+describe('YAML anchors and aliases', () => {
+  it('an alias stands for the anchored value, and a problem with it is reported at the alias', async () => {
+    expect((await check(`${BASE}preprocess:\n  mean: &half [0.5, 0.5, 0.5]\n  std: *half\n`)).code).toBe(0);
+    expect((await check(`${BASE}in_chans: &one 1\npreprocess:\n  mean: [*one]\n  std: [*one, *one]\n`)).lines).toEqual([
+      'D/s.yaml:10:8: error: preprocess.std has 2 values but in_chans is 1',
+    ]);
+    expect((await check(`img_size: 32\npatch_size: &p 8\nnum_classes: 10\nembed_dim: 48\ndepth: 2\nnum_heads: *p\nqkv_bias: *p\n`)).lines).toEqual([
+      'D/s.yaml:7:11: error: "qkv_bias" must be true or false; got the integer 8',
+    ]);
+  });
+  it('refuses an alias without an anchor, and aliases that multiply the file', async () => {
+    expect((await check(`${BASE}norm_eps: *eps\n`)).lines).toEqual([
+      'D/s.yaml:7:11: error: YAML alias "*eps" names no anchor (an alias repeats a value labelled earlier in the file with &eps)',
+    ]);
+    const laughs = ['a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+    expect((await check(`${laughs}\n`)).lines).toEqual(['D/s.yaml:1:1: error: YAML aliases expand too far: they repeat values more than 100 times']);
+  });
+});
+
 describe('sizes', () => {
   it.each([
     ['depth 5000', BASE.replace('depth: 2', 'depth: 5000'), 'D/s.yaml:5:8: error: "depth" must be <= 1000; got 5000'],

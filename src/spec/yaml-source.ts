@@ -1,6 +1,6 @@
 // Parse one YAML file into a tree that remembers where every key and value came from,
 // so that errors found after `extends` merging and schema validation still point at the user's text.
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, visit, isAlias, isMap, isSeq, isScalar, isPair, type Node as YamlNode } from 'yaml';
 import { error, DiagnosticError, type Diagnostic, type Span } from '../diag/diagnostic.js';
 import { readTextFile } from '../io/files.js';
 import { quote } from '../diag/quote.js';
@@ -35,6 +35,9 @@ function spanAt(file: string, lc: LineCounter, offset: number, end?: number): Sp
   return { file, line: p.line, col: p.col, endLine: e.line, endCol: e.col };
 }
 
+/** How many times aliases may repeat what they stand for (the yaml package's default, made explicit). */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parse YAML text into a SourcedNode tree; YAML syntax errors become diagnostics (all of them). */
 export function parseYamlSource(src: SourceFile): SourcedNode {
   const lc = new LineCounter();
@@ -49,13 +52,32 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   }
   const root = doc.contents as YamlNode | null;
   if (root === null) return { kind: 'map', span: { file, line: 1, col: 1 }, entries: new Map() };
+  // Aliases (`*name`) stand for the node their anchor (`&name`) labels. Expanding them once here, with
+  // the yaml package's bound on how much aliases may multiply the document, bounds the walk below too.
+  const unresolved: Diagnostic[] = [];
+  visit(doc, {
+    Alias: (_, n) => {
+      if (n.resolve(doc) === undefined) {
+        const r = n.range ?? [0, 0, 0];
+        unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} names no anchor`, spanAt(file, lc, r[0], r[1]), `an alias repeats a value labelled earlier in the file with &${n.source}`));
+      }
+    },
+  });
+  if (unresolved.length > 0) throw new DiagnosticError(unresolved);
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new DiagnosticError([error('spec/yaml-syntax', `YAML aliases expand too far: they repeat values more than ${MAX_ALIAS_COUNT} times`, { file, line: 1, col: 1 })]);
+  }
+  const resolve = (n: YamlNode): YamlNode => (isAlias(n) ? (n.resolve(doc) as YamlNode) : n);
 
   const spanOf = (n: YamlNode): Span => {
     const r = n.range ?? [0, 0, 0];
     return spanAt(file, lc, r[0], r[1]);
   };
   const leafInner = (n: YamlNode, prefix: string, out: Map<string, Span>): void => {
-    if (isSeq(n)) n.items.forEach((it, i) => { if (it && typeof it === 'object' && 'range' in it) { out.set(`${prefix}/${i}`, spanOf(it as YamlNode)); leafInner(it as YamlNode, `${prefix}/${i}`, out); } });
+    if (isSeq(n)) n.items.forEach((it, i) => { if (it && typeof it === 'object' && 'range' in it) { out.set(`${prefix}/${i}`, spanOf(it as YamlNode)); leafInner(resolve(it as YamlNode), `${prefix}/${i}`, out); } });
     else if (isMap(n)) {
       const seen = new Set<string>();
       for (const p of n.items) {
@@ -63,11 +85,13 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
         const key = String(p.key.value);
         if (seen.has(key)) throw new DiagnosticError([error('spec/duplicate-key', `the key ${quote(key)} appears twice in this mapping`, spanOf(p.key))]);
         seen.add(key);
-        if (p.value && typeof p.value === 'object') { const k = `${prefix}/${key}`; out.set(k, spanOf(p.value as YamlNode)); leafInner(p.value as YamlNode, k, out); }
+        if (p.value && typeof p.value === 'object') { const k = `${prefix}/${key}`; out.set(k, spanOf(p.value as YamlNode)); leafInner(resolve(p.value as YamlNode), k, out); }
       }
     }
   };
-  const convert = (n: YamlNode): SourcedNode => {
+  // An alias is reported at its own text (`*name`); a mapping it stands for keeps its keys' spans.
+  const convert = (at: YamlNode): SourcedNode => {
+    const n = resolve(at);
     if (isMap(n)) {
       const entries = new Map<string, SourcedEntry>();
       for (const pair of n.items) {
@@ -82,11 +106,11 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
           : convert(valueNode);
         entries.set(key, { keySpan, node, origin: src.absPath });
       }
-      return { kind: 'map', span: spanOf(n), entries };
+      return { kind: 'map', span: spanOf(at), entries };
     }
     const inner = new Map<string, Span>();
     leafInner(n, '', inner);
-    return { kind: 'leaf', span: spanOf(n), value: n.toJSON(), inner };
+    return { kind: 'leaf', span: spanOf(at), value: n.toJS(doc), inner };
   };
   return convert(root);
 }
