@@ -114,6 +114,20 @@ describe('build', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('error: unknown pass "fuse-atention" for --dump-ir (did you mean "fuse-attention"?)');
   });
+  it('--seed is refused where it would change nothing: a target that loads weights at run time, or with --weights', async () => {
+    const dir = tempDir();
+    for (const target of ['js', 'cuda', 'wgsl']) {
+      const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', target, '--seed', '3', '-o', join(dir, target));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`error: --seed does not apply to the ${target} target: it loads weights at run time (make seeded random weights with vitc weights spec/tiny/tiny-base.yaml --seed N -o W.safetensors)`);
+    }
+    const w = join(dir, 'w.safetensors');
+    expect((await vitc('weights', 'spec/tiny/tiny-base.yaml', '-o', w)).code).toBe(0);
+    const both = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '--seed', '3', '--weights', w, '-o', join(dir, 'onnx'));
+    expect(both.code).toBe(1);
+    expect(both.stderr).toBe('error: --seed applies only without --weights (it seeds the random weights embedded when none are given)');
+    expect(readdirSync(dir)).toEqual(['w.safetensors']);
+  });
 });
 
 describe('the generated JS module', () => {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { compile, writeBuildDir } from '../../compile.js';
 import { checkBuildDir } from '../../io/build-dir.js';
-import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
+import { BACKENDS, getBackend, targetOptionsHelp } from '../../backends/registry.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
-import { fileSpan, formatDiagnostic, note } from '../../diag/diagnostic.js';
+import { fail, fileSpan, formatDiagnostic, note } from '../../diag/diagnostic.js';
 import { checkWeights } from '../../weights/safetensors.js';
 import { expectedFromSpec } from '../../import/index.js';
 import { loadSpec } from '../../spec/load.js';
@@ -38,7 +38,7 @@ options:
   --precision P            fp32 (default, exact on every target), tf32, fp16 or bf16 where the target has it
 ${weightsHelp(27)}
                            Targets that embed weights embed them; for js they are checked against the model
-  --seed N                 seed of the random weights used when a target embeds weights and none are given (default 0)
+  --seed N                 onnx, without --weights: seed of the random weights it embeds (default 0)
   --features               also output the pre-head features: \`features\` [B, D], the input of pre_logits.fc
                            (when the model has one) or of head, after \`logits\` (what vitc finetune trains on)
 ${targetOptionsHelp(27)}
@@ -71,12 +71,18 @@ example:
     const check = flag(p, 'check');
     // The output is checked before the work, so a bad -o costs nothing (--check writes nothing).
     if (outGiven !== undefined && !check) checkBuildDir(outGiven);
+    const seed = intOption('build', p, 'seed', 0, 0, MAX_SEED);
+    if (str(p, 'seed') !== undefined) {
+      // The seed chooses random weights to embed; where none are embedded it would change nothing.
+      if (!getBackend(target).capabilities.embedsWeights) fail('cli/option', `--seed does not apply to the ${target} target: it loads weights at run time`, undefined, `make seeded random weights with vitc weights ${file} --seed N -o W.safetensors`);
+      if (p.values.weights !== undefined) fail('cli/option', '--seed applies only without --weights (it seeds the random weights embedded when none are given)');
+    }
     const weights = await weightsInput(p, () => expectedFromSpec(loadSpec(file!)));
     for (const line of weights?.notes ?? []) io.err(line);
     const compiled = await compile(file!, target, {
       precision,
       weights,
-      seed: intOption('build', p, 'seed', 0, 0, MAX_SEED),
+      seed,
       features: p.values.features === true,
       targetArgs: targetArgs(p),
     }, dumpAfter, p.values['dump-kernels'] === true);
