@@ -28,6 +28,11 @@ describe('syntax errors that recovery used to turn into crashes', () => {
     ]);
   });
 
+  it('says that a string is not closed, rather than that a quote is unexpected', () => {
+    expect(errors(block('return activation("gelu, x)'))).toEqual(['f.vit:2:21: error: this string has no closing " on its line (a string ends on the line it starts)']);
+    expect(errors('import "nn.vit\n')).toEqual(['f.vit:1:8: error: this string has no closing " on its line (a string ends on the line it starts)']);
+  });
+
   it('escapes control and line-separator characters it quotes', () => {
     expect(errors(block('y = x \u2028 x\n  return y'))).toEqual(['f.vit:2:9: error: unexpected character "\\u2028"']);
     expect(errors(block('y = x \u0007\n  return y'))).toEqual(['f.vit:2:9: error: unexpected character "\\u0007"']);

@@ -25,6 +25,8 @@ export function parseVit(file: string, text: string): ParseResult {
   const lexed = lexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
     const c = String.fromCodePoint(text.codePointAt(e.offset) ?? 0xfffd);
+    // A quote that starts no string token is one whose string has no closing quote on its line.
+    if (c === '"') return error('dsl/lex', 'this string has no closing " on its line', { file, line: e.line ?? 0, col: e.column ?? 0 }, 'a string ends on the line it starts');
     return error('dsl/lex', `unexpected character ${quote(c)}`, { file, line: e.line ?? 0, col: e.column ?? 0 }, /\p{L}/u.test(c) ? 'names are ASCII letters, digits and _' : undefined);
   });
   const empty: FileAst = { file, imports: [], items: [], dangling: [] };
