@@ -9,6 +9,7 @@ import type { Backend, BuildOptions, OutputFile } from './backends/backend.js';
 export { writeBuildDir } from './io/build-dir.js';
 import { makeManifest, manifestJson, withFiles, type Manifest } from './backends/manifest.js';
 import { fail } from './diag/diagnostic.js';
+import { countMacs } from './analysis/cost.js';
 
 export interface Compiled {
   readonly spec: Spec;
@@ -16,6 +17,8 @@ export interface Compiled {
   readonly graph: Graph;
   readonly kernels?: KernelProgram;
   readonly manifest: Manifest;
+  /** Multiply-adds per image of the model as written (what vitc inspect reports); the manifest counts the optimized graph's. */
+  readonly modelMacs: number;
   readonly files: readonly OutputFile[];
   readonly dump?: string;
 }
@@ -52,5 +55,5 @@ export async function compile(specPath: string, target: string, options: BuildOp
   const emitted = await backend.emit({ spec, graph, kernels, options, targetOptions, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];
-  return { spec, backend, graph, kernels, manifest, files, dump: dumpKernels && kernels ? (dump ?? '') + printKernels(kernels) : dump };
+  return { spec, backend, graph, kernels, manifest, modelMacs: countMacs(built.graph), files, dump: dumpKernels && kernels ? (dump ?? '') + printKernels(kernels) : dump };
 }

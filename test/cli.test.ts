@@ -54,6 +54,15 @@ describe('build', () => {
     expect(files).toEqual(['manifest.json', 'model.d.ts', 'model.mjs']);
     for (const f of files) expect(readFileSync(join(dir, 'b', f))).toEqual(readFileSync(join(dir, 'a', f)));
   });
+  it("reports the model's multiply-adds as vitc inspect does, and what the build computes where that is less", async () => {
+    const dir = tempDir();
+    const narrowed = await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'a'));
+    expect(narrowed.stdout.split('\n')[1]).toBe('  67,258 parameters, 0.00114 GMACs per image (0.000786 as built, which computes only the rows the outputs read); input input [B,3,32,32] -> logits [B,10]');
+    const inspected = await vitc('inspect', 'spec/tiny/tiny-base.yaml', '--json');
+    expect(JSON.parse(inspected.stdout).macs_per_image / 1e9).toBeCloseTo(0.00114, 5);
+    const pooled = await vitc('build', 'spec/tiny/tiny-gap.yaml', '-o', join(dir, 'b'));
+    expect(pooled.stdout.split('\n')[1]).toBe('  67,162 parameters, 0.00108 GMACs per image; input input [B,3,32,32] -> logits [B,10]');
+  });
   it('writes a manifest with shapes, weights and the spec hash; no absolute paths', async () => {
     const dir = tempDir();
     await vitc('build', 'spec/tiny/tiny-prelogits.yaml', '-o', join(dir, 'out'));
