@@ -88,6 +88,9 @@ describe('YAML anchors and aliases', () => {
     expect((await check(`${BASE}norm_eps: *eps\n`)).lines).toEqual([
       'D/s.yaml:7:11: error: YAML alias "*eps" names no anchor (an alias repeats a value labelled earlier in the file with &eps)',
     ]);
+    expect((await check(`${BASE}preprocess: &p\n  mean: [*p]\n`)).lines).toEqual([
+      'D/s.yaml:8:10: error: YAML alias "*p" is inside the value it stands for (a value cannot contain itself)',
+    ]);
     const laughs = ['a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
     expect((await check(`${laughs}\n`)).lines).toEqual(['D/s.yaml:1:1: error: YAML aliases expand too far: they repeat values more than 100 times']);
   });

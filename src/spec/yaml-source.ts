@@ -56,10 +56,13 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   // the yaml package's bound on how much aliases may multiply the document, bounds the walk below too.
   const unresolved: Diagnostic[] = [];
   visit(doc, {
-    Alias: (_, n) => {
-      if (n.resolve(doc) === undefined) {
-        const r = n.range ?? [0, 0, 0];
+    Alias: (_, n, path) => {
+      const target = n.resolve(doc);
+      const r = n.range ?? [0, 0, 0];
+      if (target === undefined) {
         unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} names no anchor`, spanAt(file, lc, r[0], r[1]), `an alias repeats a value labelled earlier in the file with &${n.source}`));
+      } else if (path.includes(target)) {
+        unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} is inside the value it stands for`, spanAt(file, lc, r[0], r[1]), 'a value cannot contain itself'));
       }
     },
   });
