@@ -89,6 +89,13 @@ describe('vitc fmt', () => {
     expect(out).not.toContain('\n\n\n');
   });
 
+  it('keeps a comment in a signature or on a header line with its own block, never moving it to the next one', () => {
+    const text = 'block a(x: tensor, # the input\n        n: int) -> tensor { # why a exists\n  if n > 1 { # big\n    x = x * 2\n  } else { # small\n    x = x + ( # inside\n      x)\n  }\n  return x\n}\n\nblock c(x: tensor) -> tensor {\n  return x\n}\n';
+    const out = formatVitText('c.vit', text);
+    expect(out).toBe('block a(x: tensor, n: int) -> tensor {\n  # the input\n  # why a exists\n  if n > 1 {\n    # big\n    x = x * 2\n  } else {\n    # small\n    # inside\n    x = x + x\n  }\n  return x\n}\n\nblock c(x: tensor) -> tensor {\n  return x\n}\n');
+    expect(formatVitText('c.vit', out)).toBe(out);
+  });
+
   it('--check exits 1 for a file that is not canonical, and fmt prints diagnostics for bad syntax', async () => {
     const r = await vitc('fmt', '--check', fx('messy.vit'), 'stdlib/vit.vit');
     expect(r.code).toBe(1);

@@ -104,12 +104,24 @@ function attachTrivia(ast: FileAst, comments: readonly IToken[], text: string): 
     // Find the innermost list of siblings whose enclosing body contains this line.
     let siblings = top;
     let dangling = ast.dangling;
+    let host: Sibling | undefined;
     for (;;) {
-      const host = siblings.find((s) => s.line <= line && line <= s.endLine);
+      host = siblings.find((s) => s.line <= line && line <= s.endLine);
       const body = host?.bodies.find((b) => b.span.line < line && line < (b.span.endLine ?? b.span.line));
       if (!host || !body) break;
       siblings = siblingsOf(body);
       dangling = body.dangling;
+    }
+    if (host && line < host.endLine) {
+      // Inside a block's or statement's own lines but in no body's interior: in a signature or a
+      // header (`if c { # ...`), it opens the body that follows; within a multi-line expression, it
+      // goes before the statement. Never to the next sibling, which it does not describe.
+      const opened = host.bodies.find((b) => b.span.line === line && (b.span.endLine ?? b.span.line) > line) ?? host.bodies.find((b) => b.span.line > line);
+      const first = opened ? siblingsOf(opened)[0] : undefined;
+      const list = opened ? (first ? first.trivia.comments : opened.dangling) : host.trivia.comments;
+      list.push(textOf);
+      lastCommentLine.set(list, line);
+      continue;
     }
     if (before.trim() !== '') {
       // A comment after code: it belongs to the statement ending on this line, else to the next one.
