@@ -74,6 +74,14 @@ describe('keys', () => {
   });
 });
 
+describe('YAML documents', () => {
+  it('refuses a second document in one line that says how, not with the parser API it should have called', async () => {
+    expect(await check(`${BASE}---\ndepth: 3\n`)).toEqual({ code: 1, lines: [
+      'D/s.yaml:7:1: error: a spec is one YAML document, but another starts here (remove this "---" and what follows it, or put that in a file of its own)',
+    ] });
+  });
+});
+
 describe('YAML anchors and aliases', () => {
   it('an alias stands for the anchored value, and a problem with it is reported at the alias', async () => {
     expect((await check(`${BASE}preprocess:\n  mean: &half [0.5, 0.5, 0.5]\n  std: *half\n`)).code).toBe(0);

@@ -46,6 +46,8 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   const file = src.displayName;
   if (doc.errors.length > 0) {
     throw new DiagnosticError(doc.errors.map((e) => {
+      // The yaml package's own words for this one name its API (parseAllDocuments), not the fix.
+      if (e.code === 'MULTIPLE_DOCS') return error('spec/yaml-syntax', 'a spec is one YAML document, but another starts here', spanAt(file, lc, e.pos[0]), 'remove this "---" and what follows it, or put that in a file of its own');
       const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       return error('spec/yaml-syntax', `YAML syntax error: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`, spanAt(file, lc, e.pos[0]));
     }));
