@@ -40,6 +40,14 @@ describe('model-language diagnostics', () => {
     'test/fixtures/dsl/calls.vit:11:20: error: softmax: "axis" must be an int; got float 1.5',
     'test/fixtures/dsl/calls.vit:12:28: error: LayerNorm: "eps" is given twice (by position and by name)',
   ]));
+  it('names a stdlib block that a file defines again as stdlib/..., with its line, not by its install path', async () => {
+    const dir = (await import('./helpers.js')).tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'b.vit'), 'import "nn.vit"\n\nblock Linear(x: tensor) -> tensor {\n  return x\n}\n');
+    const r = await vitc('check', join(dir, 'b.vit'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.replaceAll(`${dir}/`, '')).toBe('b.vit:3:7: error: "Linear" is already imported from stdlib/nn.vit:5:7 (rename one of them)');
+  });
   it('says the same when a spec elaborates such a call (a builtin\'s unknown keyword, at the argument)', async () => {
     const dir = (await import('./helpers.js')).tempDir();
     const { writeFileSync } = await import('node:fs');

@@ -12,6 +12,7 @@ import { checkModule } from './check.js';
 import type { BlockDef } from './ast.js';
 import type { Module } from './module.js';
 import { quote } from '../diag/quote.js';
+import { shownSpan } from './anchor.js';
 
 /** Where an import or a spec's block file is found: next to the referring file, else in the stdlib. */
 export function findVitFile(ref: string, baseDir: string): string | undefined {
@@ -73,7 +74,7 @@ export class ModuleLoader {
         if (prev && prev.module === module) {
           diags.push(error('dsl/duplicate-block', `"${def.name}" is defined twice`, def.nameSpan, `first at line ${prev.def.nameSpan.line}`));
         } else if (prev) {
-          diags.push(error('dsl/duplicate-block', `"${def.name}" is already imported from ${prev.module.file}`, def.nameSpan, 'rename one of them'));
+          diags.push(error('dsl/duplicate-block', `"${def.name}" is already imported from ${shownSpan(prev.def.nameSpan)}`, def.nameSpan, 'rename one of them'));
         } else {
           blocks.set(def.name, { def, module });
         }
