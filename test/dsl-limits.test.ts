@@ -60,6 +60,12 @@ describe('dead code and duplicate names', () => {
   it('refuses a statement after an if whose every branch returns', async () => {
     expect(await checkBlock('  if qkv_bias {\n    return x\n  } else {\n    return x\n  }\n  return x')).toEqual(['b.vit:8:3: error: this statement can never run: the statement before it always returns (remove it, or move the return)']);
   });
+  it('refuses a block with no return at vitc check FILE.vit, at its name, not only when a spec builds it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'b.vit'), `import "nn.vit"\n${SIGNATURE}\n  y = x\n}\nblock c(x: tensor) -> tensor {\n  repeat 2 {\n    if true {\n      return x\n    }\n  }\n}\n`);
+    const r = await vitc('check', join(dir, 'b.vit'));
+    expect([r.code, r.stderr.replaceAll(`${dir}/`, '')]).toEqual([1, 'b.vit:2:7: error: block b never returns a value: its body has no return statement (end it with `return` and the value it computes)']);
+  });
   it('reports a scope used twice at the user\'s second "as", not inside the stdlib', async () => {
     expect(await checkBlock('  y = Linear(x, 48) as fc\n  return Linear(y, 48) as fc')).toEqual([
       'b.vit:4:27: error: the scope name "fc" is used a second time here, so parameter "blocks.0.fc.weight" is declared twice (the first is at b.vit:3:24; give each its own name)',

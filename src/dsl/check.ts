@@ -124,7 +124,18 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
     b.stmts.forEach(stmt);
   }
   body(def.body);
+  if (!def.body.stmts.some(returnsSomewhere)) {
+    diags.push(error('dsl/no-return', `${def.kind} ${def.name} never returns a value: its body has no return statement`, def.nameSpan, 'end it with `return` and the value it computes'));
+  }
   return diags;
+}
+
+/** Is there a `return` in `s` (in any branch or repeat)? A block without one fails whenever it runs. */
+function returnsSomewhere(s: Stmt): boolean {
+  if (s.kind === 'return') return true;
+  if (s.kind === 'repeat') return s.body.stmts.some(returnsSomewhere);
+  if (s.kind !== 'if') return false;
+  return s.then.stmts.some(returnsSomewhere) || (s.else !== undefined && ('stmts' in s.else ? s.else.stmts.some(returnsSomewhere) : returnsSomewhere(s.else)));
 }
 
 /** Does running `s` return in every case? (`return`, or an if whose every branch returns.) */
