@@ -4,6 +4,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { vitc, tempDir } from './helpers.js';
+import { parseCommandArgs } from '../src/cli/args.js';
 import { writeSafetensors, parseSafetensors, tensorToFloat32 } from '../src/weights/safetensors.js';
 import { writeNpy } from '../src/weights/npy.js';
 
@@ -127,6 +128,13 @@ describe('the real binary', () => {
       expect(r.status).toBe(1);
       expect(r.stderr.trim()).toBe('error: vitc build: option --target needs a value (see vitc build --help)');
     }
+  });
+  it('refuses a single-valued option given twice instead of keeping the last value; an option meant to repeat may', async () => {
+    const r = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target=js', '-t', 'onnx', '-o', join(tempDir(), 'out'));
+    expect([r.code, r.stderr]).toEqual([1, 'error: vitc build: option --target is given twice ("js", then "onnx") (give it once; see vitc build --help)']);
+    expect((await vitc('inspect', 'spec/tiny/tiny-base.yaml', '--precision', 'fp32', '--precision=fp32')).stderr).toBe('error: vitc inspect: option --precision is given twice ("fp32", then "fp32") (give it once; see vitc inspect --help)');
+    const p = parseCommandArgs('x', ['--image', 'a', '--image', 'b', '--check', '--check'], { image: { type: 'string', multiple: true }, check: { type: 'boolean' } });
+    expect(p.values).toEqual({ image: ['a', 'b'], check: true });
   });
   it('tells a forgotten value from a value that starts with a dash', () => {
     for (const args of [['-t', '-o', 'out'], ['--target', '--weights', 'w'], ['--target', '-h']]) {

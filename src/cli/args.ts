@@ -17,9 +17,9 @@ export interface Parsed {
 
 export function parseCommandArgs(command: string, argv: readonly string[], options: Record<string, OptionSpec>): Parsed {
   const all: Record<string, OptionSpec> = { ...options, help: { type: 'boolean', short: 'h' } };
+  let parsed;
   try {
-    const r = parseArgs({ args: [...argv], options: all, allowPositionals: true, strict: true });
-    return { values: r.values as Parsed['values'], positionals: r.positionals };
+    parsed = parseArgs({ args: [...argv], options: all, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     const err = e as Error & { code?: string };
     // Node quotes the option as given ('--foo') or, for a missing value, as declared ('-t, --target <value>').
@@ -34,6 +34,27 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
       fail('cli/option-value', `vitc ${command}: ${flag ? `option ${flag} ` : ''}${/argument missing/.test(err.message) ? 'needs a value' : 'does not take a value'}`, undefined, `see vitc ${command} --help`);
     }
     fail('cli/args', `vitc ${command}: ${err.message.split('\n')[0]}`, undefined, `see vitc ${command} --help`);
+  }
+  refuseRepeats(command, parsed.tokens, all);
+  return { values: parsed.values as Parsed['values'], positionals: parsed.positionals };
+}
+
+/**
+ * A string option given twice: parseArgs keeps the last value, so `--target js --target onnx` would build
+ * onnx without a word. Options declared `multiple` may repeat; a repeated boolean says the same thing twice.
+ */
+function refuseRepeats(command: string, tokens: readonly { kind: string; name?: string; value?: string | undefined }[], all: Record<string, OptionSpec>): void {
+  const seen = new Map<string, string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    const spec = all[t.name];
+    if (!spec || spec.type !== 'string' || spec.multiple) continue;
+    const value = t.value ?? '';
+    const first = seen.get(t.name);
+    if (first !== undefined) {
+      fail('cli/repeated-option', `vitc ${command}: option --${t.name} is given twice (${quote(first)}, then ${quote(value)})`, undefined, `give it once; see vitc ${command} --help`);
+    }
+    seen.set(t.name, value);
   }
 }
 
