@@ -104,6 +104,17 @@ describe('YAML anchors and aliases', () => {
   });
 });
 
+describe('YAML tags', () => {
+  it('refuses a tag YAML does not define at the tag, instead of reading its value as a string', async () => {
+    expect(await check(`${BASE.replace('depth: 2', 'depth: !foo 2')}preprocess:\n  mean: !!floats [0.5, 0.5, 0.5]\n  std: !!int 0.5\n`)).toEqual({ code: 1, lines: [
+      'D/s.yaml:5:8: error: unknown YAML tag "!foo" (a spec\'s values are plain YAML; remove the tag)',
+      'D/s.yaml:8:9: error: unknown YAML tag "!!floats" (a spec\'s values are plain YAML; remove the tag)',
+      'D/s.yaml:9:8: error: YAML tag "!!int" does not fit the value it tags (remove the tag, or write a value of that type)',
+    ] });
+    expect(await check(BASE.replace('depth: 2', 'depth: !!int "2"'))).toEqual({ code: 0, lines: [''] });
+  });
+});
+
 describe('sizes', () => {
   it.each([
     ['depth 5000', BASE.replace('depth: 2', 'depth: 5000'), 'D/s.yaml:5:8: error: "depth" must be <= 1000; got 5000'],

@@ -52,6 +52,16 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
       return error('spec/yaml-syntax', `YAML syntax error: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`, spanAt(file, lc, e.pos[0]));
     }));
   }
+  // The yaml package reads a value under a tag it cannot resolve as plain text and only warns
+  // (`depth: !foo 2` would be the string "2"); a spec's values are plain YAML, so that is an error.
+  const tags = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED').map((w) => {
+    const tag = src.text.slice(w.pos[0], w.pos[1]);
+    const at = spanAt(file, lc, w.pos[0], w.pos[1]);
+    return /^!!(str|int|float|bool|null|map|seq)$/.test(tag)
+      ? error('spec/yaml-tag', `YAML tag ${quote(tag)} does not fit the value it tags`, at, 'remove the tag, or write a value of that type')
+      : error('spec/yaml-tag', `unknown YAML tag ${quote(tag)}`, at, 'a spec\'s values are plain YAML; remove the tag');
+  });
+  if (tags.length > 0) throw new DiagnosticError(tags);
   const root = doc.contents as YamlNode | null;
   if (root === null) return { kind: 'map', span: { file, line: 1, col: 1 }, entries: new Map() };
   // Aliases (`*name`) stand for the node their anchor (`&name`) labels. Expanding them once here, with
