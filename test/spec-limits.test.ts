@@ -115,6 +115,15 @@ describe('YAML tags', () => {
   });
 });
 
+describe('YAML merge keys', () => {
+  it('are refused at the "<<" with a pointer to extends, not reported as an unknown key "<<"; a quoted "<<" is just a key', async () => {
+    expect(await check(`${BASE}preprocess: &p {mean: [0.5, 0.5, 0.5]}\nbackbone:\n  <<: *p\n`)).toEqual({ code: 1, lines: [
+      'D/s.yaml:9:3: error: YAML merge keys ("<<") are not supported (vitc shares keys with `extends:` instead, which merges deeply: put them in a spec of their own and extend it)',
+    ] });
+    expect(await check(`${BASE}preprocess:\n  "<<": 1\n`)).toEqual({ code: 1, lines: ['D/s.yaml:8:3: error: unknown key "preprocess.<<" (known keys: resize, crop, interpolation, mean, std)'] });
+  });
+});
+
 describe('sizes', () => {
   it.each([
     ['depth 5000', BASE.replace('depth: 2', 'depth: 5000'), 'D/s.yaml:5:8: error: "depth" must be <= 1000; got 5000'],

@@ -68,6 +68,13 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   // the yaml package's bound on how much aliases may multiply the document, bounds the walk below too.
   const unresolved: Diagnostic[] = [];
   visit(doc, {
+    // A plain `<<` key is YAML 1.1's merge key, which YAML 1.2 (what this parser reads) dropped.
+    Pair: (_, p) => {
+      if (isScalar(p.key) && p.key.value === '<<' && p.key.type === 'PLAIN') {
+        const r = p.key.range ?? [0, 0, 0];
+        unresolved.push(error('spec/yaml-merge', 'YAML merge keys ("<<") are not supported', spanAt(file, lc, r[0], r[1]), 'vitc shares keys with `extends:` instead, which merges deeply: put them in a spec of their own and extend it'));
+      }
+    },
     Alias: (_, n, path) => {
       const target = n.resolve(doc);
       const r = n.range ?? [0, 0, 0];
