@@ -82,6 +82,18 @@ describe('YAML documents', () => {
   });
 });
 
+describe('YAML indentation', () => {
+  it('reports a line indented under a key\'s value once, at that line, not twice at the value', async () => {
+    const hint = '(keys of one mapping start in the same column; a nested mapping starts on the line after its key)';
+    expect(await check(`name: x\n  ${BASE}`)).toEqual({ code: 1, lines: [
+      `D/s.yaml:2:3: error: this line is indented more than the key above it, so YAML reads it as part of that key's value ${hint}`,
+    ] });
+    expect(await check(`${BASE}preprocess:\n  resize: 36\n   crop: 32\n`)).toEqual({ code: 1, lines: [
+      `D/s.yaml:9:4: error: this line is indented more than the key above it, so YAML reads it as part of that key's value ${hint}`,
+    ] });
+  });
+});
+
 describe('YAML anchors and aliases', () => {
   it('an alias stands for the anchored value, and a problem with it is reported at the alias', async () => {
     expect((await check(`${BASE}preprocess:\n  mean: &half [0.5, 0.5, 0.5]\n  std: *half\n`)).code).toBe(0);

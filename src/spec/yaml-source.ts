@@ -45,11 +45,25 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   const doc = parseDocument(src.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   const file = src.displayName;
   if (doc.errors.length > 0) {
-    throw new DiagnosticError(doc.errors.map((e) => {
+    // A line indented under a key's plain value (`name: x` then `  depth: 3`) continues that value, so
+    // the parser sees a key of two lines and says so twice at the value; it is one mistake, at the line.
+    const overIndented = new Map<number, number>();
+    for (const e of doc.errors) {
+      const key = src.text.slice(e.pos[0], e.pos[1]);
+      if (e.code === 'MULTILINE_IMPLICIT_KEY' && /^[^"'[{]/.test(key) && key.includes('\n')) {
+        const line = e.pos[0] + key.lastIndexOf('\n') + 1;
+        overIndented.set(e.pos[0], line + /^[ \t]*/.exec(src.text.slice(line))![0].length);
+      }
+    }
+    throw new DiagnosticError(doc.errors.flatMap((e) => {
+      const at = overIndented.get(e.pos[0]);
+      if (at !== undefined) {
+        return e.code === 'MULTILINE_IMPLICIT_KEY' ? [error('spec/yaml-syntax', 'this line is indented more than the key above it, so YAML reads it as part of that key\'s value', spanAt(file, lc, at), 'keys of one mapping start in the same column; a nested mapping starts on the line after its key')] : [];
+      }
       // The yaml package's own words for this one name its API (parseAllDocuments), not the fix.
-      if (e.code === 'MULTIPLE_DOCS') return error('spec/yaml-syntax', 'a spec is one YAML document, but another starts here', spanAt(file, lc, e.pos[0]), 'remove this "---" and what follows it, or put that in a file of its own');
+      if (e.code === 'MULTIPLE_DOCS') return [error('spec/yaml-syntax', 'a spec is one YAML document, but another starts here', spanAt(file, lc, e.pos[0]), 'remove this "---" and what follows it, or put that in a file of its own')];
       const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return error('spec/yaml-syntax', `YAML syntax error: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`, spanAt(file, lc, e.pos[0]));
+      return [error('spec/yaml-syntax', `YAML syntax error: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`, spanAt(file, lc, e.pos[0]))];
     }));
   }
   // The yaml package reads a value under a tag it cannot resolve as plain text and only warns
