@@ -29,9 +29,10 @@ export function buildGraph(spec: Spec): Graph {
 }
 
 
-/** The target, its options, the precision and the features option, checked before anything is built. */
-export function checkBuildOptions(target: string, options: Pick<BuildOptions, 'precision' | 'features' | 'targetArgs'>) {
+/** The target, its options, the precision, the features option and --dump-kernels, checked before anything is built. */
+export function checkBuildOptions(target: string, options: Pick<BuildOptions, 'precision' | 'features' | 'targetArgs'>, dumpKernels = false) {
   const backend = getBackend(target);
+  if (dumpKernels && backend.consumes !== 'kernels') fail('cli/dump-kernels', `--dump-kernels: the ${target} target renders the graph, not a KernelProgram`, undefined, `targets with kernels: ${BACKENDS.filter((b) => b.consumes === 'kernels').map((b) => b.name).join(', ')}`);
   const targetOptions = parseTargetOptions(backend, options.targetArgs ?? {});
   if (!backend.precisions.includes(options.precision)) {
     fail('cli/precision', `target ${target} does not support --precision ${options.precision}`, undefined, `supported: ${backend.precisions.join(', ')}`);
@@ -43,14 +44,13 @@ export function checkBuildOptions(target: string, options: Pick<BuildOptions, 'p
 }
 
 export async function compile(specPath: string, target: string, options: BuildOptions, dumpAfter?: string, dumpKernels = false): Promise<Compiled> {
-  const { backend, targetOptions } = checkBuildOptions(target, options);
+  const { backend, targetOptions } = checkBuildOptions(target, options, dumpKernels);
   const spec = loadSpec(specPath);
   const built = buildModel(spec, { features: options.features });
   const { graph, dump } = runPipeline(built.graph, backend.capabilities, dumpAfter);
   const kernels = backend.consumes === 'kernels'
     ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })
     : undefined;
-  if (dumpKernels && !kernels) fail('cli/dump-kernels', `--dump-kernels: the ${target} target renders the graph, not a KernelProgram`, undefined, `targets with kernels: ${BACKENDS.filter((b) => b.consumes === 'kernels').map((b) => b.name).join(', ')}`);
   const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entryFor?.(targetOptions, spec) ?? backend.entry, built.sources);
   const emitted = await backend.emit({ spec, graph, kernels, options, targetOptions, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);

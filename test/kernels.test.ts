@@ -196,6 +196,9 @@ describe('--dump-kernels (test/snapshots, reviewed as text; UPDATE_SNAPSHOTS=1 r
     const onnx = await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '-o', join(dir, 'p'), '--dump-kernels');
     expect(onnx.code).toBe(1);
     expect(onnx.stderr).toMatch(/--dump-kernels: the onnx target renders the graph, not a KernelProgram/);
+    // Like the other option checks, before the spec is read (or a whole model compiled) at all.
+    const before = await vitc('build', join(dir, 'no-such-spec.yaml'), '--target', 'onnx', '-o', join(dir, 'q'), '--dump-kernels');
+    expect([before.code, before.stderr]).toEqual([1, 'error: --dump-kernels: the onnx target renders the graph, not a KernelProgram (targets with kernels: js, cuda, wgsl)']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { compile, writeBuildDir } from '../../compile.js';
+import { checkBuildOptions, compile, writeBuildDir } from '../../compile.js';
 import { checkBuildDir } from '../../io/build-dir.js';
 import { BACKENDS, getBackend, targetOptionsHelp } from '../../backends/registry.js';
 import { DUMP_POINTS } from '../../passes/pipeline.js';
@@ -71,6 +71,10 @@ example:
     const check = flag(p, 'check');
     // The output is checked before the work, so a bad -o costs nothing (--check writes nothing).
     if (outGiven !== undefined && !check) checkBuildDir(outGiven);
+    const features = p.values.features === true;
+    const dumpKernels = flag(p, 'dump-kernels');
+    // The target and its options are checked before the spec is compiled or weights are read.
+    checkBuildOptions(target, { precision, features, targetArgs: targetArgs(p) }, dumpKernels);
     const seed = intOption('build', p, 'seed', 0, 0, MAX_SEED);
     if (str(p, 'seed') !== undefined) {
       // The seed chooses random weights to embed; where none are embedded it would change nothing.
@@ -83,9 +87,9 @@ example:
       precision,
       weights,
       seed,
-      features: p.values.features === true,
+      features,
       targetArgs: targetArgs(p),
-    }, dumpAfter, p.values['dump-kernels'] === true);
+    }, dumpAfter, dumpKernels);
     if (weights && compiled.backend.capabilities.embedsWeights) {
       // The target checked and embedded them; what it left out is said, not silently dropped.
       const unused = checkWeights(weights.file, weights.bytes, compiled.manifest.weights.map((w) => [w.name, w.shape] as const));
