@@ -87,6 +87,13 @@ describe('output paths are checked before the work', () => {
   ])('build -o: %s', async (_, out, line) => {
     expect(await oneError(['build', SPEC, '-o', out()])).toBe(line);
   });
+  it('build -o under a directory that refuses new entries (/proc/x/y) ends with one line instead of spinning forever', () => {
+    // Node 20's recursive mkdir loops at full CPU on /proc's ENOENT; the real binary, with a time limit.
+    const r = spawnSync(process.execPath, ['bin/vitc.js', 'build', SPEC, '-o', '/proc/vitc-no/b'], { encoding: 'utf8', timeout: 60_000 });
+    expect([r.signal, r.status]).toEqual([null, 1]);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: cannot write the build/);
+  });
   it('weights -o: a directory', async () => {
     expect(await oneError(['weights', SPEC, '-o', dir])).toBe(`error: cannot write -o "${dir}": it is a directory`);
   });

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import { DiagnosticError, error, fail } from '../diag/diagnostic.js';
 import type { OutputFile } from '../backends/backend.js';
-import { checkDirectoryWritable, readTextFile, reasonOf, writeChunked } from './files.js';
+import { checkDirectoryWritable, makeDirs, readTextFile, reasonOf, writeChunked } from './files.js';
 
 /**
  * Why `dir` may not be replaced by a build, or undefined when it may: it must not exist, be an empty
@@ -53,11 +53,11 @@ export function writeBuildDir(outDir: string, files: readonly OutputFile[]): voi
   const target = resolve(outDir);
   const tmp = join(dirname(target), `.vitc-tmp-${basename(target)}-${process.pid}`);
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
     for (const f of files) {
-      mkdirSync(dirname(join(tmp, f.path)), { recursive: true });
+      makeDirs(dirname(join(tmp, f.path)));
       writeChunked(join(tmp, f.path), f.contents);
     }
     if (existsSync(target)) {

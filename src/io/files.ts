@@ -188,13 +188,33 @@ export function checkDirectoryWritable(dir: string, shown: string): void {
   }
 }
 
+/**
+ * mkdir -p without `mkdirSync(dir, { recursive: true })`, which in Node 20 loops forever (at full CPU)
+ * when a parent exists but refuses new entries with ENOENT, as /proc does (`vitc build -o /proc/x/y`).
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if (statSync(d).isDirectory()) break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && dirname(d) !== d) { missing.push(d); continue; }
+      throw e;
+    }
+    throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+  }
+  for (const d of missing.reverse()) {
+    try { mkdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+}
+
 /** Write `contents` to a temporary file next to `path` and rename it into place; a failure leaves nothing behind. */
 export function writeFileAtomic(path: string, contents: string | Uint8Array, what: string): void {
   const shown = `${what} ${JSON.stringify(path)}`;
   const target = resolve(path);
   const tmp = join(dirname(target), `.vitc-tmp-${basename(target).slice(0, 200)}-${process.pid}`);
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     writeChunked(tmp, contents);
     renameSync(tmp, target);
   } catch (e) {
