@@ -72,7 +72,7 @@ describe('output paths are checked before the work', () => {
     ['/dev/full (ENOSPC)', () => '/dev/full', 'error: cannot write --output "/dev/full": it is a character device, not a regular file'],
     ['a name too long (ENAMETOOLONG)', () => join(dir, `${long}.npy`), `error: cannot write --output "${join(dir, `${long}.npy`)}": the name is too long`],
     ['a read-only place (EACCES, EROFS)', () => '/sys/y.npy', 'error: cannot write --output "/sys/y.npy": permission denied (choose a directory you can write to)'],
-    ['a missing place under /proc (ENOENT)', () => '/proc/y.npy', 'error: cannot write --output "/proc/y.npy": no such file (choose a directory you can write to)'],
+    ['a place under /proc, which takes no new files (ENOENT)', () => '/proc/y.npy', 'error: cannot write --output "/proc/y.npy": /proc does not accept new files (choose a directory you can write to)'],
     ['an empty name', () => '', 'error: cannot write --output "": the name is empty'],
   ])('run --output: %s', async (_, out, line) => {
     const r = await vitc('run', SPEC, '--output', out());
@@ -83,6 +83,8 @@ describe('output paths are checked before the work', () => {
   it.each([
     ['a path under a file', () => join(dir, 'file', 'b'), `error: cannot write the build "${join(dir, 'file', 'b')}": ${join(dir, 'file')} is not a directory`],
     ['a read-only place', () => '/sys/b', 'error: cannot write the build "/sys/b": permission denied (choose a directory you can write to)'],
+    ['an existing directory that takes no new files', () => '/proc/b', 'error: cannot write the build "/proc/b": /proc does not accept new files (choose a directory you can write to)'],
+    ['a missing directory under one', () => '/proc/x/b', 'error: cannot write the build "/proc/x/b": /proc does not accept new files (choose a directory you can write to)'],
     ['a name too long', () => join(dir, long), `error: cannot write the build to ${join(dir, long)}: the name is too long (use a name of at most 200 characters)`],
   ])('build -o: %s', async (_, out, line) => {
     expect(await oneError(['build', SPEC, '-o', out()])).toBe(line);
@@ -92,7 +94,7 @@ describe('output paths are checked before the work', () => {
     const r = spawnSync(process.execPath, ['bin/vitc.js', 'build', SPEC, '-o', '/proc/vitc-no/b'], { encoding: 'utf8', timeout: 60_000 });
     expect([r.signal, r.status]).toEqual([null, 1]);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^error: cannot write the build/);
+    expect(r.stderr).toMatch(/^error: cannot write the build "\/proc\/vitc-no\/b": /);
   });
   it('weights -o: a directory', async () => {
     expect(await oneError(['weights', SPEC, '-o', dir])).toBe(`error: cannot write -o "${dir}": it is a directory`);

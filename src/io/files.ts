@@ -151,7 +151,9 @@ export function probeWritable(dir: string, shown: string): void {
     closeSync(openSync(probe, 'wx'));
     rmSync(probe, { force: true });
   } catch (e) {
-    failWrite(shown, reasonOf(e), 'choose a directory you can write to');
+    // The directory is there (it was just looked at): ENOENT means it takes no new files (/proc, /sys).
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${dir} does not accept new files` : reasonOf(e);
+    failWrite(shown, why, 'choose a directory you can write to');
   }
 }
 
@@ -183,7 +185,8 @@ export function checkDirectoryWritable(dir: string, shown: string): void {
     }
     if (!st.isDirectory()) return failWrite(shown, `${d} is not a directory`);
     try { accessSync(d, constants.W_OK | constants.X_OK); } catch { return failWrite(shown, `permission denied in ${d}`, 'choose a directory you can write to'); }
-    if (d === dir) probeWritable(d, shown);
+    // The nearest directory that exists is where the write (or its first mkdir) happens.
+    probeWritable(d, shown);
     return;
   }
 }
