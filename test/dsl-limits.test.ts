@@ -66,6 +66,11 @@ describe('dead code and duplicate names', () => {
     const r = await vitc('check', join(dir, 'b.vit'));
     expect([r.code, r.stderr.replaceAll(`${dir}/`, '')]).toEqual([1, 'b.vit:2:7: error: block b never returns a value: its body has no return statement (end it with `return` and the value it computes)']);
   });
+  it('says a .vit file with no blocks has none, not "ok: " with nothing after it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'e.vit'), '# nothing yet\nimport "nn.vit"\n');
+    expect(await vitc('check', join(dir, 'e.vit'))).toEqual({ code: 0, stdout: `${join(dir, 'e.vit')}: ok: no blocks or models`, stderr: '' });
+  });
   it('reports a scope used twice at the user\'s second "as", not inside the stdlib', async () => {
     expect(await checkBlock('  y = Linear(x, 48) as fc\n  return Linear(y, 48) as fc')).toEqual([
       'b.vit:4:27: error: the scope name "fc" is used a second time here, so parameter "blocks.0.fc.weight" is declared twice (the first is at b.vit:3:24; give each its own name)',

@@ -37,7 +37,7 @@ example:
     for (const file of p.positionals) {
       if (file.endsWith('.vit')) {
         const m = new ModuleLoader().load(resolve(file));
-        io.out(`${m.file}: ok: ${m.ast.items.map((d) => `${d.kind} ${d.name}`).join(', ')}`);
+        io.out(`${m.file}: ok: ${m.ast.items.map((d) => `${d.kind} ${d.name}`).join(', ') || 'no blocks or models'}`);
         continue;
       }
       if (isPartialSpec(file)) {
