@@ -53,6 +53,12 @@ describe('numbers are finite and ints exact', () => {
   });
 });
 
+describe('slices', () => {
+  it('says a slice whose start is after its end is empty, not out of range', async () => {
+    expect(await checkBlock('  return x[:, 5:2]')).toEqual(['b.vit:3:10: error: slice 5:2 is empty: its start is not before its end (operands: f32[B,17,48])']);
+  });
+});
+
 describe('dead code and duplicate names', () => {
   it('refuses a statement after return', async () => {
     expect(await checkBlock('  return x\n  y = 1')).toEqual(['b.vit:4:3: error: this statement can never run: the statement before it always returns (remove it, or move the return)']);

@@ -60,7 +60,8 @@ export const slice = defineOp<{ readonly axis: number; readonly start: number; r
     const axis = normAxis(a.axis, x!.shape.length);
     const d = x!.shape[axis]!;
     shapeCheck(d !== BATCH, () => 'slicing the batch dim is not supported');
-    shapeCheck(0 <= a.start && a.start < a.end && a.end <= d, () => `slice ${a.start}:${a.end} is out of range for a dim of size ${d}`);
+    shapeCheck(0 <= a.start && a.start <= d && 0 <= a.end && a.end <= d, () => `slice ${a.start}:${a.end} is out of range for a dim of size ${d}`);
+    shapeCheck(a.start < a.end, () => `slice ${a.start}:${a.end} is empty: its start is not before its end`);
     return tensor(x!.shape.map((s, i) => (i === axis ? a.end - a.start : s)), x!.dtype);
   },
   formatAttrs: formatPlainAttrs,
