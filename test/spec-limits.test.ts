@@ -71,6 +71,12 @@ describe('keys', () => {
   it('suggests a near key, else points to the docs rather than listing thirty keys', async () => {
     expect((await check(`${BASE}dept: 2\n`)).lines).toEqual(['D/s.yaml:7:1: error: unknown key "dept" (did you mean "depth"?)']);
     expect((await check(`${BASE}colour: red\n`)).lines).toEqual(['D/s.yaml:7:1: error: unknown key "colour" (see docs/spec-format.md, or schema/vitc-spec.schema.json, for the keys)']);
+  });  it('names a numeric key as written and a key with a slash at its place; a list index stays [i]', async () => {
+    expect((await check(`${BASE}3: 4\n`)).lines).toEqual(['D/s.yaml:7:1: error: unknown key "3" (see docs/spec-format.md, or schema/vitc-spec.schema.json, for the keys)']);
+    expect((await check(`${BASE}preprocess:\n  1/2: 4\n  mean: [0.5, x, 0.5]\n`)).lines).toEqual([
+      'D/s.yaml:8:3: error: unknown key "preprocess.1/2" (known keys: resize, crop, interpolation, mean, std)',
+      'D/s.yaml:9:15: error: "preprocess.mean[1]" must be a number; got a string ("x")',
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@ import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
 import { quote } from '../diag/quote.js';
 import { schemaPath } from '../paths.js';
-import type { SpanIndex } from './yaml-source.js';
+import { escapePointer, type SpanIndex } from './yaml-source.js';
 
 interface SchemaNode {
   description?: string;
@@ -31,9 +31,19 @@ function schemaAt(ptr: string): SchemaNode | undefined {
   return s;
 }
 
-/** Human name of the key at a pointer: `preprocess.mean[1]`. */
-export function keyName(ptr: string): string {
-  return ptr.split('/').slice(1).reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+/**
+ * Human name of the key at a pointer: `preprocess.mean[1]`. A part is a list index only where `data`
+ * has a list: a mapping key may be a number too (`3: 4` is the key "3", not "[3]").
+ */
+export function keyName(ptr: string, data: unknown): string {
+  let v = data;
+  let name = '';
+  for (const part of ptr.split('/').slice(1)) {
+    const key = unescapePointer(part);
+    name = Array.isArray(v) ? `${name}[${key}]` : name ? `${name}.${key}` : key;
+    v = v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+  }
+  return name;
 }
 
 function describeValue(v: unknown): string {
@@ -47,9 +57,14 @@ function describeValue(v: unknown): string {
 
 const typeWords: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null', array: 'a list', object: 'a mapping' };
 
+const unescapePointer = (part: string) => part.replace(/~1/g, '/').replace(/~0/g, '~');
+
 function valueAt(data: unknown, ptr: string): unknown {
   let v: unknown = data;
-  for (const part of ptr.split('/').slice(1)) v = v !== null && typeof v === 'object' && Object.hasOwn(v, part) ? (v as Record<string, unknown>)[part] : undefined;
+  for (const part of ptr.split('/').slice(1)) {
+    const key = unescapePointer(part);
+    v = v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+  }
   return v;
 }
 
@@ -63,14 +78,14 @@ export function validateSpecData(data: unknown, spans: SpanIndex, sections: read
   // One diagnostic per location: prefer the deepest, most specific error.
   const byPath = new Map<string, ErrorObject[]>();
   for (const e of errs) {
-    const p = e.keyword === 'additionalProperties' ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath;
+    const p = e.keyword === 'additionalProperties' ? `${e.instancePath}/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}` : e.instancePath;
     byPath.set(p, [...(byPath.get(p) ?? []), e]);
   }
   const out: Diagnostic[] = [];
   for (const [ptr, list] of byPath) {
     // A oneOf failure whose branches produced deeper errors is reported through those.
     if (list.every((e) => e.keyword === 'oneOf' || e.keyword === 'type') && [...byPath.keys()].some((p) => p.startsWith(ptr + '/'))) continue;
-    const name = keyName(ptr);
+    const name = keyName(ptr, data);
     const first = list.find((e) => e.keyword !== 'oneOf' && e.keyword !== 'type') ?? list[0]!;
     const v = valueAt(data, ptr);
     switch (first.keyword) {
@@ -81,7 +96,7 @@ export function validateSpecData(data: unknown, spans: SpanIndex, sections: read
         // A short list of keys is the best hint; the ~30 top-level keys are for the docs to list.
         // (Suggestions for the first hundred only: a file of 100k unknown keys shows ten of them.)
         const hint = (out.length < 100 ? didYouMean(key, props) : undefined) ?? (props.length <= 8 ? `known keys: ${props.join(', ')}` : 'see docs/spec-format.md, or schema/vitc-spec.schema.json, for the keys');
-        out.push(error('spec/unknown-key', `unknown key ${quote(keyName(ptr))}`, spans.key(ptr), hint));
+        out.push(error('spec/unknown-key', `unknown key ${quote(keyName(ptr, data))}`, spans.key(ptr), hint));
         break;
       }
       case 'type':
