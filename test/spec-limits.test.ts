@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vitc, tempDir } from './helpers.js';
-import { divisorsNear } from '../src/util/suggest.js';
+import { closest, divisorsNear } from '../src/util/suggest.js';
 import { MAX_DIAGNOSTICS_PER_FILE } from '../src/cli/main.js';
 import { parseSafetensors, writeSafetensorsRaw } from '../src/weights/safetensors.js';
 
@@ -77,6 +77,16 @@ describe('keys', () => {
       'D/s.yaml:8:3: error: unknown key "preprocess.1/2" (known keys: resize, crop, interpolation, mean, std)',
       'D/s.yaml:9:15: error: "preprocess.mean[1]" must be a number; got a string ("x")',
     ]);
+  });
+});
+
+describe('did-you-mean', () => {
+  it('offers a near name (a swapped pair is one edit) but no guess for a short word two edits away', async () => {
+    expect(closest('gleu', ['gelu', 'relu', 'silu'])).toBe('gelu');
+    expect(closest('jss', ['js', 'onnx'])).toBe('js');
+    expect(closest('biuld', ['build', 'check'])).toBe('build');
+    expect(closest('foo', ['log', 'exp', 'sqrt'])).toBeUndefined();
+    expect(await check(`${BASE}block: b.vit#b\n`, { 'b.vit': 'block b(x: tensor) -> tensor {\n  return foo(x)\n}\n' })).toEqual({ code: 1, lines: ['D/b.vit:2:10: error: unknown block or function "foo"'] });
   });
 });
 

@@ -1,25 +1,31 @@
 // Suggestions in diagnostics: "did you mean ...?" by edit distance, and the divisors nearest a count.
 import { quote } from '../diag/quote.js';
 
+/** Edits from a to b: insertions, deletions, substitutions, and swaps of two neighbouring letters ("gleu" -> "gelu" is one). */
 export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let before = Array.from({ length: b.length + 1 }, () => 0); // row i - 2
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j); // row i - 1
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      row.push(d);
     }
+    before = prev;
+    prev = row;
   }
   return prev[b.length]!;
 }
 
-/** The closest candidate within a distance proportional to the word's length, or undefined. */
+/**
+ * The closest candidate within a distance of a third of the word's length (at least 1), or undefined.
+ * A short word gets one edit: "foo" is two from "log", a guess that misleads more than it helps.
+ */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  const limit = Math.max(1, Math.floor(word.length / 3));
   for (const c of [...candidates].sort()) {
     // The distance is at least the difference in length: skip what cannot be close (a 1 MB word is cheap).
     if (Math.abs(c.length - word.length) > limit) continue;
