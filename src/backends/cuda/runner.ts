@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DiagnosticError, error, fail } from '../../diag/diagnostic.js';
+import { makeDirs } from '../../io/files.js';
 import { readNpy, writeNpy } from '../../weights/npy.js';
 import type { OpenRequest, Session } from '../backend.js';
 import { EMU_DIR } from './emit.js';
@@ -55,7 +56,7 @@ export async function buildEmulation(dir: string, macsPerImage: number): Promise
   if (!which('g++')) fail('cuda/emulation', 'no GPU was found and g++ is not installed, so the CUDA build cannot run on the CPU either', undefined, 'install g++ (Debian: apt-get install g++), or run on a machine with an NVIDIA GPU');
   const emu = readFileSync(join(EMU_DIR, 'vitc_emu.h'));
   const cache = join(tmpdir(), 'vitc-cuda-emu');
-  mkdirSync(cache, { recursive: true });
+  makeDirs(cache);
   const bin = join(cache, `vitc_model_${contentKey([...['model.cu', 'main.cu', 'model.h', 'vitc_api.h'].map((f) => readFileSync(join(dir, f))), emu], flags)}`);
   if (existsSync(bin)) return bin;
   // main.cu and vitc_api.h are the same in every build: their object is compiled once and shared.
