@@ -54,8 +54,17 @@ describe('numbers are finite and ints exact', () => {
 });
 
 describe('slices', () => {
-  it('says a slice whose start is after its end is empty, not out of range', async () => {
-    expect(await checkBlock('  return x[:, 5:2]')).toEqual(['b.vit:3:10: error: slice 5:2 is empty: its start is not before its end (operands: f32[B,17,48])']);
+  it('says a slice that selects nothing is empty, in the bounds as written', async () => {
+    const hint = '(a slice keeps the indices from its start up to, not including, its end)';
+    expect(await checkBlock('  return x[:, 5:2]')).toEqual([`b.vit:3:10: error: slice 5:2 selects nothing from a dim of size 17 ${hint}`]);
+    expect(await checkBlock('  return x[:, 20:30]')).toEqual([`b.vit:3:10: error: slice 20:30 selects nothing from a dim of size 17 (as Python reads it: 17:17) ${hint}`]);
+    expect(await checkBlock('  return x[:, -1:-3]')).toEqual([`b.vit:3:10: error: slice -1:-3 selects nothing from a dim of size 17 (as Python reads it: 16:14) ${hint}`]);
+  });
+  it('reads bounds past the ends as Python does', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 's.yaml'), 'img_size: 32\npatch_size: 8\nnum_classes: 10\nembed_dim: 48\ndepth: 2\nnum_heads: 4\nblock: b.vit#b\n');
+    writeFileSync(join(dir, 'b.vit'), `import "nn.vit"\n${SIGNATURE}\n  return x[:, -30:40]\n}\n`);
+    expect((await vitc('check', join(dir, 's.yaml'))).code).toBe(0);
   });
 });
 

@@ -324,8 +324,13 @@ export class Elaborator {
       if (s.kind === 'at') {
         x = this.b.op('select', [x], { axis, index: norm(intOf(s.index)!) });
       } else {
-        const start = norm(intOf(s.start) ?? 0);
-        const end = Math.min(norm(intOf(s.end) ?? (dim as number)), dim as number);
+        // Python's reading: negative bounds count from the end, and both stop at the dim's ends.
+        const [s0, e0] = [intOf(s.start), intOf(s.end)];
+        const clamp = (i: number) => Math.min(Math.max(norm(i), 0), dim as number);
+        const start = clamp(s0 ?? 0), end = clamp(e0 ?? (dim as number));
+        if (start >= end) {
+          fail('dsl/index', `slice ${s0 ?? ''}:${e0 ?? ''} selects nothing from a dim of size ${dim}${start === s0 && end === e0 ? '' : ` (as Python reads it: ${start}:${end})`}`, span, 'a slice keeps the indices from its start up to, not including, its end');
+        }
         x = this.b.op('slice', [x], { axis, start, end });
       }
     }
