@@ -182,6 +182,34 @@ describe('run', () => {
   });
 });
 
+describe('run: options that would change nothing are refused', () => {
+  it('--threads where the runner has none, --seed with --weights, build options with a build directory', async () => {
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '-o', join(dir, 'onnx'));
+    await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'cuda', '-o', join(dir, 'cuda'));
+    const w = join(dir, 'w.safetensors');
+    await vitc('weights', 'spec/tiny/tiny-base.yaml', '-o', w);
+    const cases: [string[], string][] = [
+      [['spec/tiny/tiny-base.yaml', '-t', 'cuda', '--threads', '1'], 'error: --threads does not apply to the cuda target: its runner takes no CPU thread count'],
+      [['spec/tiny/tiny-base.yaml', '-t', 'wgsl', '--threads', '1'], 'error: --threads does not apply to the wgsl target: its runner takes no CPU thread count'],
+      [['spec/tiny/tiny-base.yaml', '--weights', w, '--seed', '3'], 'error: --seed applies only without --weights (it seeds the random weights used when none are given)'],
+      [[join(dir, 'cuda'), '--precision', 'fp16'], `error: ${join(dir, 'cuda')} was built in fp32, not fp16 (rebuild it with vitc build --precision fp16, or run the spec)`],
+      [[join(dir, 'onnx'), '--opset', '18'], `error: --opset is an option of vitc build; ${join(dir, 'onnx')} is already built (rebuild it with vitc build --opset, or run the spec)`],
+      [[join(dir, 'onnx'), '--seed', '3'], `error: --seed does not apply to ${join(dir, 'onnx')}: it embeds the weights it was built with (rebuild it with vitc build --seed N, or run the spec)`],
+    ];
+    for (const [args, line] of cases) {
+      const r = await vitc('run', ...args);
+      expect(r.stderr).toBe(line);
+      expect(r.code).toBe(1);
+    }
+    // What does apply still runs: the directory's own precision, --threads on onnx, --seed for a cuda directory's random weights.
+    const ok = await vitc('run', join(dir, 'cuda'), '--precision', 'fp32', '--seed', '3', '--top', '0');
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('using seeded random weights (seed 3)');
+    expect((await vitc('run', join(dir, 'onnx'), '--threads', '1', '--top', '0')).code).toBe(0);
+  });
+});
+
 describe('serve', () => {
   it('prints a page URL one can open: localhost for a host that listens on every address', () => {
     expect(pageUrl('0.0.0.0', 8080, [])).toBe('http://localhost:8080/');

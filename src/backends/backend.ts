@@ -89,6 +89,8 @@ export interface Capabilities {
   readonly lnPrologue?: boolean;
   /** Whether the target emits a second graph output (the `features` build option) and its runner returns it (forwardAll). */
   readonly features?: boolean;
+  /** Whether the runner takes intra-op threads (OpenRequest.threads, `vitc run --threads`); default true. */
+  readonly threads?: boolean;
 }
 
 export interface Backend {

@@ -13,7 +13,7 @@ export const cudaBackend: Backend = {
   precisions: ['fp32', 'tf32', 'fp16', 'bf16'],
   // LayerNorm as a kernel of its own: the GEMMs stage A through shared memory by cp.async, which a
   // prologue normalizing each row would have to replace with loads, conversions and stores.
-  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, features: true, narrowRows: true },
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, features: true, narrowRows: true, threads: false },
   entry: 'model.cu',
   options: [],
   async emit(ctx: BuildContext): Promise<OutputFile[]> {

@@ -29,7 +29,7 @@ export const wgslBackend: Backend = {
   description: 'WebGPU compute shaders (WGSL) and a standalone ES module (model.mjs + model.d.ts); runs in browsers and, through Dawn, in Node',
   consumes: 'kernels',
   precisions: ['fp32', 'fp16'],
-  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, narrowRows: true },
+  capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, narrowRows: true, threads: false },
   entry: 'model.mjs',
   options: [
     { flag: 'page', type: 'boolean', help: 'also write index.html: a page that classifies a picked or dropped image (serve it with vitc serve DIR)', parse: (raw) => raw === true },

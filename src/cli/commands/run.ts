@@ -1,7 +1,7 @@
 import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
 import { precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
-import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
+import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest, type Prepared } from '../../runner.js';
 import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
 import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
 import { imageArgs, runInput, runLabels } from './run-input.js';
@@ -12,6 +12,31 @@ import { availableParallelism } from 'node:os';
 import type { Command, Io } from '../command.js';
 import { loadSpec } from '../../spec/load.js';
 import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
+
+/**
+ * Options that would change nothing are refused rather than ignored: --threads where the runner has
+ * none, --seed where no random weights are made, and build options given with a built directory.
+ */
+function checkRunOptions(p: Parsed, prepared: Prepared, what: string): void {
+  const m = prepared.manifest;
+  const caps = prepared.backend.capabilities;
+  if (str(p, 'threads') !== undefined && caps.threads === false) {
+    fail('cli/option', `--threads does not apply to the ${m.target} target: its runner takes no CPU thread count`);
+  }
+  if (str(p, 'seed') !== undefined && p.values.weights !== undefined) {
+    fail('cli/option', '--seed applies only without --weights (it seeds the random weights used when none are given)');
+  }
+  if (!prepared.userDir) return;
+  const precision = str(p, 'precision');
+  if (precision !== undefined && precision !== m.precision) {
+    fail('run/build-option', `${what} was built in ${m.precision}, not ${precision}`, undefined, `rebuild it with vitc build --precision ${precision}, or run the spec`);
+  }
+  const [option] = Object.keys(targetArgs(p));
+  if (option !== undefined) fail('run/build-option', `--${option} is an option of vitc build; ${what} is already built`, undefined, `rebuild it with vitc build --${option}, or run the spec`);
+  if (str(p, 'seed') !== undefined && caps.embedsWeights) {
+    fail('run/build-option', `--seed does not apply to ${what}: it embeds the weights it was built with`, undefined, 'rebuild it with vitc build --seed N, or run the spec');
+  }
+}
 
 export const runCmd: Command = {
   name: 'run',
@@ -48,10 +73,10 @@ options:
                         by default it is ignored, as PIL's Image.open ignores it (except in
                         TIFFs, which Image.open turns as it loads them, and so does vitc)
   -t, --target TARGET   target (default js; with BUILD_DIR, the directory's target)
-  --precision P         fp32 (default), tf32, fp16 or bf16 where the target has it
-  --seed N              seed of the random weights (default 0)
+  --precision P         fp32 (default), tf32, fp16 or bf16 where the target has it (BUILD_DIR: as built)
+  --seed N              seed of the random weights used without --weights (default 0)
   --batch N             batch size of the synthetic input (default 1)
-  --threads N           intra-op threads for runtimes that have them (default 2)
+  --threads N           intra-op threads of the ${BACKENDS.filter((b) => b.capabilities.threads !== false).map((b) => b.name).join(' and ')} runners (default 2)
 ${targetOptionsHelp(24)}
   -h, --help            this help
 
@@ -90,6 +115,7 @@ examples:
     const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: imported ? { bytes: imported.bytes, file: imported.file } : undefined, targetArgs: targetArgs(p) });
     try {
       const m = prepared.manifest;
+      checkRunOptions(p, prepared, what!);
       // Everything is validated before anything is printed, so an error is the only line.
       const info: string[] = [...(imported?.notes ?? [])];
       if (dirGiven && imported && prepared.backend.capabilities.embedsWeights) {
