@@ -63,6 +63,33 @@ describe('the cuda build directory', () => {
   });
 });
 
+describe('vitc_model (main.cu)', () => {
+  it.skipIf(!GPP)('refuses options that would change nothing, and numbers that are not whole, with one line', async () => {
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
+    const bin = await buildEmulation(dir, 1);
+    const w = join(dir, 'w.safetensors');
+    writeFileSync(w, randomWeightsFor(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), 0));
+    const x = 'test/golden/tiny-base/input.npy';
+    const cases: [string[], string | RegExp][] = [
+      [['--weights', w, '--input', x], '--input needs --output Y.npy or --outputs DIR: nothing would be written'],
+      [['--weights', w, '--bench', '--input', x], '--bench times a batch of random inputs: no --input, --output or --outputs with it'],
+      [['--weights', w, '--input', x, '--output', join(dir, 'y.npy'), '--batch', '4'], '--batch, --iters and --json go with --bench'],
+      [['--weights', w, '--random-weights', '1', '--bench'], 'give --weights or --random-weights, not both'],
+      [['--random-weights', '1', '--input', x, '--output', join(dir, 'y.npy')], '--random-weights is for timing: it goes with --bench'],
+      [['--random-weights', 'abc', '--bench'], '--random-weights must be an integer from 0 to 4294967295; got "abc"'],
+      [['--random-weights', '0', '--bench', '--batch', '4x'], /^vitc_model: error: --batch must be an integer from 1 to \d+; got "4x"$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = spawnSync(bin, args, { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      if (typeof message === 'string') expect(r.stderr).toBe(`vitc_model: error: ${message}\n`);
+      else expect(r.stderr.trimEnd()).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'y.npy'))).toBe(false);
+  }, 300_000);
+});
+
 describe('docs/targets/cuda.md', () => {
   it('states ViT-B/16\'s kernel and function counts as the build\'s README does', async () => {
     const c = await compile('spec/vit-b16.yaml', 'cuda', { precision: 'fp16', seed: 0 });

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char* USAGE =
-    "usage: vitc_model --weights W.safetensors --input X.npy [--output Y.npy] [--outputs DIR]\n"
+    "usage: vitc_model --weights W.safetensors --input X.npy (--output Y.npy | --outputs DIR | both)\n"
     "       vitc_model --weights W.safetensors --serve\n"
     "       vitc_model (--weights W.safetensors | --random-weights SEED) --bench [--batch N] [--iters N]\n"
     "\n"
@@ -251,10 +251,24 @@ static int cmp_float(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
+/** A whole decimal integer from lo to hi for option `name`, in *out; 0, or 1 after saying why (atoi took "4x" as 4 and "abc" as 0). */
+static int int_option(const char* name, const char* v, long long lo, long long hi, long long* out) {
+  char* end = NULL;
+  errno = 0;
+  const long long n = strtoll(v, &end, 10);
+  if (errno || end == v || *end || n < lo || n > hi) {
+    char range[96];
+    snprintf(range, sizeof range, "an integer from %lld to %lld; got \"%s\"", lo, hi, v);
+    return die("%s must be %s", name, range);
+  }
+  *out = n;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char *weights = NULL, *input = NULL, *output = NULL, *outputs_dir = NULL, *tiles = "auto";
-  long long seed = -1;
-  int bench = 0, batch = 1, iters = 100, json = 0, graphs = 1, profile = 0, serve = 0;
+  long long seed = -1, batch_arg = 1, iters_arg = 100;
+  int bench = 0, json = 0, graphs = 1, profile = 0, serve = 0, bench_only = 0;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -267,25 +281,31 @@ int main(int argc, char** argv) {
     }
     else if (!strcmp(a, "--bench")) bench = 1;
     else if (!strcmp(a, "--serve")) serve = 1;
-    else if (!strcmp(a, "--json")) json = 1;
+    else if (!strcmp(a, "--json")) json = bench_only = 1;
     else if (!strcmp(a, "--profile")) profile = 1;
     else if (!strcmp(a, "--no-graph")) graphs = 0;
     else if (!v) return die("%s needs a value%s", a, "");
     else if (!strcmp(a, "--weights")) weights = argv[++i];
-    else if (!strcmp(a, "--random-weights")) seed = atoll(argv[++i]);
+    else if (!strcmp(a, "--random-weights")) { if (int_option(a, argv[++i], 0, 4294967295LL, &seed)) return 1; }
     else if (!strcmp(a, "--input")) input = argv[++i];
     else if (!strcmp(a, "--output")) output = argv[++i];
     else if (!strcmp(a, "--outputs")) outputs_dir = argv[++i];
-    else if (!strcmp(a, "--batch")) batch = atoi(argv[++i]);
-    else if (!strcmp(a, "--iters")) iters = atoi(argv[++i]);
+    else if (!strcmp(a, "--batch")) { if (int_option(a, argv[++i], 1, vitc_max_batch(), &batch_arg)) return 1; bench_only = 1; }
+    else if (!strcmp(a, "--iters")) { if (int_option(a, argv[++i], 1, 1000000000, &iters_arg)) return 1; bench_only = 1; }
     else if (!strcmp(a, "--tiles")) tiles = argv[++i];
     else return die("unknown option %s%s (see --help)", a, "");
   }
+  // An option that would change nothing is refused, not ignored.
   if (!weights && seed < 0) return die("give --weights W.safetensors (or --random-weights SEED with --bench)%s%s", "", "");
+  if (weights && seed >= 0) return die("give --weights or --random-weights, not both%s%s", "", "");
   if (!bench && !serve && !input) return die("give --input X.npy, --serve or --bench%s%s", "", "");
   if (serve && (bench || input || output || outputs_dir)) return die("--serve reads its requests from stdin: no --bench, --input, --output or --outputs with it%s%s", "", "");
+  if (bench && (input || output || outputs_dir)) return die("--bench times a batch of random inputs: no --input, --output or --outputs with it%s%s", "", "");
+  if (input && !output && !outputs_dir) return die("--input needs --output Y.npy or --outputs DIR: nothing would be written%s%s", "", "");
+  if (seed >= 0 && !bench) return die("--random-weights is for timing: it goes with --bench%s%s", "", "");
   if (profile && !bench) return die("--profile goes with --bench%s%s", "", "");
-  if (batch < 1 || iters < 1) return die("--batch and --iters must be positive%s%s", "", "");
+  if (bench_only && !bench) return die("--batch, --iters and --json go with --bench%s%s", "", "");
+  const int batch = (int)batch_arg, iters = (int)iters_arg;
   if (strcmp(tiles, "auto") && strcmp(tiles, "large") && strcmp(tiles, "small")) return die("--tiles must be auto, large or small; got %s%s", tiles, "");
 
   vitc_model* model = NULL;
