@@ -63,6 +63,18 @@ describe('the cuda build directory', () => {
   });
 });
 
+describe('the build\'s README.md', () => {
+  it('spells out the preprocessing from the manifest (the spec is not in the directory) and how to run a photo', async () => {
+    const readmeOf = async (spec: string) => String((await compile(spec, 'cuda', { precision: 'fp32', seed: 0 })).files.find((f) => f.path === 'README.md')!.contents);
+    const b16 = await readmeOf('spec/vit-b16.yaml');
+    expect(b16).toContain('Resize(256, bilinear), CenterCrop(224), ToTensor(), Normalize([0.5,0.5,0.5], [0.5,0.5,0.5])');
+    expect(b16).toContain('`vitc run DIR --weights W.safetensors --image photo.jpg`');
+    expect(b16).toContain('`vitc convert model.pth --spec SPEC -o W.safetensors`');
+    expect(b16).not.toContain('the spec\'s preprocess');
+    expect(await readmeOf('spec/tiny/tiny-gray.yaml')).toContain('Resize((24, 40), bilinear), ToTensor(), Normalize([0.5], [0.5])');
+  });
+});
+
 describe('vitc_model (main.cu)', () => {
   it.skipIf(!GPP)('refuses options that would change nothing, and numbers that are not whole, with one line', async () => {
     const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
