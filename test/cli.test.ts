@@ -182,6 +182,27 @@ describe('run', () => {
   });
 });
 
+describe('run --output', () => {
+  it('refuses to overwrite a file the run reads (weights, input), leaving it as it was', async () => {
+    const dir = tempDir();
+    const w = join(dir, 'w.safetensors');
+    await vitc('weights', 'spec/tiny/tiny-base.yaml', '-o', w);
+    const x = join(dir, 'x.npy');
+    writeFileSync(x, writeNpy([1, 3, 32, 32], new Float32Array(3 * 32 * 32).fill(0.5)));
+    const before = [readFileSync(w), readFileSync(x)];
+    const cases: [string[], string][] = [
+      [['--weights', w, '--output', w], `${w}: error: refusing to overwrite --weights ${w} with the logits (choose another --output)`],
+      [['--input', x, '--output', join(dir, '.', 'x.npy')], `${join(dir, '.', 'x.npy')}: error: refusing to overwrite --input ${x} with the logits (choose another --output)`],
+    ];
+    for (const [args, line] of cases) {
+      const r = await vitc('run', 'spec/tiny/tiny-base.yaml', ...args);
+      expect(r.stderr).toBe(line);
+      expect(r.code).toBe(1);
+    }
+    expect([readFileSync(w), readFileSync(x)]).toEqual(before);
+  });
+});
+
 describe('run: options that would change nothing are refused', () => {
   it('--threads where the runner has none, --seed with --weights, build options with a build directory', async () => {
     const dir = tempDir();
