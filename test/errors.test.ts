@@ -121,6 +121,9 @@ describe('the real binary', () => {
     const r = run('build', 'spec/tiny/tiny-base.yaml', '--targt', 'js');
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe('error: vitc build: unknown option --targt (did you mean "--target"?)');
+    // finetune's --batch-size given to run, whose option is --batch (not the longer --max-batch-size).
+    const size = run('run', 'spec/tiny/tiny-base.yaml', '--batch-size', '2');
+    expect(size.stderr.trim()).toBe('error: vitc run: unknown option --batch-size (did you mean "--batch"?)');
   });
   it('names the option that is missing its value, in its short and long form', () => {
     for (const flag of ['--target', '-t']) {

@@ -27,7 +27,12 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
     const flag = m?.[1] ?? '';
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const names = Object.keys(options).map((o) => `--${o}`).concat('--help');
-      fail('cli/unknown-option', `vitc ${command}: unknown option ${flag}`, undefined, didYouMean(flag.split('=')[0]!, names) ?? `see vitc ${command} --help`);
+      const word = flag.split('=')[0]!;
+      // An option with a word more or less (--batch-size for run's --batch) before edit distance,
+      // which would pick a longer name that shares more letters (--max-batch-size).
+      const parts = names.filter((n) => word.startsWith(`${n}-`) || n.startsWith(`${word}-`));
+      const part = parts.length === 1 ? parts[0] : undefined;
+      fail('cli/unknown-option', `vitc ${command}: unknown option ${flag}`, undefined, (part ? `did you mean ${quote(part)}?` : didYouMean(word, names)) ?? `see vitc ${command} --help`);
     }
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(err.message)) ambiguousValue(command, argv, all, flag);
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
