@@ -87,7 +87,7 @@ options:
   --precision P         fp32 (default), tf32, fp16 or bf16 where the target has it (BUILD_DIR: as built)
   --seed N              seed of the random weights used without --weights (default 0)
   --batch N             batch size of the synthetic input (default 1)
-  --threads N           intra-op threads of the ${BACKENDS.filter((b) => b.capabilities.threads !== false).map((b) => b.name).join(' and ')} runners (default 2)
+  --threads N           intra-op threads of the ${BACKENDS.filter((b) => b.capabilities.threads !== false).map((b) => b.name).join(' and ')} runners (default 2; 1 on a one-core machine)
 ${targetOptionsHelp(24)}
   -h, --help            this help
 
