@@ -63,7 +63,9 @@ export function makefile(m: Manifest): string {
 # \`make emu VITC_EMU=<vitc>/src/backends/cuda/emu\` builds the same sources for the CPU (slow; for tests).
 ARCH ?= sm_90a
 NVCC ?= nvcc
-NVCCFLAGS ?= -O3 -std=c++17 -lineinfo
+# The sources need C++17 whatever NVCCFLAGS says (\`make NVCCFLAGS=-G\` for a debug build).
+NVCCFLAGS ?= -O3 -lineinfo
+NVCC_ALL = -std=c++17 $(NVCCFLAGS)
 GENCODE = -gencode=arch=$(ARCH:sm_%=compute_%),code=$(ARCH)
 CXX ?= g++
 VITC_EMU ?= ../vitc/src/backends/cuda/emu
@@ -71,17 +73,17 @@ VITC_EMU ?= ../vitc/src/backends/cuda/emu
 all: vitc_model
 
 model.o: model.cu model.h vitc_api.h
-\t$(NVCC) $(NVCCFLAGS) $(GENCODE) -c model.cu -o model.o
+\t$(NVCC) $(NVCC_ALL) $(GENCODE) -c model.cu -o model.o
 
 main.o: main.cu vitc_api.h
-\t$(NVCC) $(NVCCFLAGS) $(GENCODE) -c main.cu -o main.o
+\t$(NVCC) $(NVCC_ALL) $(GENCODE) -c main.cu -o main.o
 
 vitc_model: model.o main.o
 \t$(NVCC) $(GENCODE) model.o main.o -o vitc_model
 
 # registers, spills and shared memory per kernel
 resources: model.cu model.h vitc_api.h
-\t$(NVCC) $(NVCCFLAGS) $(GENCODE) -Xptxas -v -c model.cu -o /dev/null
+\t$(NVCC) $(NVCC_ALL) $(GENCODE) -Xptxas -v -c model.cu -o /dev/null
 
 emu: vitc_model_emu
 
