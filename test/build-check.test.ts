@@ -51,7 +51,7 @@ describe('vitc build --check', () => {
     expect(existsSync(dir)).toBe(false);
     expect(r.stdout.split('\n').map((l) => l.replace(`${dir}/`, ''))).toEqual([
       'manifest.json: added (is missing: the build writes it)',
-      'model.d.ts: added (is missing: the build writes it)',
+      'model.d.mts: added (is missing: the build writes it)',
       'model.mjs: added (is missing: the build writes it)',
     ]);
     expect(r.stderr).toBe(`${dir}: no such directory: the build writes 3 files there (run the same command without --check to write them)`);
@@ -70,7 +70,7 @@ describe('vitc build --check', () => {
     const dir = join(tempDir(), 'out');
     expect((await vitc('build', spec, '-o', dir)).code).toBe(0);
     writeFileSync(join(dir, 'model.mjs'), readFileSync(join(dir, 'model.mjs'), 'utf8') + '// edited\n');
-    rmSync(join(dir, 'model.d.ts'));
+    rmSync(join(dir, 'model.d.mts'));
     mkdirSync(join(dir, 'extra'));
     writeFileSync(join(dir, 'extra', 'notes.txt'), 'mine\n');
     const before = files(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
@@ -78,7 +78,7 @@ describe('vitc build --check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n').map((l) => relative(dir, l.split(':')[0]!) + l.slice(l.indexOf(':')))).toEqual([
       'extra/notes.txt: removed (is not part of the build)',
-      'model.d.ts: added (is missing: the build writes it)',
+      'model.d.mts: added (is missing: the build writes it)',
       'model.mjs: changed (differs from the build)',
     ]);
     expect(r.stderr).toBe(`${dir}: not what this build writes: 1 changed, 1 added, 1 removed (delete the files the build does not write, then run the same command without --check)`);

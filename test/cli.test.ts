@@ -51,7 +51,7 @@ describe('build', () => {
     const dir = tempDir();
     for (const o of ['a', 'b']) expect((await vitc('build', 'spec/tiny/tiny-distilled.yaml', '-o', join(dir, o))).code).toBe(0);
     const files = readdirSync(join(dir, 'a')).sort();
-    expect(files).toEqual(['manifest.json', 'model.d.ts', 'model.mjs']);
+    expect(files).toEqual(['manifest.json', 'model.d.mts', 'model.mjs']);
     for (const f of files) expect(readFileSync(join(dir, 'b', f))).toEqual(readFileSync(join(dir, 'a', f)));
   });
   it("reports the model's multiply-adds as vitc inspect does, and what the build computes where that is less", async () => {
@@ -152,10 +152,37 @@ describe('the generated JS module', () => {
     expect(y).toHaveLength(2 * 21);
     expect(await fromBytes.forward(x, 2)).toEqual(y);
     await expect(fromPath.forward(x, 3)).rejects.toThrow('forward: input has 6144 values; expected 9216 for shape [3, 3, 32, 32]');
-    expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('forward(input: Float32Array, batch: number): Promise<Float32Array>;');
-    expect(readFileSync(join(dir, 'b', 'model.d.ts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;');
+    expect(readFileSync(join(dir, 'b', 'model.d.mts'), 'utf8')).toContain('forward(input: Float32Array, batch: number): Promise<Float32Array>;');
+    expect(readFileSync(join(dir, 'b', 'model.d.mts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;');
     await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });
+
+  it('types a TypeScript consumer that imports ./model.mjs as the docs say, and rejects wrong calls', async () => {
+    // The build directory as written: TypeScript finds the types of model.mjs in model.d.mts (never in
+    // a model.d.ts beside it), under node16/nodenext and bundler resolution alike.
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'b'));
+    const { Project, ts } = await import('ts-morph');
+    for (const [module, moduleResolution] of [[ts.ModuleKind.NodeNext, ts.ModuleResolutionKind.NodeNext], [ts.ModuleKind.ESNext, ts.ModuleResolutionKind.Bundler]] as const) {
+      const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { target: ts.ScriptTarget.ES2022, module, moduleResolution, lib: ['lib.es2022.d.ts'], types: [], strict: true } });
+      for (const f of readdirSync(join(dir, 'b'))) project.getFileSystem().writeFileSync(`/b/${f}`, readFileSync(join(dir, 'b', f), 'utf8'));
+      project.createSourceFile('/use.mts', [
+        "import { load, manifest, weightShapes, type Model } from './b/model.mjs';",
+        'export async function run(bytes: Uint8Array): Promise<number> {',
+        '  const m: Model = await load(bytes, { threads: 2 });',
+        '  const y: Float32Array = await m.forward(new Float32Array(3072), 1);',
+        '  const [z] = await m.forwardAll(new Float32Array(3072), 1);',
+        '  await m.dispose();',
+        '  return y.length + z!.length + weightShapes.length + manifest.outputs.length + m.threads;',
+        '}',
+        '// @ts-expect-error: forward takes a Float32Array',
+        'export const bad = (m: Model) => m.forward([1, 2, 3], 1);',
+        '// @ts-expect-error: no option "thread"',
+        "export const badOption = (b: Uint8Array) => load(b, { thread: 2 });",
+      ].join('\n'));
+      expect(project.getPreEmitDiagnostics().map((d) => ts.flattenDiagnosticMessageText(d.compilerObject.messageText, '\n'))).toEqual([]);
+    }
+  }, 60_000);
 });
 
 describe('run', () => {

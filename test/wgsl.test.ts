@@ -14,7 +14,7 @@ describe('wgsl build', () => {
     const a = files(join(dir, 'a'));
     expect(a).toContain('index.html');
     expect(a).toContain('model.mjs');
-    expect(a).toContain('model.d.ts');
+    expect(a).toContain('model.d.mts');
     expect(a).toContain('shaders/prelude.wgsl');
     expect(a.filter((f) => f.endsWith('-gemm-subgroup.wgsl')).length).toBeGreaterThan(0);
     expect(files(join(dir, 'b'))).toEqual(a);

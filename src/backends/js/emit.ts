@@ -185,7 +185,7 @@ function emitDts(ctx: BuildContext): string {
 
 export const jsBackend: Backend = {
   name: 'js',
-  description: 'a standalone ES module (model.mjs + model.d.ts) interpreting the planned kernels; runs in Node and browsers',
+  description: 'a standalone ES module (model.mjs + model.d.mts) interpreting the planned kernels; runs in Node and browsers',
   consumes: 'kernels',
   precisions: ['fp32'],
   capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: true, features: true, narrowRows: true },
@@ -194,7 +194,7 @@ export const jsBackend: Backend = {
   async emit(ctx: BuildContext): Promise<OutputFile[]> {
     return [
       { path: 'model.mjs', contents: emitModule(ctx, await programWasm(ctx.kernels!)) },
-      { path: 'model.d.ts', contents: emitDts(ctx) },
+      { path: 'model.d.mts', contents: emitDts(ctx) },
     ];
   },
   async open(req: OpenRequest): Promise<Session> {

@@ -1,5 +1,5 @@
 // The WGSL target: the planned KernelProgram as WebGPU compute shaders plus a standalone ES module
-// (model.mjs + model.d.ts) that runs them in a browser or, through Dawn, in Node; `--page` adds a
+// (model.mjs + model.d.mts) that runs them in a browser or, through Dawn, in Node; `--page` adds a
 // web page (index.html) that classifies an image with it.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,7 @@ function ttyCount(label: string): ((done: number, total: number) => void) | unde
 
 export const wgslBackend: Backend = {
   name: 'wgsl',
-  description: 'WebGPU compute shaders (WGSL) and a standalone ES module (model.mjs + model.d.ts); runs in browsers and, through Dawn, in Node',
+  description: 'WebGPU compute shaders (WGSL) and a standalone ES module (model.mjs + model.d.mts); runs in browsers and, through Dawn, in Node',
   consumes: 'kernels',
   precisions: ['fp32', 'fp16'],
   capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, narrowRows: true, threads: false },
@@ -50,7 +50,7 @@ export const wgslBackend: Backend = {
     const { mjs, dts } = emitModule(ctx.manifest, program);
     return [
       { path: 'model.mjs', contents: mjs },
-      { path: 'model.d.ts', contents: dts },
+      { path: 'model.d.mts', contents: dts },
       ...files.map((f) => ({ path: f.path, contents: f.text })),
       ...(ctx.targetOptions.page === true ? [{ path: 'index.html', contents: pageHtml(ctx.manifest) }] : []),
     ];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Project, ts } from 'ts-morph';
 import { compile } from '../../compile.js';
 import { buildKernelProgram } from '../../kernel/index.js';
-import { checkingProject, emitModule, moduleSource, webgpuTypesText } from './module.js';
+import { checkingProject, moduleSource, webgpuTypesText } from './module.js';
 import { renderProgram } from './render.js';
 
 const diagnostics = (project: Project) => project.getPreEmitDiagnostics().map((d) => {
@@ -32,30 +32,35 @@ describe('wgsl model.mjs', () => {
     expect(diagnostics(checkingProject(bad).project).length).toBeGreaterThan(0);
   }, 60_000);
 
-  it('model.d.ts types a consumer: load, forward, profile, info', async () => {
-    const { manifest, host } = await tinyModule('fp32');
-    const { dts } = emitModule(manifest, host);
-    const project = new Project({
-      useInMemoryFileSystem: true,
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts'], types: [], strict: true, skipLibCheck: true },
-    });
-    project.createSourceFile('/node_modules/@webgpu/types/package.json', JSON.stringify({ name: '@webgpu/types', types: 'dist/index.d.ts' }));
-    project.createSourceFile('/node_modules/@webgpu/types/dist/index.d.ts', webgpuTypesText()!);
-    project.createSourceFile('/model.d.ts', dts);
-    project.createSourceFile('/use.ts', [
-      "import { load, manifest, weightShapes, type Model } from './model';",
-      'declare const gpu: GPU;',
-      'export async function run(bytes: Uint8Array): Promise<number> {',
-      "  const m: Model = await load(bytes, { gpu, kernels: 'auto', onInfo: (line: string) => void line });",
-      '  const per = manifest.inputs[0]!.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);',
-      '  const y: Float32Array = await m.forward(new Float32Array(per), 1);',
-      '  const p = await m.profile(new Float32Array(per), 1);',
-      '  m.destroy();',
-      '  return y.length + p.kernels.length + weightShapes.length + m.info.weightBytes;',
-      '}',
-      "// @ts-expect-error: forward takes a Float32Array",
-      'export const bad = (m: Model) => m.forward([1, 2, 3], 1);',
-    ].join('\n'));
-    expect(diagnostics(project)).toEqual([]);
+  it('model.d.mts types a consumer that imports ./model.mjs as the docs say: load, forward, profile, info', async () => {
+    // The files where the build writes them: TypeScript looks for the types of model.mjs in model.d.mts
+    // (a model.d.ts next to it is never read for that import, whatever the module resolution).
+    const { files } = await compile('spec/tiny/tiny-base.yaml', 'wgsl', { precision: 'fp32', seed: 0 });
+    for (const [module, moduleResolution] of [[ts.ModuleKind.NodeNext, ts.ModuleResolutionKind.NodeNext], [ts.ModuleKind.ESNext, ts.ModuleResolutionKind.Bundler]] as const) {
+      const project = new Project({
+        useInMemoryFileSystem: true,
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module, moduleResolution, lib: ['lib.es2022.d.ts'], types: [], strict: true, skipLibCheck: true },
+      });
+      project.createSourceFile('/node_modules/@webgpu/types/package.json', JSON.stringify({ name: '@webgpu/types', types: 'dist/index.d.ts' }));
+      project.createSourceFile('/node_modules/@webgpu/types/dist/index.d.ts', webgpuTypesText()!);
+      for (const f of files) project.getFileSystem().writeFileSync(`/out/${f.path}`, f.contents as string);
+      project.createSourceFile('/use.mts', [
+        "import { load, manifest, weightShapes, type Model } from './out/model.mjs';",
+        'declare const gpu: GPU;',
+        'export async function run(bytes: Uint8Array): Promise<number> {',
+        "  const m: Model = await load(bytes, { gpu, kernels: 'auto', onInfo: (line) => void line });",
+        '  const per = manifest.inputs[0]!.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);',
+        '  const y: Float32Array = await m.forward(new Float32Array(per), 1);',
+        '  const p = await m.profile(new Float32Array(per), 1);',
+        '  m.destroy();',
+        '  return y.length + p.kernels.length + weightShapes.length + m.info.weightBytes;',
+        '}',
+        "// @ts-expect-error: forward takes a Float32Array",
+        'export const bad = (m: Model) => m.forward([1, 2, 3], 1);',
+        "// @ts-expect-error: no such kernel variant",
+        "export const badKernels = (b: Uint8Array) => load(b, { gpu, kernels: 'fast' });",
+      ].join('\n'));
+      expect(diagnostics(project)).toEqual([]);
+    }
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-// model.mjs and model.d.ts of a WGSL build, generated with ts-morph: the host runtime
+// model.mjs and model.d.mts of a WGSL build, generated with ts-morph: the host runtime
 // (runtime/host.ts, with its table types from runtime/program.ts) and the program's tables (shaders,
 // kernels, weight layout, manifest) are assembled as one TypeScript module, which the TypeScript
 // compiler then emits as JavaScript and declarations. The shared plain-JS runtime (safetensors
@@ -122,7 +122,7 @@ export function checkingProject(source: string): { project: Project; file: Sourc
   return { project, file: project.createSourceFile('/model.ts', source) };
 }
 
-/** model.mjs and model.d.ts: the module source emitted by TypeScript (each file on its own, no type checking needed). */
+/** model.mjs and model.d.mts: the module source emitted by TypeScript (each file on its own, no type checking needed). */
 export function emitModule(m: Manifest, program: HostProgram): { mjs: string; dts: string } {
   const source = moduleSource(m, program);
   const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, declaration: true, stripInternal: true, newLine: ts.NewLineKind.LineFeed };
