@@ -157,6 +157,27 @@ describe('the generated JS module', () => {
     await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });
 
+  it('refuses a thread count that is not a positive integer, and a forward after dispose, with a message (never a hang)', async () => {
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'b'));
+    const mod = await import(pathToFileURL(join(dir, 'b', 'model.mjs')).href);
+    const w = 'test/golden/tiny-base/weights.safetensors';
+    // 1.5 and NaN made workers that never answered: the first forward hung; 0 and -1 quietly meant 1.
+    for (const [threads, shown] of [[1.5, '1.5'], [NaN, 'NaN'], [0, '0'], [-1, '-1'], [Infinity, 'Infinity'], ['2', '"2"']] as const) {
+      await expect(mod.load(w, { threads }), String(threads)).rejects.toThrow(`load: options.threads must be a positive integer (or left out for every core); got ${shown}`);
+    }
+    const x = new Float32Array(3 * 32 * 32).map((_, i) => Math.sin(i));
+    for (const threads of [1, 2]) {
+      const m = await mod.load(w, { threads });
+      const first = m.forward(x, 1); // asked for before dispose: it finishes
+      const disposed = m.dispose();
+      expect(await first).toHaveLength(10);
+      await disposed;
+      await m.dispose(); // twice is fine
+      await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was disposed (dispose() stopped its worker threads); load() it again to run it');
+    }
+  }, 60_000);
+
   it('types a TypeScript consumer that imports ./model.mjs as the docs say, and rejects wrong calls', async () => {
     // The build directory as written: TypeScript finds the types of model.mjs in model.d.mts (never in
     // a model.d.ts beside it), under node16/nodenext and bundler resolution alike.

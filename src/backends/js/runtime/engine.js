@@ -142,22 +142,28 @@ export async function createEngine(program, gen, weights, opts) {
     }
     return runner.outputs(B);
   };
+  let disposed = null;
   return {
     threads: T,
     simd: !!module,
-    /** Forward passes run one at a time, in call order. */
+    /** Forward passes run one at a time, in call order; none after dispose (its workers are gone). */
     forward(input, B) {
+      if (disposed) return Promise.reject(new Error('forward: the model was disposed (dispose() stopped its worker threads); load() it again to run it'));
       const next = busy.then(() => run(input, B));
       busy = next.catch(() => {});
       return next;
     },
-    async dispose() {
-      if (ctl) {
-        Atomics.store(ctl, 2, 0);
-        Atomics.add(ctl, 3, 1);
-        Atomics.notify(ctl, 3);
-      }
-      await Promise.all(workers.map((w) => w.terminate()));
+    /** Stops the workers once the forward passes already asked for have finished. */
+    dispose() {
+      disposed ??= busy.then(async () => {
+        if (ctl) {
+          Atomics.store(ctl, 2, 0);
+          Atomics.add(ctl, 3, 1);
+          Atomics.notify(ctl, 3);
+        }
+        await Promise.all(workers.map((w) => w.terminate()));
+      });
+      return disposed;
     },
   };
 }
