@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tempDir, vitc } from './helpers.js';
+import { nodeGpu } from '../src/backends/wgsl/dawn.js';
 
 const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 
@@ -40,5 +42,29 @@ describe('vitc run --target wgsl', () => {
     expect(r.stderr).toMatch(/has no shader-f16: storing the fp16 model in f32 buffers, rounded to f16 after every kernel/);
     expect(r.stdout).toContain('image 0: top-3 of 10 classes');
     expect(r.stdout).toMatch(/tiny-base on wgsl \(fp16\): forward \d+ ms for batch 1/);
+  }, 120_000);
+});
+
+describe('the generated module, used as the docs say', () => {
+  it('refuses wrong inputs to profile as forward does, an unknown kernel variant, and any call after destroy', async () => {
+    const dir = tempDir();
+    expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '-o', join(dir, 'b'))).code).toBe(0);
+    const mod = await import(pathToFileURL(join(dir, 'b', 'model.mjs')).href);
+    const { gpu, adapter } = await nodeGpu();
+    const w = 'test/golden/tiny-base/weights.safetensors';
+    // It was an "internal error: kernel k0 ... has no fast variant", after onInfo heard "undefined (as asked)".
+    await expect(mod.load(w, { gpu, adapter, kernels: 'fast' })).rejects.toThrow('load: options.kernels must be one of auto, register, subgroup, workgroup; got "fast"');
+    const m = await mod.load(w, { gpu, adapter, kernels: 'register' });
+    const x = new Float32Array(3 * 32 * 32).map((_, i) => Math.sin(i));
+    const y = await m.forward(x, 1);
+    // profile ran a short input (and batch 0) and returned logits of garbage.
+    await expect(m.profile(new Float32Array(100), 1)).rejects.toThrow('profile: pixels has 100 values; expected 3072 (1 x 3072)');
+    await expect(m.profile(new Float32Array(0), 0)).rejects.toThrow('profile: batch must be a positive integer; got 0');
+    await expect(m.profile([1, 2, 3], 1)).rejects.toThrow('profile: pixels must be a Float32Array');
+    expect((await m.profile(x, 1)).logits).toEqual(y);
+    m.destroy();
+    // Dawn rejected with a DOMException whose message was empty.
+    await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was destroyed (destroy() released its device); load() it again to run it');
+    await expect(m.profile(x, 1)).rejects.toThrow('profile: the model was destroyed');
   }, 120_000);
 });

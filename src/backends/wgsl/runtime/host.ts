@@ -188,6 +188,7 @@ export class Model {
   private bindGroup?: GPUBindGroup;
   private groups: number[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
 
   /** @internal Use `load()`. */
   constructor(init: {
@@ -209,12 +210,8 @@ export class Model {
 
   /** pixels: NCHW float32 of `batch` images, normalized as the manifest's preprocess says; resolves to [batch, classes] logits. */
   forward(pixels: Float32Array, batch: number): Promise<Float32Array> {
-    const p = this.program;
-    if (!(pixels instanceof Float32Array)) return Promise.reject(new TypeError('forward: pixels must be a Float32Array'));
-    if (!Number.isInteger(batch) || batch < 1) return Promise.reject(new RangeError(`forward: batch must be a positive integer; got ${batch}`));
-    if (pixels.length !== batch * p.inputPerSample) {
-      return Promise.reject(new RangeError(`forward: pixels has ${pixels.length} values; expected ${batch * p.inputPerSample} (${batch} x ${p.inputPerSample})`));
-    }
+    const bad = this.refuse('forward', pixels, batch);
+    if (bad) return Promise.reject(bad);
     const run = this.queue.then(() => this.run(pixels, batch));
     this.queue = run.catch(() => undefined);
     return run;
@@ -229,6 +226,8 @@ export class Model {
   profile(pixels: Float32Array, batch: number): Promise<{ logits: Float32Array; kernels: { label: string; ms: number; cpuMs?: number }[] }> {
     const cpuUsage = typeof process !== 'undefined' ? (process as { cpuUsage?: () => { user: number; system: number } }).cpuUsage : undefined;
     const cpuMs = () => { const u = cpuUsage!(); return (u.user + u.system) / 1000; };
+    const bad = this.refuse('profile', pixels, batch);
+    if (bad) return Promise.reject(bad);
     const run = this.queue.then(async () => {
       const kernels: { label: string; ms: number; cpuMs?: number }[] = [];
       let c0 = cpuUsage ? cpuMs() : 0, t0 = performance.now();
@@ -247,8 +246,19 @@ export class Model {
 
   /** Release the GPU buffers and the device. */
   destroy(): void {
+    this.destroyed = true;
     for (const b of [this.arena, this.io, this.readback, this.weights, this.uniforms]) b?.destroy();
     this.device.destroy();
+  }
+
+  /** Why `what(pixels, batch)` cannot run, as an Error for the caller, or undefined. */
+  private refuse(what: string, pixels: Float32Array, batch: number): Error | undefined {
+    const n = this.program.inputPerSample;
+    if (this.destroyed) return new Error(`${what}: the model was destroyed (destroy() released its device); load() it again to run it`);
+    if (!(pixels instanceof Float32Array)) return new TypeError(`${what}: pixels must be a Float32Array`);
+    if (!Number.isInteger(batch) || batch < 1) return new RangeError(`${what}: batch must be a positive integer; got ${batch}`);
+    if (pixels.length !== batch * n) return new RangeError(`${what}: pixels has ${pixels.length} values; expected ${batch * n} (${batch} x ${n})`);
+    return undefined;
   }
 
   private bytes(elems: number): number {
@@ -337,6 +347,10 @@ export class Model {
 export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<readonly [string, readonly number[]]>, source: Uint8Array | ArrayBuffer | string, options: LoadOptions = {}): Promise<Model> {
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new Error('WebGPU is not available here: navigator.gpu is undefined (use a browser with WebGPU, or pass { gpu } from the "webgpu" package in Node)');
+  const kernelChoices = ['auto', 'register', 'subgroup', 'workgroup'];
+  if (options.kernels !== undefined && !kernelChoices.includes(options.kernels)) {
+    throw new RangeError(`load: options.kernels must be one of ${kernelChoices.join(', ')}; got ${JSON.stringify(options.kernels)}`);
+  }
   const bytes = typeof source === 'string' ? await readSource(source) : source instanceof Uint8Array ? source : new Uint8Array(source);
   const tensors = parseSafetensors(bytes);
   let unused: string[];
