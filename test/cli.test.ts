@@ -157,7 +157,7 @@ describe('the generated JS module', () => {
     await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });
 
-  it('refuses a thread count that is not a positive integer, and a forward after dispose, with a message (never a hang)', async () => {
+  it('refuses weights that are not bytes or a path, a thread count that is not a positive integer, and a forward after dispose, with a message (never a hang)', async () => {
     const dir = tempDir();
     await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'b'));
     const mod = await import(pathToFileURL(join(dir, 'b', 'model.mjs')).href);
@@ -166,6 +166,10 @@ describe('the generated JS module', () => {
     for (const [threads, shown] of [[1.5, '1.5'], [NaN, 'NaN'], [0, '0'], [-1, '-1'], [Infinity, 'Infinity'], ['2', '"2"']] as const) {
       await expect(mod.load(w, { threads }), String(threads)).rejects.toThrow(`load: options.threads must be a positive integer (or left out for every core); got ${shown}`);
     }
+    // A URL object or nothing was read as an empty file: "not a safetensors file: 0 bytes is shorter than ...".
+    await expect(mod.load(pathToFileURL(w))).rejects.toThrow("load: source must be a safetensors file's bytes (Uint8Array or ArrayBuffer), or its path in Node; got a URL");
+    await expect(mod.load()).rejects.toThrow('or its path in Node; got undefined');
+    await expect(mod.load(new Float32Array(8))).rejects.toThrow('or its path in Node; got a Float32Array');
     const x = new Float32Array(3 * 32 * 32).map((_, i) => Math.sin(i));
     for (const threads of [1, 2]) {
       const m = await mod.load(w, { threads });

@@ -46,7 +46,7 @@ describe('vitc run --target wgsl', () => {
 });
 
 describe('the generated module, used as the docs say', () => {
-  it('refuses wrong inputs to profile as forward does, an unknown kernel variant, and any call after destroy', async () => {
+  it('refuses weights that are not bytes or a path, wrong inputs to profile as forward does, an unknown kernel variant, and any call after destroy', async () => {
     const dir = tempDir();
     expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '-o', join(dir, 'b'))).code).toBe(0);
     const mod = await import(pathToFileURL(join(dir, 'b', 'model.mjs')).href);
@@ -54,6 +54,9 @@ describe('the generated module, used as the docs say', () => {
     const w = 'test/golden/tiny-base/weights.safetensors';
     // It was an "internal error: kernel k0 ... has no fast variant", after onInfo heard "undefined (as asked)".
     await expect(mod.load(w, { gpu, adapter, kernels: 'fast' })).rejects.toThrow('load: options.kernels must be one of auto, register, subgroup, workgroup; got "fast"');
+    // A URL object (in a browser, new URL('w.safetensors', import.meta.url)) was read as an empty file.
+    await expect(mod.load(pathToFileURL(w), { gpu, adapter })).rejects.toThrow("load: weights must be a safetensors file's bytes (Uint8Array or ArrayBuffer), or its URL as a string (a path in Node); got a URL");
+    await expect(mod.load(undefined, { gpu, adapter })).rejects.toThrow('(a path in Node); got undefined');
     const m = await mod.load(w, { gpu, adapter, kernels: 'register' });
     const x = new Float32Array(3 * 32 * 32).map((_, i) => Math.sin(i));
     const y = await m.forward(x, 1);

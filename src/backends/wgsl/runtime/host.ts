@@ -345,6 +345,11 @@ export class Model {
  * browser), compile the pipelines. Every problem is an Error with a message for a person.
  */
 export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<readonly [string, readonly number[]]>, source: Uint8Array | ArrayBuffer | string, options: LoadOptions = {}): Promise<Model> {
+  if (typeof source !== 'string' && !(source instanceof Uint8Array) && !(source instanceof ArrayBuffer)) {
+    const v = source as unknown;
+    const got = v === null || v === undefined ? String(v) : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `a ${typeof v}`;
+    throw new TypeError(`load: weights must be a safetensors file's bytes (Uint8Array or ArrayBuffer), or its URL as a string (a path in Node); got ${got}`);
+  }
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new Error('WebGPU is not available here: navigator.gpu is undefined (use a browser with WebGPU, or pass { gpu } from the "webgpu" package in Node)');
   const kernelChoices = ['auto', 'register', 'subgroup', 'workgroup'];
