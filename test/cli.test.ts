@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { vitc, tempDir } from './helpers.js';
+import { runAsync, vitc, tempDir } from './helpers.js';
 import { COMMANDS } from '../src/cli/main.js';
 import { pageUrl } from '../src/cli/commands/serve.js';
 import { readNpy, writeNpy } from '../src/weights/npy.js';
@@ -180,6 +180,21 @@ describe('the generated JS module', () => {
       await m.dispose(); // twice is fine
       await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was disposed (dispose() stopped its worker threads); load() it again to run it');
     }
+  }, 60_000);
+
+  it('lets a Node script that never calls dispose end when its work is done', async () => {
+    // The workers were unref'd before their 'message' listeners were added, which ref'd them again:
+    // a script that did not call dispose() never ended.
+    const dir = tempDir();
+    await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', join(dir, 'b'));
+    writeFileSync(join(dir, 'use.mjs'), [
+      "import { load } from './b/model.mjs';",
+      `const model = await load(${JSON.stringify(join(process.cwd(), 'test/golden/tiny-base/weights.safetensors'))}, { threads: 2 });`,
+      'const y = await model.forward(new Float32Array(3 * 32 * 32), 1);',
+      "console.log(model.threads, y.length, 'done');",
+    ].join('\n'));
+    const r = await runAsync('timeout', ['30', process.execPath, join(dir, 'use.mjs')]);
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, '2 10 done', '']);
   }, 60_000);
 
   it('types a TypeScript consumer that imports ./model.mjs as the docs say, and rejects wrong calls', async () => {

@@ -52,12 +52,14 @@ async function spawn(url, data, on) {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(new URL(url), { workerData: { vitcWorker: data } });
-    w.unref();
     return new Promise((resolve, reject) => {
       w.once('message', () => {
         w.on('message', (m) => on.message(m));
         w.on('error', (e) => on.error(e));
-        resolve({ terminate: () => w.terminate() });
+        // Idle workers never keep the process alive (unref after the listeners: adding a 'message'
+        // listener refs the worker again); the engine refs them while a forward pass runs.
+        w.unref();
+        resolve({ terminate: () => w.terminate(), hold: (on) => (on ? w.ref() : w.unref()) });
       });
       w.once('error', reject);
     });
@@ -67,7 +69,7 @@ async function spawn(url, data, on) {
     w.onmessage = () => {
       w.onmessage = (e) => on.message(e.data);
       w.onerror = (e) => on.error(new Error(e.message));
-      resolve({ terminate: () => w.terminate() });
+      resolve({ terminate: () => w.terminate(), hold: () => {} });
     };
     w.onerror = (e) => reject(new Error(`vitc worker: ${e.message}`));
     w.postMessage({ vitcWorker: data });
@@ -136,7 +138,12 @@ export async function createEngine(program, gen, weights, opts) {
       Atomics.store(ctl, 2, B);
       Atomics.add(ctl, 3, 1);
       Atomics.notify(ctl, 3);
-      await done;
+      for (const w of workers) w.hold(true);
+      try {
+        await done;
+      } finally {
+        for (const w of workers) w.hold(false);
+      }
     } else {
       runParts(runner, null, 1, B);
     }
