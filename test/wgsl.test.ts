@@ -46,7 +46,7 @@ describe('vitc run --target wgsl', () => {
 });
 
 describe('the generated module, used as the docs say', () => {
-  it('refuses weights that are not bytes or a path, wrong inputs to profile as forward does, an unknown kernel variant, and any call after destroy', async () => {
+  it('refuses weights that are not bytes or a path, wrong inputs to profile as forward does, an unknown kernel variant, and any call after destroy (letting those before it finish)', async () => {
     const dir = tempDir();
     expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '-o', join(dir, 'b'))).code).toBe(0);
     const mod = await import(pathToFileURL(join(dir, 'b', 'model.mjs')).href);
@@ -65,6 +65,10 @@ describe('the generated module, used as the docs say', () => {
     await expect(m.profile(new Float32Array(0), 0)).rejects.toThrow('profile: batch must be a positive integer; got 0');
     await expect(m.profile([1, 2, 3], 1)).rejects.toThrow('profile: pixels must be a Float32Array');
     expect((await m.profile(x, 1)).logits).toEqual(y);
+    // A forward called before destroy finishes (it rejected with an empty DOMException).
+    const pending = m.forward(x, 1);
+    m.destroy();
+    expect(await pending).toEqual(y);
     m.destroy();
     // Dawn rejected with a DOMException whose message was empty.
     await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was destroyed (destroy() released its device); load() it again to run it');

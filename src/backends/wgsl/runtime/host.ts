@@ -244,11 +244,14 @@ export class Model {
     return run;
   }
 
-  /** Release the GPU buffers and the device. */
+  /** Release the GPU buffers and the device, once the forward passes already called have finished; later calls reject. */
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
-    for (const b of [this.arena, this.io, this.readback, this.weights, this.uniforms]) b?.destroy();
-    this.device.destroy();
+    void this.queue.then(() => {
+      for (const b of [this.arena, this.io, this.readback, this.weights, this.uniforms]) b?.destroy();
+      this.device.destroy();
+    });
   }
 
   /** Why `what(pixels, batch)` cannot run, as an Error for the caller, or undefined. */
