@@ -154,7 +154,8 @@ describe('the generated JS module', () => {
     await expect(fromPath.forward(x, 3)).rejects.toThrow('forward: input has 6144 values; expected 9216 for shape [3, 3, 32, 32]');
     expect(readFileSync(join(dir, 'b', 'model.d.mts'), 'utf8')).toContain('forward(input: Float32Array, batch: number): Promise<Float32Array>;');
     expect(readFileSync(join(dir, 'b', 'model.d.mts'), 'utf8')).toContain('export declare function load(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;');
-    await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
+    // Named as the wgsl module names it (it said only 'missing tensor ...').
+    await expect(mod.load('test/golden/tiny-base/weights.safetensors')).rejects.toThrow('these weights do not fit tiny-prelogits: missing tensor "pre_logits.fc.weight" (expected shape [40,48])');
   });
 
   it('refuses weights that are not bytes or a path, a thread count that is not a positive integer, and a forward after dispose, with a message (never a hang)', async () => {
