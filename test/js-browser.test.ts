@@ -100,6 +100,21 @@ describe.skipIf(!hasChromium)('model.mjs in headless Chromium', () => {
     expect(Float32Array.from(r.out)).toEqual(node);
   }, 180_000);
 
+  it('says that a path is read only in Node, and how to pass the bytes instead', async () => {
+    // It failed with the browser's 'Failed to resolve module specifier "node:fs/promises"'.
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${isolatedUrl}test.html`);
+      const message = await page.evaluate(`(async () => {
+        const mod = await import('/model.mjs');
+        return mod.load('/weights.safetensors').then(() => 'loaded', (e) => e.message);
+      })()`);
+      expect(message).toBe('load: a path is read only in Node; here, pass the file\'s bytes: new Uint8Array(await (await fetch("/weights.safetensors")).arrayBuffer())');
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
+
   it('runs on the page thread where SharedArrayBuffer is missing, the same bits', async () => {
     const r = await runInPage(plainUrl, 2);
     expect(r).toMatchObject({ isolated: false, threads: 1, simd: true });
