@@ -90,6 +90,10 @@ describe.skipIf(!hasChromium)('the wgsl page in headless Chromium', () => {
     const text = await errorText(page);
     expect(text).toContain('these weights do not fit tiny-base');
     expect(text).toContain('patch_embed.proj.weight');
+    // A PyTorch checkpoint picked as the weights: it was taken for an image ('cannot decode model-legacy.pth as an image').
+    await page.setInputFiles('#weights-file', 'test/fixtures/import/model-legacy.pth');
+    await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '').includes('model-legacy.pth'));
+    expect(await errorText(page)).toBe('model-legacy.pth: not a safetensors file: no JSON header after the 8-byte size');
     await page.close();
   }, 120_000);
 

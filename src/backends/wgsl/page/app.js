@@ -183,7 +183,9 @@ function start() {
     showError('This browser has no WebGPU (navigator.gpu is undefined). Use a browser with WebGPU enabled (Chrome or Edge 113+, Safari 26+, Firefox 141+ on Windows), served over https or from localhost.');
     return;
   }
-  $('weights-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) route(f); });
+  // A file picked as the weights is the weights, whatever its name (routing by name made a .pth picked
+  // here an image that could not be decoded); dropped files are routed by name.
+  $('weights-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) f.arrayBuffer().then((b) => setWeights(new Uint8Array(b), f.name)); });
   $('image-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) setImage(f); });
   $('labels-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) setLabels(f); });
   const drop = $('drop');
