@@ -1,10 +1,11 @@
 // The wgsl target from the command line: deterministic builds, option errors, and `vitc run` through
 // Dawn on SwiftShader saying what it chose (the adapter, the kernels, the fp16 fallback).
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir, vitc } from './helpers.js';
+import { runAsync, tempDir, vitc } from './helpers.js';
 import { nodeGpu } from '../src/backends/wgsl/dawn.js';
 
 const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
@@ -73,5 +74,22 @@ describe('the generated module, used as the docs say', () => {
     // Dawn rejected with a DOMException whose message was empty.
     await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was destroyed (destroy() released its device); load() it again to run it');
     await expect(m.profile(x, 1)).rejects.toThrow('profile: the model was destroyed');
+  }, 120_000);
+});
+
+describe('the generated module in Node without a Vulkan driver', () => {
+  it('says how to point Vulkan at SwiftShader when no adapter is found', async () => {
+    const dir = tempDir();
+    expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'wgsl', '-o', join(dir, 'b'))).code).toBe(0);
+    // As the docs say, with Vulkan pointed at no driver at all (whatever this machine has).
+    writeFileSync(join(dir, 'use.mjs'), [
+      `import { create } from ${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href)};`,
+      "import { load } from './b/model.mjs';",
+      "process.env.VK_ICD_FILENAMES = '/nonexistent/icd.json';",
+      `await load(${JSON.stringify(join(process.cwd(), 'test/golden/tiny-base/weights.safetensors'))}, { gpu: create(['backend=vulkan']), adapter: { forceFallbackAdapter: true } })`,
+      '  .then(() => console.log("loaded"), (e) => console.log(e.message));',
+    ].join('\n'));
+    const r = await runAsync(process.execPath, [join(dir, 'use.mjs')]);
+    expect(r.stdout.trim()).toBe('WebGPU is available but no adapter was found (requestAdapter returned null); without a Vulkan GPU driver, set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader, which Debian\'s chromium package ships) before create() and pass { adapter: { forceFallbackAdapter: true } }');
   }, 120_000);
 });

@@ -12,6 +12,8 @@ import { applyWeightTransforms } from '../../../runtime/transforms.js';
 import type { HostOperand, HostProgram, HostVariant, LoadOptions, ModelInfo } from './program.js';
 
 const UNIFORM_SLOT = 256;
+/** Where Debian's chromium package puts SwiftShader's Vulkan driver (as src/backends/wgsl/dawn.ts). */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 // WebGPU's flag values (the spec fixes them), so that the module needs no globals besides the GPU object.
 const USAGE = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 64, STORAGE: 128 } as const;
 const COMPUTE_STAGE = 4;
@@ -368,7 +370,12 @@ export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<re
     throw new Error(`these weights do not fit ${p.name}: ${(e as Error).message}`);
   }
   const adapter = await gpu.requestAdapter(options.adapter);
-  if (!adapter) throw new Error('WebGPU is available but no adapter was found (requestAdapter returned null)');
+  if (!adapter) {
+    const node = typeof process !== 'undefined' && (process as { versions?: { node?: string } }).versions?.node;
+    throw new Error('WebGPU is available but no adapter was found (requestAdapter returned null)' + (node
+      ? `; without a Vulkan GPU driver, set VK_ICD_FILENAMES=${SWIFTSHADER_ICD} (SwiftShader, which Debian's chromium package ships) before create() and pass { adapter: { forceFallbackAdapter: true } }`
+      : ''));
+  }
   const info = adapter.info;
   const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
   const say = options.onInfo ?? (() => {});
