@@ -1,5 +1,5 @@
 // The generated host module is TypeScript checked against @webgpu/types (strict, ES2022, no DOM),
-// and model.d.ts is usable by a consumer with @webgpu/types: both through the TypeScript compiler.
+// and model.d.mts is usable by a consumer with @webgpu/types: both through the TypeScript compiler.
 import { describe, expect, it } from 'vitest';
 import { Project, ts } from 'ts-morph';
 import { compile } from '../../compile.js';
