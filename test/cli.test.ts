@@ -175,8 +175,13 @@ describe('the generated JS module', () => {
     for (const threads of [1, 2]) {
       const m = await mod.load(w, { threads });
       const first = m.forward(x, 1); // asked for before dispose: it finishes
+      // The input is read when forward is called: refilling the array at once changes nothing.
+      const reused = new Float32Array(x);
+      const second = m.forward(reused, 1);
+      reused.fill(0);
       const disposed = m.dispose();
       expect(await first).toHaveLength(10);
+      expect(await second).toEqual(await first);
       await disposed;
       await m.dispose(); // twice is fine
       await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was disposed (dispose() stopped its worker threads); load() it again to run it');

@@ -68,8 +68,13 @@ describe('the generated module, used as the docs say', () => {
     expect((await m.profile(x, 1)).logits).toEqual(y);
     // A forward called before destroy finishes (it rejected with an empty DOMException).
     const pending = m.forward(x, 1);
+    // The input is read when forward is called: refilling the array at once changes nothing.
+    const reused = new Float32Array(x);
+    const again = m.forward(reused, 1);
+    reused.fill(0);
     m.destroy();
     expect(await pending).toEqual(y);
+    expect(await again).toEqual(y);
     m.destroy();
     // Dawn rejected with a DOMException whose message was empty.
     await expect(m.forward(x, 1)).rejects.toThrow('forward: the model was destroyed (destroy() released its device); load() it again to run it');

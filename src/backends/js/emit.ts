@@ -173,7 +173,7 @@ function emitDts(ctx: BuildContext): string {
     '/** [name, shape, transforms applied at load]: e.g. { op: "standardize", eps } for weight-standardized convolutions. */',
     'export declare const weightShapes: ReadonlyArray<readonly [string, readonly number[], ReadonlyArray<{ readonly op: string; readonly eps: number }>?]>;',
     'export interface Model {',
-    `  /** input: NCHW float32, batch * ${perImage} values; resolves to [batch, ${m.outputs[0]!.shape.slice(1).join(', ')}] logits. */`,
+    `  /** input: NCHW float32, batch * ${perImage} values; resolves to [batch, ${m.outputs[0]!.shape.slice(1).join(', ')}] logits. The input is copied when forward is called (the array may be refilled at once). */`,
     '  forward(input: Float32Array, batch: number): Promise<Float32Array>;',
     `  /** Every output, in manifest.outputs order: ${m.outputs.map((o) => `${o.name} [batch, ${o.shape.slice(1).join(', ')}]`).join(', ')}. */`,
     '  forwardAll(input: Float32Array, batch: number): Promise<Float32Array[]>;',

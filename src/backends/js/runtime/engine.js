@@ -153,10 +153,14 @@ export async function createEngine(program, gen, weights, opts) {
   return {
     threads: T,
     simd: !!module,
-    /** Forward passes run one at a time, in call order; none after dispose (its workers are gone). */
+    /**
+     * Forward passes run one at a time, in call order; none after dispose (its workers are gone). The
+     * input is copied now: the caller may refill its array before the pass (queued, or a tick later) reads it.
+     */
     forward(input, B) {
       if (disposed) return Promise.reject(new Error('forward: the model was disposed (dispose() stopped its worker threads); load() it again to run it'));
-      const next = busy.then(() => run(input, B));
+      const x = input.slice();
+      const next = busy.then(() => run(x, B));
       busy = next.catch(() => {});
       return next;
     },

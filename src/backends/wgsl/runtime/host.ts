@@ -210,11 +210,13 @@ export class Model {
     this.uniforms = init.device.createBuffer({ label: 'uniforms', size: Math.max(1, init.launches.length) * UNIFORM_SLOT, usage: USAGE.UNIFORM | USAGE.COPY_DST });
   }
 
-  /** pixels: NCHW float32 of `batch` images, normalized as the manifest's preprocess says; resolves to [batch, classes] logits. */
+  /** pixels: NCHW float32 of `batch` images, normalized as the manifest's preprocess says; resolves to [batch, classes] logits. The pixels are copied when forward is called (the array may be refilled at once). */
   forward(pixels: Float32Array, batch: number): Promise<Float32Array> {
     const bad = this.refuse('forward', pixels, batch);
     if (bad) return Promise.reject(bad);
-    const run = this.queue.then(() => this.run(pixels, batch));
+    // Copied now: the caller may refill its array before the queued pass reads it.
+    const x = pixels.slice();
+    const run = this.queue.then(() => this.run(x, batch));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -230,10 +232,11 @@ export class Model {
     const cpuMs = () => { const u = cpuUsage!(); return (u.user + u.system) / 1000; };
     const bad = this.refuse('profile', pixels, batch);
     if (bad) return Promise.reject(bad);
+    const x = pixels.slice();
     const run = this.queue.then(async () => {
       const kernels: { label: string; ms: number; cpuMs?: number }[] = [];
       let c0 = cpuUsage ? cpuMs() : 0, t0 = performance.now();
-      const logits = await this.run(pixels, batch, async (i) => {
+      const logits = await this.run(x, batch, async (i) => {
         await this.device.queue.onSubmittedWorkDone();
         const t1 = performance.now(), c1 = cpuUsage ? cpuMs() : 0;
         kernels.push({ label: this.program.kernels[i]!.label, ms: t1 - t0, ...(cpuUsage ? { cpuMs: c1 - c0 } : {}) });
