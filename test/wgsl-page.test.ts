@@ -97,6 +97,31 @@ describe.skipIf(!hasChromium)('the wgsl page in headless Chromium', () => {
     await page.close();
   }, 120_000);
 
+  it('takes other weights picked while a forward runs without an error on the page', async () => {
+    const page = await browser.newPage();
+    // Every readback waits 1 s: the first forward is still running when the second weights are picked.
+    await page.addInitScript(() => {
+      const map = GPUBuffer.prototype.mapAsync;
+      GPUBuffer.prototype.mapAsync = function (...args) { return new Promise((ok) => setTimeout(ok, 1000)).then(() => map.apply(this, args)); };
+      // Every text the error box shows, however briefly (the next classify clears it).
+      const seen: string[] = ((window as unknown as { seenErrors: string[] }).seenErrors = []);
+      addEventListener('DOMContentLoaded', () => {
+        const box = document.getElementById('error')!;
+        new MutationObserver(() => { if (box.textContent) seen.push(box.textContent); }).observe(box, { childList: true, characterData: true, subtree: true });
+      });
+    });
+    await page.goto(`${url}?weights=weights/right.safetensors`);
+    await page.setInputFiles('#image-file', image);
+    await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('classifying'), undefined, { timeout: 120_000 });
+    await page.setInputFiles('#weights-file', right);
+    // The first pass's result was shown with state.model already gone: "Cannot read properties of null".
+    expect(await results(page)).toHaveLength(5);
+    await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('weights weights.safetensors'), undefined, { timeout: 120_000 });
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { seenErrors: string[] }).seenErrors)).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('shows an image that cannot be decoded, and a browser without WebGPU, on the page', async () => {
     const page = await browser.newPage();
     await page.goto(url);

@@ -76,7 +76,7 @@ function showPreview(cropped) {
   canvas.hidden = false;
 }
 
-function showResults(logits, ms) {
+function showResults(logits, ms, info) {
   const mx = logits.reduce((a, v) => Math.max(a, v), -Infinity);
   const z = logits.reduce((a, v) => a + Math.exp(v - mx), 0);
   const order = [...logits.keys()].sort((i, j) => logits[j] - logits[i] || i - j).slice(0, 5);
@@ -100,20 +100,24 @@ function showResults(logits, ms) {
     li.append(name, bar, value);
     return li;
   }));
-  $('timing').textContent = `${CONFIG.name}: forward ${ms.toFixed(0)} ms on ${state.model.info.adapter} (${state.model.info.kernels} kernels, ${state.model.info.storage})`;
+  $('timing').textContent = `${CONFIG.name}: forward ${ms.toFixed(0)} ms on ${info.adapter} (${info.kernels} kernels, ${info.storage})`;
   $('output').hidden = false;
 }
 
 async function classify() {
-  if (!state.model || !state.image) return;
+  // The model of this pass: other weights picked while it runs replace state.model (and classify again).
+  const model = state.model;
+  if (!model || !state.image) return;
   clearError();
   setStatus(`classifying ${state.imageName}…`);
   try {
     const t0 = performance.now();
-    const logits = await state.model.forward(state.image, 1);
-    showResults(logits, performance.now() - t0);
+    const logits = await model.forward(state.image, 1);
+    if (state.model !== model) return;
+    showResults(logits, performance.now() - t0, model.info);
     setStatus(`${state.imageName}, weights ${state.weightsName}`);
   } catch (e) {
+    if (state.model !== model) return;
     showError(`running the model failed: ${e && e.message ? e.message : e}`);
   }
 }
