@@ -1,7 +1,7 @@
-import { BACKENDS, targetOptionsHelp } from '../../backends/registry.js';
+import { BACKENDS, getBackend, targetOptionsHelp } from '../../backends/registry.js';
 import { precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
-import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest, type Prepared } from '../../runner.js';
+import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
 import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
 import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
 import { imageArgs, runInput, runLabels } from './run-input.js';
@@ -13,21 +13,23 @@ import { realpathSync } from 'node:fs';
 import type { Command, Io } from '../command.js';
 import { loadSpec } from '../../spec/load.js';
 import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
+import type { Manifest } from '../../backends/manifest.js';
 
 /**
  * Options that would change nothing are refused rather than ignored: --threads where the runner has
  * none, --seed where no random weights are made, and build options given with a built directory.
  */
-function checkRunOptions(p: Parsed, prepared: Prepared, what: string): void {
-  const m = prepared.manifest;
-  const caps = prepared.backend.capabilities;
+function checkRunOptions(p: Parsed, what: string, m: Manifest | undefined): void {
+  // Before anything is compiled or loaded: the target is the built directory's, else --target's.
+  const target = m?.target ?? str(p, 'target') ?? 'js';
+  const caps = getBackend(target).capabilities;
   if (str(p, 'threads') !== undefined && caps.threads === false) {
-    fail('cli/option', `--threads does not apply to the ${m.target} target: its runner takes no CPU thread count`);
+    fail('cli/option', `--threads does not apply to the ${target} target: its runner takes no CPU thread count`);
   }
   if (str(p, 'seed') !== undefined && p.values.weights !== undefined) {
     fail('cli/option', '--seed applies only without --weights (it seeds the random weights used when none are given)');
   }
-  if (!prepared.userDir) return;
+  if (m === undefined) return;
   const precision = str(p, 'precision');
   if (precision !== undefined && precision !== m.precision) {
     fail('run/build-option', `${what} was built in ${m.precision}, not ${precision}`, undefined, `rebuild it with vitc build --precision ${precision}, or run the spec`);
@@ -124,12 +126,12 @@ examples:
       checkNotAnInput(outFile, [['the spec', what!], ['--weights', str(p, 'weights')], ['--input', str(p, 'input')], ['--labels', str(p, 'labels')], ...images.map((f): [string, string] => ['--image', f])]);
     }
     const dirGiven = isBuildDir(what!);
+    checkRunOptions(p, what!, dirGiven ? readManifest(what!) : undefined);
     const spec = dirGiven ? undefined : loadSpec(what!);
     const imported = await weightsInput(p, () => (dirGiven ? expectedFromManifest(readManifest(what!)) : expectedFromSpec(spec!)));
     const prepared = await prepare(what!, str(p, 'target'), { precision, seed, weights: imported ? { bytes: imported.bytes, file: imported.file } : undefined, targetArgs: targetArgs(p) });
     try {
       const m = prepared.manifest;
-      checkRunOptions(p, prepared, what!);
       // Everything is validated before anything is printed, so an error is the only line.
       const info: string[] = [...(imported?.notes ?? [])];
       if (dirGiven && imported && prepared.backend.capabilities.embedsWeights) {
