@@ -72,6 +72,8 @@ describe('the build\'s README.md', () => {
     expect(b16).toContain('`vitc convert model.pth --spec SPEC -o W.safetensors`');
     expect(b16).not.toContain('the spec\'s preprocess');
     expect(await readmeOf('spec/tiny/tiny-gray.yaml')).toContain('Resize((24, 40), bilinear), ToTensor(), Normalize([0.5], [0.5])');
+    // A spec built for tensors, whose crop is not the model's size, still builds (its README failed the build).
+    expect(await readmeOf('spec/variants/tiny-cpvt.yaml')).toContain("which this spec's preprocess cannot make (its crop, 224, is not the model's 32x32)");
   });
 });
 
