@@ -1,6 +1,6 @@
 // What `vitc run` does, as a library (the golden tests use exactly this path):
 // build a spec into a temporary directory (or take a build directory), bind weights, run batches.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, writeBuildDir } from './compile.js';
@@ -13,7 +13,7 @@ import { numel } from './ir/types.js';
 import { randomWeights } from './weights/random.js';
 import { checkWeights, writeSafetensors } from './weights/safetensors.js';
 import { checkManifest } from './backends/manifest-check.js';
-import { readTextFile } from './io/files.js';
+import { isDirectory, readTextFile } from './io/files.js';
 import { truncate } from './diag/quote.js';
 
 export interface Prepared {
@@ -27,11 +27,7 @@ export interface Prepared {
 }
 
 export function isBuildDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'));
-  } catch {
-    return false;
-  }
+  return isDirectory(path) && existsSync(join(path, 'manifest.json'));
 }
 
 /** A build directory's manifest.json, checked against the schema and the directory (backends/manifest-check.ts). */

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DiagnosticError, error, fail, fileSpan, type Diagnostic } from '../diag/diagnostic.js';
-import { kindOf, reasonOf } from '../io/files.js';
+import { isDirectory as isDir, kindOf, reasonOf } from '../io/files.js';
 import { PyRandom } from './pyrandom.js';
 
 /** read_split_data's `supported` list. */
@@ -63,10 +63,6 @@ function list(dir: string): string[] {
   } catch (e) {
     return fail('data/unreadable', `cannot read the folder: ${reasonOf(e)}`, fileSpan(dir));
   }
-}
-
-function isDir(path: string): boolean {
-  try { return statSync(path).isDirectory(); } catch { return false; }
 }
 
 function isFile(path: string): boolean {

@@ -191,6 +191,15 @@ export function checkDirectoryWritable(dir: string, shown: string): void {
   }
 }
 
+/** Whether `path` is a directory (following links); false when it is missing or unreadable, whose reading says why. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * mkdir -p without `mkdirSync(dir, { recursive: true })`, which in Node 20 loops forever (at full CPU)
  * when a parent exists but refuses new entries with ENOENT, as /proc does (`vitc build -o /proc/x/y`).

@@ -2,7 +2,8 @@
 // a build output or weights file, anything that is not YAML. One line that says what a spec is and,
 // for a model-language file, the line of YAML that would compile it, instead of the YAML parser's
 // dozen complaints about text that was never meant to be YAML.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { isDirectory } from '../io/files.js';
 import { basename, extname, join } from 'node:path';
 import { DiagnosticError, error, fail, fileSpan, type Span } from '../diag/diagnostic.js';
 import type { SourceFile } from './yaml-source.js';
@@ -36,9 +37,7 @@ function vitHint(src: SourceFile): string {
  * directory (reading it reports anything else).
  */
 export function directoryAsSpec(abs: string, display: string): void {
-  let dir = false;
-  try { dir = statSync(abs).isDirectory(); } catch { return; }
-  if (!dir) return;
+  if (!isDirectory(abs)) return;
   let specs: string[] = [];
   try { specs = readdirSync(abs).filter((n) => YAML_EXTENSIONS.has(extname(n).toLowerCase()) && n !== 'manifest.json'); } catch { /* the hint without them */ }
   const onnx = join(display, 'model.onnx');

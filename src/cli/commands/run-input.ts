@@ -1,6 +1,5 @@
 // The batch `vitc run` feeds the model: photos (--image, preprocessed as the spec says), a float32
 // .npy tensor (--input), or a synthetic sample image; and the class names to print with it.
-import { statSync } from 'node:fs';
 import { fail, fileSpan } from '../../diag/diagnostic.js';
 import type { Manifest } from '../../backends/manifest.js';
 import { describePlan, loadImageBatch, readLabels } from '../../image/index.js';
@@ -8,7 +7,7 @@ import { imageFormatOf } from '../../image/decode.js';
 import { checkBatch, sampleInput } from '../../runner.js';
 import { displayPath, type Spec } from '../../spec/load.js';
 import { readNpy } from '../../weights/npy.js';
-import { readRegularFile } from '../../io/files.js';
+import { isDirectory, readRegularFile } from '../../io/files.js';
 import { MAX_TENSOR_ELEMENTS } from '../../limits.js';
 import { flag, intOption, str, type Parsed } from '../args.js';
 
@@ -28,14 +27,6 @@ export function imageArgs(p: Parsed): string[] {
   const v = p.values.image;
   const given = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
   return given.length ? [...given, ...p.positionals.slice(1)] : [];
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false; // reading it says what is wrong
-  }
 }
 
 export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): Promise<RunInput> {
