@@ -33,24 +33,24 @@ const STORAGE_DTYPES: Record<string, DType> = {
 class BadArguments extends Error {}
 
 /**
- * argparse.Namespace: the training script's arguments, which timm's train.py (`'args'`), DeiT and MAE
- * save next to the state dict. Inert data: its attributes are kept and never interpreted.
+ * An object a training script saves next to the state dict, kept as inert data whose state is never
+ * interpreted: argparse.Namespace (the script's arguments, which timm's train.py, DeiT and MAE save)
+ * and numpy.dtype (a NumPy scalar's type).
  */
-class Namespace implements PyObject {
+class Inert implements PyObject {
   readonly kind = 'object';
-  readonly pyClass = 'argparse.Namespace';
   state: PyValue = null;
+  constructor(readonly pyClass: string) {}
   setState(state: PyValue): void { this.state = state; }
 }
 
-/** numpy.dtype(code, align, copy): a NumPy scalar's type. Inert: its code and state are kept, never interpreted. */
-class NumpyDType implements PyObject {
-  readonly kind = 'object';
-  readonly pyClass = 'numpy.dtype';
-  state: PyValue = null;
-  constructor(readonly code: string) {}
-  setState(state: PyValue): void { this.state = state; }
+/** numpy.dtype(code, align, copy). */
+class NumpyDType extends Inert {
+  constructor(readonly code: string) { super('numpy.dtype'); }
 }
+
+/** Arguments as messages show them. */
+const shownArgs = (args: readonly PyValue[]) => args.map((a) => describe(a)).join(', ') || 'nothing';
 
 /** A NumPy scalar (np.float64(0.91), np.int64(9)), as numpy pickles it: its dtype and its bytes, kept and never interpreted. */
 class NumpyScalar implements PyObject {
@@ -66,7 +66,7 @@ class NumpyScalar implements PyObject {
 function numpyScalar(args: readonly PyValue[]): NumpyScalar {
   const [dtype, bytes] = args;
   if (args.length !== 2 || !(dtype instanceof NumpyDType) || !(bytes instanceof Uint8Array)) {
-    throw new BadArguments(`numpy scalar: expected a dtype and bytes, got ${args.map((a) => describe(a)).join(', ') || 'nothing'}`);
+    throw new BadArguments(`numpy scalar: expected a dtype and bytes, got ${shownArgs(args)}`);
   }
   return new NumpyScalar(dtype, bytes);
 }
@@ -121,7 +121,7 @@ const ALLOWED: Record<string, Impl | null> = {
   'torch.nn.parameter.Parameter': (args) => tensorArg('Parameter', args[0]),
   'argparse.Namespace': (args) => {
     if (args.length) throw new BadArguments(`argparse.Namespace takes no positional arguments, got ${args.length}`);
-    return new Namespace();
+    return new Inert('argparse.Namespace');
   },
   // NumPy scalars in the metadata next to a state dict ({'best_acc': np.float64(0.91)}): numpy pickles
   // them as scalar(dtype(code, False, True), bytes), and protocol 2 writes the bytes as
@@ -129,7 +129,7 @@ const ALLOWED: Record<string, Impl | null> = {
   'numpy.dtype': (args) => {
     const [code, align, copy] = args;
     if (args.length !== 3 || typeof code !== 'string' || !/^[a-zA-Z]\d*$/.test(code) || typeof align !== 'boolean' || typeof copy !== 'boolean') {
-      throw new BadArguments(`numpy.dtype: expected (code, align, copy), got ${args.map((a) => describe(a)).join(', ') || 'nothing'}`);
+      throw new BadArguments(`numpy.dtype: expected (code, align, copy), got ${shownArgs(args)}`);
     }
     return new NumpyDType(code);
   },
@@ -138,7 +138,7 @@ const ALLOWED: Record<string, Impl | null> = {
   '_codecs.encode': (args) => {
     const [text, encoding] = args;
     if (args.length !== 2 || typeof text !== 'string' || encoding !== 'latin1' || /[^\u0000-\u00ff]/.test(text)) {
-      throw new BadArguments(`_codecs.encode: expected (latin-1 text, 'latin1'), got ${args.map((a) => describe(a)).join(', ') || 'nothing'}`);
+      throw new BadArguments(`_codecs.encode: expected (latin-1 text, 'latin1'), got ${shownArgs(args)}`);
     }
     return Uint8Array.from(text, (c) => c.charCodeAt(0));
   },

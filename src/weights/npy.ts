@@ -17,6 +17,9 @@ const DTYPE_NAMES: ReadonlyMap<string, string> = new Map([['<f4', 'float32'], ['
 const VERSIONS = new Set(['1.0', '2.0', '3.0']);
 const KEYS = ['descr', 'fortran_order', 'shape'];
 
+/** The one way a .npy problem is reported: `npy/invalid` at the file. */
+const invalid = (file: string) => (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
+
 /** Whether `bytes` begin with the .npy magic string (\x93NUMPY). */
 export function isNpy(bytes: Uint8Array): boolean {
   return [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59].every((m, i) => bytes[i] === m);
@@ -36,7 +39,7 @@ export interface NpyHeader {
  * fortran_order and shape. The dtype is not checked here. Problems are `file: message`.
  */
 export function readNpyHeader(file: string, bytes: Uint8Array): NpyHeader {
-  const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
+  const bad = invalid(file);
   if (bytes.length < 10 || !isNpy(bytes)) bad('not a .npy file (bad magic bytes)');
   const version = `${bytes[6]}.${bytes[7]}`;
   if (!VERSIONS.has(version)) bad(`unsupported .npy format version ${version} (vitc reads 1.0, 2.0 and 3.0, as numpy writes them)`);
@@ -80,7 +83,7 @@ export function readNpyHeader(file: string, bytes: Uint8Array): NpyHeader {
 
 /** The data of an array of `n` elements of `elem` bytes, which must fill the rest of the file exactly. */
 export function npyData(file: string, bytes: Uint8Array, h: NpyHeader, elem: number): Uint8Array {
-  const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
+  const bad = invalid(file);
   const n = h.shape.reduce((a, b) => a * b, 1);
   checkSize(`the array (${h.shape.join(', ')})`, n, MAX_TENSOR_ELEMENTS, 'elements', elem, fileSpan(file));
   const have = bytes.length - h.start;
@@ -94,7 +97,7 @@ export function npyData(file: string, bytes: Uint8Array, h: NpyHeader, elem: num
  * must fill the rest of the file exactly. Problems are `file: message`.
  */
 export function readNpy(file: string, bytes: Uint8Array): NpyArray {
-  const bad = (msg: string): never => { throw new DiagnosticError([error('npy/invalid', msg, fileSpan(file))]); };
+  const bad = invalid(file);
   const h = readNpyHeader(file, bytes);
   const descr = h.descr;
   if (descr.t !== 'str') return bad(`'descr' is ${pyKind(descr)}${descr.t === 'list' ? ' (a structured dtype)' : ''}; expected float32 ('<f4')`);
