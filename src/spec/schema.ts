@@ -6,7 +6,7 @@ import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
 import { quote } from '../diag/quote.js';
 import { schemaPath } from '../paths.js';
-import { escapePointer, type SpanIndex } from './yaml-source.js';
+import { escapePointer, unescapePointer, type SpanIndex } from './yaml-source.js';
 
 interface SchemaNode {
   description?: string;
@@ -56,8 +56,6 @@ function describeValue(v: unknown): string {
 }
 
 const typeWords: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null', array: 'a list', object: 'a mapping' };
-
-const unescapePointer = (part: string) => part.replace(/~1/g, '/').replace(/~0/g, '~');
 
 function valueAt(data: unknown, ptr: string): unknown {
   let v: unknown = data;

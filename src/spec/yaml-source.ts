@@ -44,6 +44,10 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   // Duplicate keys are found below in one pass; the yaml package's own check compares every pair.
   const doc = parseDocument(src.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   const file = src.displayName;
+  const spanOf = (n: YamlNode): Span => {
+    const r = n.range ?? [0, 0, 0];
+    return spanAt(file, lc, r[0], r[1]);
+  };
   if (doc.errors.length > 0) {
     // A line indented under a key's plain value (`name: x` then `  depth: 3`) continues that value, so
     // the parser sees a key of two lines and says so twice at the value; it is one mistake, at the line.
@@ -85,17 +89,15 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
     // A plain `<<` key is YAML 1.1's merge key, which YAML 1.2 (what this parser reads) dropped.
     Pair: (_, p) => {
       if (isScalar(p.key) && p.key.value === '<<' && p.key.type === 'PLAIN') {
-        const r = p.key.range ?? [0, 0, 0];
-        unresolved.push(error('spec/yaml-merge', 'YAML merge keys ("<<") are not supported', spanAt(file, lc, r[0], r[1]), 'vitc shares keys with `extends:` instead, which merges deeply: put them in a spec of their own and extend it'));
+        unresolved.push(error('spec/yaml-merge', 'YAML merge keys ("<<") are not supported', spanOf(p.key), 'vitc shares keys with `extends:` instead, which merges deeply: put them in a spec of their own and extend it'));
       }
     },
     Alias: (_, n, path) => {
       const target = n.resolve(doc);
-      const r = n.range ?? [0, 0, 0];
       if (target === undefined) {
-        unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} names no anchor`, spanAt(file, lc, r[0], r[1]), `an alias repeats a value labelled earlier in the file with &${n.source}`));
+        unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} names no anchor`, spanOf(n), `an alias repeats a value labelled earlier in the file with &${n.source}`));
       } else if (path.includes(target)) {
-        unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} is inside the value it stands for`, spanAt(file, lc, r[0], r[1]), 'a value cannot contain itself'));
+        unresolved.push(error('spec/yaml-syntax', `YAML alias ${quote(`*${n.source}`)} is inside the value it stands for`, spanOf(n), 'a value cannot contain itself'));
       }
     },
   });
@@ -108,10 +110,6 @@ export function parseYamlSource(src: SourceFile): SourcedNode {
   }
   const resolve = (n: YamlNode): YamlNode => (isAlias(n) ? (n.resolve(doc) as YamlNode) : n);
 
-  const spanOf = (n: YamlNode): Span => {
-    const r = n.range ?? [0, 0, 0];
-    return spanAt(file, lc, r[0], r[1]);
-  };
   const leafInner = (n: YamlNode, prefix: string, out: Map<string, Span>): void => {
     if (isSeq(n)) n.items.forEach((it, i) => { if (it && typeof it === 'object' && 'range' in it) { out.set(`${prefix}/${i}`, spanOf(it as YamlNode)); leafInner(resolve(it as YamlNode), `${prefix}/${i}`, out); } });
     else if (isMap(n)) {
@@ -215,6 +213,11 @@ export class SpanIndex {
 
 export function escapePointer(k: string): string {
   return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** The key a JSON-pointer part names (RFC 6901: ~1 is '/', ~0 is '~'). */
+export function unescapePointer(part: string): string {
+  return part.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 export type { Diagnostic };
