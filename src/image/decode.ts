@@ -59,13 +59,13 @@ function truncated(input: Uint8Array, format: string): boolean {
 }
 
 /**
- * Why decoding failed, the same each time: libvips keeps one error buffer for all threads, so images
- * decoded side by side (vitc finetune) get each other's text, repeated, or "Unknown error".
+ * Why decoding failed, the same each time, and a hint: libvips keeps one error buffer for all threads,
+ * so images decoded side by side (vitc finetune) get each other's text, repeated, or "Unknown error".
  */
-function decodeFailure(input: Uint8Array, format: string, message: string): string {
-  if (truncated(input, format)) return `the file is truncated (it ends before the image does, with no ${format === 'jpeg' ? 'end-of-image marker' : 'IEND chunk'})`;
+function decodeFailure(input: Uint8Array, format: string, message: string): { why: string; hint?: string } {
+  if (truncated(input, format)) return { why: `the file is truncated (it ends before the image does, with no ${format === 'jpeg' ? 'end-of-image marker' : 'IEND chunk'})`, hint: 'copy or download it again' };
   const first = message.split('\n').map((l) => l.trim()).find((l) => l !== '' && !/^unknown error\.?$/i.test(l));
-  return first ? first.replace(/\.$/, '') : `libvips cannot decode this ${format.toUpperCase()} file`;
+  return { why: first ? first.replace(/\.$/, '') : `libvips cannot decode this ${format.toUpperCase()} file` };
 }
 
 export async function decodeImage(src: ImageSource, options: DecodeOptions): Promise<Decoded> {
@@ -99,7 +99,8 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
       ? await img.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
       : await img.raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
-    return fail('image/decode', `cannot decode the image: ${decodeFailure(input, meta.format, (e as Error).message)}`, span, truncated(input, meta.format) ? 'copy or download it again' : undefined);
+    const { why, hint } = decodeFailure(input, meta.format, (e as Error).message);
+    return fail('image/decode', `cannot decode the image: ${why}`, span, hint);
   }
   const { width, height, channels: c } = raw.info;
   const n = width * height;
