@@ -1,5 +1,6 @@
 import type { WeightTransform } from '../ir/ops/index.js';
 export interface StTensor { readonly dtype: 'F64' | 'F32' | 'F16' | 'BF16'; readonly shape: number[]; readonly bytes: Uint8Array }
+export function describeGiven(v: unknown): string;
 export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Record<string, StTensor>;
 export function tensorToFloat32(t: StTensor): Float32Array;
 export function checkTensors(tensors: Record<string, StTensor>, expected: ReadonlyArray<readonly [string, readonly number[]]>): string[];

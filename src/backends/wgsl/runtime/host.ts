@@ -6,7 +6,7 @@
 // module, never this file directly. It imports only the shared runtime and the table types, which
 // module.ts inlines. vitc's own tsc does not compile it (it targets @webgpu/types, not the DOM lib):
 // the generated module is typechecked against @webgpu/types by src/backends/wgsl/module.test.ts.
-import { checkTensors, parseSafetensors, tensorToFloat32, type StTensor } from '../../../runtime/safetensors.js';
+import { checkTensors, describeGiven, parseSafetensors, tensorToFloat32, type StTensor } from '../../../runtime/safetensors.js';
 import { halfBits, roundThrough } from '../../../runtime/dtype.js';
 import { applyWeightTransforms } from '../../../runtime/transforms.js';
 import type { HostOperand, HostProgram, HostVariant, LoadOptions, ModelInfo } from './program.js';
@@ -354,9 +354,7 @@ export class Model {
  */
 export async function loadProgram(p: HostProgram, weightShapes: ReadonlyArray<readonly [string, readonly number[]]>, source: Uint8Array | ArrayBuffer | string, options: LoadOptions = {}): Promise<Model> {
   if (typeof source !== 'string' && !(source instanceof Uint8Array) && !(source instanceof ArrayBuffer)) {
-    const v = source as unknown;
-    const got = v === null || v === undefined ? String(v) : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `a ${typeof v}`;
-    throw new TypeError(`load: weights must be a safetensors file's bytes (Uint8Array or ArrayBuffer), or its URL as a string (a path in Node); got ${got}`);
+    throw new TypeError(`load: weights must be a safetensors file's bytes (Uint8Array or ArrayBuffer), or its URL as a string (a path in Node); got ${describeGiven(source)}`);
   }
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new Error('WebGPU is not available here: navigator.gpu is undefined (use a browser with WebGPU, or pass { gpu } from the "webgpu" package in Node)');
