@@ -1,6 +1,6 @@
 // The cuda target end to end: nvcc compiles every generated file for sm_80 and sm_90a without spills
 // (tensor-core PTX where the precision asks for it); the CPU emulation catches wrong fragment layouts
-// and missing barriers; the C API reports bad weights by name, grows its arena and refuses bad
+// and missing barriers, and built with AddressSanitizer and UBSan, reads past a buffer; the C API reports bad weights by name, grows its arena and refuses bad
 // batches; kernels the goldens do not reach agree with the js reference; `vitc run` says what it runs
 // on and reports compiler failures by their first error line. The goldens are in golden.test.ts.
 import { execFile, spawnSync } from 'node:child_process';
@@ -12,7 +12,8 @@ import { compile, writeBuildDir } from '../src/compile.js';
 import type { Precision } from '../src/backends/backend.js';
 import { EMU_DIR } from '../src/backends/cuda/emit.js';
 import { parsePtxas } from '../src/backends/cuda/ptxas.js';
-import { buildEmulation, buildNative, EMU_FLAGS } from '../src/backends/cuda/runner.js';
+import { buildEmulation, buildNative, EMU_FLAGS, openCuda, SANITIZE_FLAGS } from '../src/backends/cuda/runner.js';
+import type { Manifest } from '../src/backends/manifest.js';
 import { DiagnosticError, formatDiagnostic } from '../src/diag/diagnostic.js';
 import { openSession, prepare, randomWeightsFor } from '../src/runner.js';
 import { parseSafetensors, tensorToFloat32, writeSafetensors } from '../src/weights/safetensors.js';
@@ -34,11 +35,11 @@ async function buildDir(spec: string, precision: Precision, features = false): P
   return dir;
 }
 
-/** Run an emulation build on a golden's input: max|err| / max|ref|, or the runner's failure. */
-async function runGolden(dir: string, golden: string): Promise<{ rel?: number; failure?: string }> {
+/** Run an emulation build (with sanitizers if asked) on a golden's input: max|err| / max|ref|, or the runner's failure. */
+async function runGolden(dir: string, golden: string, sanitize = false): Promise<{ rel?: number; failure?: string }> {
   const g = loadGolden(golden);
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { stats: { macs_per_image: number } };
-  const bin = await buildEmulation(dir, m.stats.macs_per_image);
+  const bin = await buildEmulation(dir, m.stats.macs_per_image, sanitize);
   const out = join(dir, 'out.npy');
   try {
     await run(bin, ['--weights', join('test/golden', golden, 'weights.safetensors'), '--input', join('test/golden', golden, 'input.npy'), '--output', out]);
@@ -178,6 +179,40 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     }
   }, 300_000);
 
+  it('runs clean under AddressSanitizer and UBSan, which catch a missing tail guard that the goldens cannot', async () => {
+    const tolerance = (precision: Precision) => GOLDEN_MATRIX.find((r) => r.target === 'cuda' && r.precision === precision)!.tolerance;
+    // Every kernel kind the goldens reach: the hybrid with odd sizes on tensor cores (convolutions,
+    // pooling, group norm, GEMM and attention tails) and the SIMT kernels of fp32.
+    for (const [spec, golden, precision] of [['spec/tiny/tiny-r50-odd.yaml', 'tiny-r50-odd', 'fp16'], ['spec/tiny/tiny-base.yaml', 'tiny-base', 'fp32']] as const) {
+      const r = await runGolden(await buildDir(spec, precision), golden, true);
+      expect(r.failure, `${golden} ${precision}`).toBeUndefined();
+      expect(r.rel).toBeLessThan(tolerance(precision));
+    }
+    // The first GEMM without its row guard copies rows past the last image's patches: rows no output
+    // keeps, so the golden still passes, but on a GPU the copy reads past the input buffer.
+    const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
+    const cu = readFileSync(join(dir, 'model.cu'), 'utf8');
+    const unguarded = cu.replace('const bool ok = gr < M && ', 'const bool ok = ');
+    expect(unguarded).not.toBe(cu);
+    writeFileSync(join(dir, 'model.cu'), unguarded);
+    expect((await runGolden(dir, 'tiny-base')).rel).toBeLessThan(tolerance('fp32'));
+    expect((await runGolden(dir, 'tiny-base', true)).failure).toMatch(/ERROR: AddressSanitizer: heap-buffer-overflow/);
+    // The cuda runner (vitc run, finetune) names the finding by its kind, kernel and line.
+    const info: string[] = [];
+    process.env.VITC_CUDA_SANITIZE = '1';
+    const g = loadGolden('tiny-base');
+    const session = await openCuda({ dir, manifest: JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest, weights: g.weights, info: (l) => info.push(l) })
+      .finally(() => { delete process.env.VITC_CUDA_SANITIZE; });
+    try {
+      const e = await session.forward(g.input.data, g.input.shape[0]!).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(DiagnosticError);
+      expect(formatDiagnostic((e as DiagnosticError).diagnostics[0]!)).toMatch(/^error: the cuda runner failed: AddressSanitizer: heap-buffer-overflow in gemm_0 \(\S*model\.cu:\d+\)$/);
+    } finally {
+      await session.close();
+    }
+    expect(info).toEqual([expect.stringMatching(/under vitc's emulation \(g\+\+; exact but slow; with AddressSanitizer and UBSan\)$/)]);
+  }, 300_000);
+
   it('has a C API that names bad tensors, grows its arena, replays graphs and refuses bad batches', async () => {
     const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32');
     const good = join('test/golden/tiny-base/weights.safetensors');
@@ -186,7 +221,7 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     writeFileSync(missing, writeSafetensors(tensors.filter((t) => t.name !== 'head.bias')));
     writeFileSync(misshaped, writeSafetensors(tensors.map((t) => (t.name === 'blocks.1.mlp.fc1.weight' ? { ...t, shape: [96, 96] } : t))));
     const bin = join(dir, 'api_check');
-    await run('g++', [...EMU_FLAGS, '-O0', `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), 'test/fixtures/cuda/api_check.cu', '-o', bin], { maxBuffer: 64 << 20 });
+    await run('g++', [...EMU_FLAGS, '-O0', ...SANITIZE_FLAGS, `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), 'test/fixtures/cuda/api_check.cu', '-o', bin], { maxBuffer: 64 << 20 });
     const { stdout } = await run(bin, [good, missing, misshaped]);
     const lines = new Map(stdout.trim().split('\n').map((l) => { const [k, ...rest] = l.split(' '); return [k === 'value' ? rest.shift()! : k!, rest.join(' ')]; }));
     expect(lines.get('missing_file')).toMatch(/^i\/o error \/nonexistent\/weights\.safetensors: No such file or directory$/);
@@ -211,7 +246,7 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
   it('returns every output through vitc_forward_all in a build with --features', async () => {
     const dir = await buildDir('spec/tiny/tiny-base.yaml', 'fp32', true);
     const bin = join(dir, 'api_check');
-    await run('g++', [...EMU_FLAGS, '-O0', `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), 'test/fixtures/cuda/api_check.cu', '-o', bin], { maxBuffer: 64 << 20 });
+    await run('g++', [...EMU_FLAGS, '-O0', ...SANITIZE_FLAGS, `-I${EMU_DIR}`, `-I${dir}`, join(dir, 'model.cu'), 'test/fixtures/cuda/api_check.cu', '-o', bin], { maxBuffer: 64 << 20 });
     const { stdout } = await run(bin, ['test/golden/tiny-base/weights.safetensors']);
     const lines = new Map(stdout.trim().split('\n').map((l) => { const [k, ...rest] = l.split(' '); return [k === 'value' ? rest.shift()! : k!, rest.join(' ')]; }));
     expect(lines.get('outputs')).toBe('2 logits features 48');

@@ -18,9 +18,9 @@ const run = promisify(execFile);
 
 export interface Gpu { readonly name: string; readonly arch: string }
 
-/** The first GPU nvidia-smi lists, with the ARCH to build for, or undefined. */
+/** The first GPU nvidia-smi lists, with the ARCH to build for, or undefined (always under VITC_CUDA_EMULATE=1 or VITC_CUDA_SANITIZE=1). */
 export function findGpu(): Gpu | undefined {
-  if (process.env.VITC_CUDA_EMULATE === '1') return undefined;
+  if (process.env.VITC_CUDA_EMULATE === '1' || process.env.VITC_CUDA_SANITIZE === '1') return undefined;
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,compute_cap', '--format=csv,noheader'], { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0 || !r.stdout) return undefined;
   const [name, cap] = r.stdout.split('\n')[0]!.split(',').map((s) => s.trim());
@@ -48,11 +48,20 @@ export function emuOptLevel(macsPerImage: number): string {
 }
 
 /**
+ * What `VITC_CUDA_SANITIZE=1` adds to the emulation build: AddressSanitizer and UBSan, so that a kernel
+ * reading past a buffer (a missing tail guard, which on a GPU reads garbage or faults, and which the
+ * goldens cannot see when the garbage lands in rows nobody keeps), a shared-memory index past its
+ * array, or undefined integer arithmetic stops the runner with the sanitizer's report. Every
+ * activation lives in one arena, so reads that stray into a neighbouring buffer of the arena go unseen.
+ */
+export const SANITIZE_FLAGS = ['-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined', '-fno-omit-frame-pointer'];
+
+/**
  * Compile a build directory for the CPU emulation, cached by content under the temporary directory
  * (the same sources are compiled once, however many sessions open them). Returns the binary's path.
  */
-export async function buildEmulation(dir: string, macsPerImage: number): Promise<string> {
-  const flags = [...EMU_FLAGS, emuOptLevel(macsPerImage)];
+export async function buildEmulation(dir: string, macsPerImage: number, sanitize = false): Promise<string> {
+  const flags = [...EMU_FLAGS, ...(sanitize ? ['-O1', ...SANITIZE_FLAGS] : [emuOptLevel(macsPerImage)])];
   if (!which('g++')) fail('cuda/emulation', 'no GPU was found and g++ is not installed, so the CUDA build cannot run on the CPU either', undefined, 'install g++ (Debian: apt-get install g++), or run on a machine with an NVIDIA GPU');
   const emu = readFileSync(join(EMU_DIR, 'vitc_emu.h'));
   const cache = join(tmpdir(), 'vitc-cuda-emu');
@@ -100,10 +109,11 @@ export async function buildNative(dir: string, gpu: Gpu): Promise<string> {
 
 export async function openCuda(req: OpenRequest): Promise<Session> {
   const gpu = findGpu();
-  const bin = gpu ? await buildNative(req.dir, gpu) : await buildEmulation(req.dir, req.manifest.stats.macs_per_image);
+  const sanitize = process.env.VITC_CUDA_SANITIZE === '1';
+  const bin = gpu ? await buildNative(req.dir, gpu) : await buildEmulation(req.dir, req.manifest.stats.macs_per_image, sanitize);
   req.info?.(gpu
     ? `cuda: running on ${gpu.name} (built with nvcc for ${gpu.arch})`
-    : 'cuda: no GPU found by nvidia-smi: running model.cu on the CPU under vitc\'s emulation (g++; exact but slow)');
+    : `cuda: no GPU found by nvidia-smi: running model.cu on the CPU under vitc's emulation (g++; exact but slow${sanitize ? '; with AddressSanitizer and UBSan' : ''})`);
   const work = mkdtempSync(join(tmpdir(), 'vitc-cuda-run-'));
   // The work folder holds a copy of the weights: removed on close, or when the process exits first (Ctrl-C in vitc finetune).
   const removeWork = () => rmSync(work, { recursive: true, force: true });

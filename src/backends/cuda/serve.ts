@@ -10,10 +10,24 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** What the runner said last on stderr: its `vitc_model: error:` line, else its last line. */
+/** What the runner said on stderr: its `vitc_model: error:` line, else a sanitizer's finding, else its last line. */
 function stderrMessage(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => l.startsWith('vitc_model: error:'))?.slice('vitc_model: error: '.length) ?? lines[lines.length - 1];
+  return lines.find((l) => l.startsWith('vitc_model: error:'))?.slice('vitc_model: error: '.length) ?? sanitizerFinding(lines) ?? lines[lines.length - 1];
+}
+
+/**
+ * A runner built with VITC_CUDA_SANITIZE=1 that tripped a sanitizer: UBSan's `file:line:col: runtime
+ * error:` line, or AddressSanitizer's kind of error with the innermost frame in model.cu (the kernel
+ * and line; the frames above it are the emulation's copies).
+ */
+function sanitizerFinding(lines: readonly string[]): string | undefined {
+  const ub = lines.find((l) => l.includes(': runtime error: '));
+  if (ub) return `UBSan: ${ub}`;
+  const asan = lines.map((l) => /ERROR: (\w+Sanitizer): ([\w-]+)/.exec(l)).find((m) => m);
+  if (!asan) return undefined;
+  const frame = lines.map((l) => /^#\d+ 0x[0-9a-f]+ in (\w+)\S* .*?(\S*model\.cu:\d+)/.exec(l)).find((m) => m);
+  return `${asan[1]}: ${asan[2]}${frame ? ` in ${frame[1]} (${frame[2]})` : ''}`;
 }
 
 /** Start `bin --serve ...args` when the first request comes. `failed` turns a message into the error to throw. */
