@@ -4,6 +4,7 @@
 #   nvidia-smi  reports an sm_90 device;
 #   nvcc        compiles the Makefile's command lines with g++ against vitc's CPU emulation, so the
 #               goldens really run (model.cu under the emulation) and are checked by goldens.py;
+#   compute-sanitizer  drops its options and runs the program, so the sanitize step runs (it checks nothing);
 #   timm        vitc's PyTorch reference of tiny-base (tools/golden), torch.cuda on the CPU: cuda.py's
 #               correctness check and timing loop run; the times mean nothing.
 # The dry run's vit-b16-* builds are copies of the tiny-base builds (ViT-B/16 is far too slow under the

@@ -4,12 +4,16 @@
 #   npm run bench:cuda-prep          # writes bench/.work/cuda (carry it along with the repository)
 # then, from the repository root on the GPU machine:
 #   bash bench/gpu/run.sh [OUTDIR]   # OUTDIR gets the logs and results (default bench/.work/cuda/results)
-# Steps (STEPS="make goldens profile bench finetune" by default; a subset runs only those, e.g. when a session
+# Steps (STEPS="make goldens sanitize profile bench finetune" by default; a subset runs only those, e.g. when a session
 # has to split the work over two calls: the builds stay in bench/.work/cuda/builds between calls):
 #   make     make every build for the GPU's architecture (in parallel, ViT-B/16 first), and
 #            `make resources` (registers, spills, shared memory per kernel) for ViT-B/16
 #   goldens  run every tiny golden natively and compare with PyTorch's logits (tolerance and top-1 as in
 #            test/golden.ts)
+#   sanitize compute-sanitizer's memcheck, racecheck, synccheck and initcheck, each on a few tiny builds
+#            run on their golden's input (SANITIZE_BUILDS, default tiny-base-fp32 tiny-base-fp16
+#            tiny-r50-fp16): what the emulation under AddressSanitizer (VITC_CUDA_SANITIZE=1) cannot see,
+#            shared-memory races between real warps and reads of device memory nothing wrote
 #   profile  ViT-B/16's time per kernel (vitc_model --profile) in fp16 and bf16 at batch 1 and 256
 #            (PROFILE_BATCHES="1 256")
 #   bench    ViT-B/16 in every precision against timm on the same weights, then timed at batch 1, 64 and
@@ -25,7 +29,7 @@
 set -uo pipefail
 WORK=${VITC_CUDA_WORK:-bench/.work/cuda}
 OUT=${1:-$WORK/results}
-STEPS=${STEPS:-make goldens profile bench finetune}
+STEPS=${STEPS:-make goldens sanitize profile bench finetune}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT"
 [ -d "$WORK/builds" ] || { echo "run.sh: $WORK/builds is missing: run npm run bench:cuda-prep on a vitc machine and carry $WORK" >&2; exit 2; }
@@ -57,6 +61,25 @@ fi
 if step goldens; then
   echo "== goldens [$(elapsed)]" >&2
   "$PYTHON" bench/gpu/goldens.py "$WORK" | tee "$OUT/goldens.txt" || fail goldens
+fi
+
+if step sanitize; then
+  echo "== compute-sanitizer on tiny builds [$(elapsed)]" >&2
+  CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  : > "$OUT/sanitize.txt"
+  for b in ${SANITIZE_BUILDS:-tiny-base-fp32 tiny-base-fp16 tiny-r50-fp16}; do
+    g=${b%-*}
+    for tool in memcheck racecheck synccheck initcheck; do
+      log="$OUT/sanitize-$b-$tool.txt"
+      if "$CS" --tool "$tool" --error-exitcode 1 "$WORK/builds/$b/vitc_model" --weights "$WORK/goldens/$g/weights.safetensors" \
+           --input "$WORK/goldens/$g/input.npy" --output "$OUT/sanitize-$b.npy" > "$log" 2>&1; then
+        echo "$b $tool: clean" | tee -a "$OUT/sanitize.txt"
+      else
+        echo "$b $tool: FAILED: $(grep -m1 -E 'Invalid|Race|Barrier|Uninitialized|ERROR|rror' "$log")" | tee -a "$OUT/sanitize.txt"
+        fail "sanitize-$b-$tool"
+      fi
+    done
+  done
 fi
 
 if step profile; then
