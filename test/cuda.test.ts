@@ -1,6 +1,7 @@
 // The cuda target end to end: nvcc compiles every generated file for sm_80 and sm_90a without spills
 // (tensor-core PTX where the precision asks for it); the CPU emulation catches wrong fragment layouts
-// and missing barriers, and built with AddressSanitizer and UBSan, reads past a buffer; the C API reports bad weights by name, grows its arena and refuses bad
+// and missing barriers (under other legal schedules too), and built with AddressSanitizer and UBSan,
+// reads past a buffer; the C API reports bad weights by name, grows its arena and refuses bad
 // batches; kernels the goldens do not reach agree with the js reference; `vitc run` says what it runs
 // on and reports compiler failures by their first error line. The goldens are in golden.test.ts.
 import { execFile, spawnSync } from 'node:child_process';
@@ -35,18 +36,23 @@ async function buildDir(spec: string, precision: Precision, features = false): P
   return dir;
 }
 
-/** Run an emulation build (with sanitizers if asked) on a golden's input: max|err| / max|ref|, or the runner's failure. */
-async function runGolden(dir: string, golden: string, sanitize = false): Promise<{ rel?: number; failure?: string }> {
+/**
+ * Run an emulation build on a golden's input: max|err| / max|ref| and the output's bytes, or the
+ * runner's failure. `sanitize` builds it with AddressSanitizer and UBSan; `schedule` sets the
+ * emulation's VITC_EMU_SCHEDULE and VITC_EMU_COPIES.
+ */
+async function runGolden(dir: string, golden: string, opts: { sanitize?: boolean; schedule?: Record<string, string> } = {}): Promise<{ rel?: number; bytes?: Buffer; failure?: string }> {
   const g = loadGolden(golden);
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { stats: { macs_per_image: number } };
-  const bin = await buildEmulation(dir, m.stats.macs_per_image, sanitize);
+  const bin = await buildEmulation(dir, m.stats.macs_per_image, opts.sanitize);
   const out = join(dir, 'out.npy');
   try {
-    await run(bin, ['--weights', join('test/golden', golden, 'weights.safetensors'), '--input', join('test/golden', golden, 'input.npy'), '--output', out]);
+    await run(bin, ['--weights', join('test/golden', golden, 'weights.safetensors'), '--input', join('test/golden', golden, 'input.npy'), '--output', out], { env: { ...process.env, ...opts.schedule } });
   } catch (e) {
     return { failure: (e as { stderr?: string }).stderr ?? String(e) };
   }
-  return { rel: compare(readNpy(out, new Uint8Array(readFileSync(out))).data, g.logits.data).rel };
+  const bytes = readFileSync(out);
+  return { rel: compare(readNpy(out, new Uint8Array(bytes)).data, g.logits.data).rel, bytes };
 }
 
 describe('the cuda build directory', () => {
@@ -179,12 +185,38 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     }
   }, 300_000);
 
+  it('gives bit-identical results under other legal schedules, which catch a tile overwritten while other warps read it', async () => {
+    const RACY = { VITC_EMU_SCHEDULE: 'warps', VITC_EMU_COPIES: 'eager' };
+    const schedules = [{ VITC_EMU_SCHEDULE: 'reverse' }, RACY, { VITC_EMU_SCHEDULE: 'warps-reverse', VITC_EMU_COPIES: 'eager' }];
+    // tiny-mid has enough tokens for several key/value tiles in attention.
+    for (const [spec, golden, precision] of [['spec/tiny/tiny-base.yaml', 'tiny-base', 'fp32'], ['spec/tiny/tiny-mid.yaml', 'tiny-mid', 'fp16'], ['spec/tiny/tiny-r50-odd.yaml', 'tiny-r50-odd', 'bf16']] as const) {
+      const dir = await buildDir(spec, precision);
+      const first = await runGolden(dir, golden);
+      expect(first.failure).toBeUndefined();
+      for (const schedule of schedules) expect((await runGolden(dir, golden, { schedule })).bytes!.equals(first.bytes!), `${golden} ${precision} ${JSON.stringify(schedule)}`).toBe(true);
+    }
+    // The first GEMM without the barrier that keeps the next tile's copies off the buffer that other
+    // warps still read: the default schedule (every copy as late as allowed, warps in lockstep) cannot
+    // see it; a warp racing ahead with eager copies can, in both the SIMT and the tensor-core GEMM.
+    for (const precision of ['fp32', 'fp16'] as const) {
+      const tolerance = GOLDEN_MATRIX.find((r) => r.target === 'cuda' && r.precision === precision)!.tolerance;
+      const dir = await buildDir('spec/tiny/tiny-base.yaml', precision);
+      const cu = readFileSync(join(dir, 'model.cu'), 'utf8');
+      const racy = cu.replace('    compute_stage(kt & 1);\n    __syncthreads();\n  }', '    compute_stage(kt & 1);\n  }');
+      expect(racy).not.toBe(cu);
+      writeFileSync(join(dir, 'model.cu'), racy);
+      expect((await runGolden(dir, 'tiny-base')).rel, precision).toBeLessThan(tolerance);
+      const r = await runGolden(dir, 'tiny-base', { schedule: RACY });
+      expect(r.failure !== undefined || !(r.rel! < tolerance), `${precision}: ${r.failure ?? r.rel}`).toBe(true);
+    }
+  }, 300_000);
+
   it('runs clean under AddressSanitizer and UBSan, which catch a missing tail guard that the goldens cannot', async () => {
     const tolerance = (precision: Precision) => GOLDEN_MATRIX.find((r) => r.target === 'cuda' && r.precision === precision)!.tolerance;
     // Every kernel kind the goldens reach: the hybrid with odd sizes on tensor cores (convolutions,
     // pooling, group norm, GEMM and attention tails) and the SIMT kernels of fp32.
     for (const [spec, golden, precision] of [['spec/tiny/tiny-r50-odd.yaml', 'tiny-r50-odd', 'fp16'], ['spec/tiny/tiny-base.yaml', 'tiny-base', 'fp32']] as const) {
-      const r = await runGolden(await buildDir(spec, precision), golden, true);
+      const r = await runGolden(await buildDir(spec, precision), golden, { sanitize: true });
       expect(r.failure, `${golden} ${precision}`).toBeUndefined();
       expect(r.rel).toBeLessThan(tolerance(precision));
     }
@@ -196,7 +228,7 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     expect(unguarded).not.toBe(cu);
     writeFileSync(join(dir, 'model.cu'), unguarded);
     expect((await runGolden(dir, 'tiny-base')).rel).toBeLessThan(tolerance('fp32'));
-    expect((await runGolden(dir, 'tiny-base', true)).failure).toMatch(/ERROR: AddressSanitizer: heap-buffer-overflow/);
+    expect((await runGolden(dir, 'tiny-base', { sanitize: true })).failure).toMatch(/ERROR: AddressSanitizer: heap-buffer-overflow/);
     // The cuda runner (vitc run, finetune) names the finding by its kind, kernel and line.
     const info: string[] = [];
     process.env.VITC_CUDA_SANITIZE = '1';

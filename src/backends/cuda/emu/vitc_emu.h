@@ -12,6 +12,13 @@
 //   may do them, so a missing wait or barrier shows up as wrong results.
 // - A warp collective that not every lane of the warp reaches, or a barrier that can never be
 //   passed, aborts with "deadlock" instead of hanging.
+// - Other legal schedules, for hunting races (read when the first kernel runs; a race-free kernel
+//   gives bit-identical results in all of them): VITC_EMU_SCHEDULE=reverse runs the blocks of a
+//   grid and the threads of a block last to first; =warps runs each warp of a block as far as it
+//   can get before the next one, so a warp races ahead of the others to the next barrier;
+//   =warps-reverse both. VITC_EMU_COPIES=eager does each cp.async copy when it is issued, as early
+//   as the hardware may, where the default does it as late as it may; a shared-memory buffer
+//   overwritten by the next tile's copies while other warps still read it then shows up.
 // Host API: the subset of the CUDA runtime that vitc's host code uses, over malloc; streams are
 // synchronous, CUDA graphs record launches and replay them, events read a monotonic clock.
 #pragma once
@@ -235,6 +242,20 @@ inline void* fresh_stack(char* stack) {
 #endif
 }
 
+/** VITC_EMU_SCHEDULE: bit 0 last to first, bit 1 each warp as far as it gets before the next. */
+enum { kReverse = 1, kWarps = 2 };
+inline int schedule() {
+  static const int mode = [] {
+    const char* v = getenv("VITC_EMU_SCHEDULE");
+    if (!v || !*v || !strcmp(v, "forward")) return 0;
+    if (!strcmp(v, "reverse")) return (int)kReverse;
+    if (!strcmp(v, "warps")) return (int)kWarps;
+    if (!strcmp(v, "warps-reverse")) return kWarps | kReverse;
+    die("VITC_EMU_SCHEDULE must be forward, reverse, warps or warps-reverse");
+  }();
+  return mode;
+}
+
 inline void run_block(unsigned nthreads) {
   if (nthreads > (unsigned)kMaxThreads) die("block larger than 1024 threads");
   if (nthreads % 32) die("vitc kernels use whole warps: blockDim is not a multiple of 32");
@@ -261,12 +282,22 @@ inline void run_block(unsigned nthreads) {
   for (unsigned w = 0; w < nthreads / 32; w++) { warps[w].count = 0; warps[w].alive = 32; }
   bar_count = 0;
   live = nthreads;
+  const bool reverse = schedule() & kReverse, by_warp = schedule() & kWarps;
+  const unsigned nwarps = nthreads / 32;
   for (;;) {
     unsigned long long before = events;
-    for (unsigned i = 0; i < nthreads; i++) {
-      if (fibers[i].done) continue;
-      cur = &fibers[i];
-      vitc_emu_switch(&sched_sp, fibers[i].sp);
+    for (unsigned kw = 0; kw < nwarps; kw++) {
+      const unsigned w = reverse ? nwarps - 1 - kw : kw;
+      for (;;) {
+        const unsigned long long warp_before = events;
+        for (unsigned kl = 0; kl < 32; kl++) {
+          const unsigned i = w * 32 + (reverse ? 31 - kl : kl);
+          if (fibers[i].done) continue;
+          cur = &fibers[i];
+          vitc_emu_switch(&sched_sp, fibers[i].sp);
+        }
+        if (!by_warp || events == warp_before) break;
+      }
     }
     cur = nullptr;
     if (live == 0) return;
@@ -284,13 +315,14 @@ void run_grid(dim3 grid, dim3 block, F& f) {
   block_dim = block;
   body = &call_body<F>;
   body_obj = &f;
-  unsigned n = block.x * block.y * block.z;
-  for (unsigned z = 0; z < grid.z; z++)
-    for (unsigned y = 0; y < grid.y; y++)
-      for (unsigned x = 0; x < grid.x; x++) {
-        block_idx = dim3(x, y, z);
-        run_block(n);
-      }
+  const unsigned n = block.x * block.y * block.z;
+  const unsigned long long blocks = (unsigned long long)grid.x * grid.y * grid.z;
+  const bool reverse = schedule() & kReverse;
+  for (unsigned long long k = 0; k < blocks; k++) {
+    const unsigned long long b = reverse ? blocks - 1 - k : k;
+    block_idx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y), (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+    run_block(n);
+  }
 }
 
 // ---- block barrier ----
@@ -444,9 +476,25 @@ inline void mma(float* c, const uint32_t* a, const uint32_t* b, unsigned type) {
 }
 
 // ---- cp.async ----
+/** Whether VITC_EMU_COPIES=eager asks for cp.async copies done when issued. */
+inline bool eager_copies() {
+  static const bool eager = [] {
+    const char* v = getenv("VITC_EMU_COPIES");
+    if (!v || !*v || !strcmp(v, "late")) return false;
+    if (!strcmp(v, "eager")) return true;
+    die("VITC_EMU_COPIES must be late or eager");
+  }();
+  return eager;
+}
+
 inline void cp_async(void* dst, const void* src, int bytes, int src_bytes) {
   Fiber* f = cur;
   if (((uintptr_t)dst | (uintptr_t)src) & (uintptr_t)(bytes - 1)) die("cp.async: an address is not aligned to the copy size");
+  if (eager_copies()) {
+    memcpy(dst, src, (size_t)src_bytes);
+    memset((char*)dst + src_bytes, 0, (size_t)(bytes - src_bytes));
+    return;
+  }
   if (f->npending == kMaxPending) die("too many cp.async copies in flight in one thread");
   f->pending[f->npending++] = PendingCopy{dst, src, bytes, src_bytes, f->groups};
 }
