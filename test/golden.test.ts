@@ -23,6 +23,9 @@ describe.each(GOLDEN_MATRIX.map((r) => ({ ...r, variant: r.targetArgs ? ` ${JSON
     const prepared = await prepare(g.spec, row.target, { precision: row.precision, seed: 0, weights: { bytes: g.weights, file: 'weights.safetensors' }, targetArgs: row.targetArgs });
     try {
       expect(validateWeights(prepared.manifest, 'weights.safetensors', g.weights)).toEqual([]);
+      // The cuda runner starts at the first forward and takes the environment then; restored after the session.
+      const saved = Object.keys(row.emulation ?? {}).map((k) => [k, process.env[k]] as const);
+      Object.assign(process.env, row.emulation);
       const session = await openSession(prepared, g.weights);
       try {
         const batch = g.input.shape[0]!;
@@ -38,6 +41,7 @@ describe.each(GOLDEN_MATRIX.map((r) => ({ ...r, variant: r.targetArgs ? ` ${JSON
         expect(compare(one, out.slice(classes, 2 * classes)).rel).toBeLessThan(1e-6);
       } finally {
         await session.close();
+        for (const [k, v] of saved) if (v === undefined) delete process.env[k]; else process.env[k] = v;
       }
     } finally {
       prepared.cleanup();
