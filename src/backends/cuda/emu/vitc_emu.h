@@ -3,7 +3,9 @@
 // Compile the very same model.cu with g++:  g++ -x c++ -std=c++17 -DVITC_EMULATE -I<this dir> ...
 // - Blocks run one after another; the threads of a block run as fibers on one OS thread, switched
 //   at __syncthreads() and at warp-collective operations (shuffles, ldmatrix, mma).
-// - __shared__ is `static`: one copy per kernel, shared by the block that is running.
+// - __shared__ is `static`: one copy per kernel, shared by the block that is running, and filled
+//   with NaN bytes before each block (device memory from cudaMalloc too), as a GPU leaves both holding
+//   garbage: a read of what nothing wrote shows up in the results.
 // - Warp collectives exchange values through a double-buffered slot array per warp: every lane
 //   publishes its operands, the last lane to arrive computes the result for the whole warp, and each
 //   lane takes its part. mma/ldmatrix follow the PTX ISA fragment layouts exactly, so a kernel that
@@ -40,7 +42,12 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __restrict__ __restrict
-#define __shared__ static
+// Every __shared__ array lives in one section, filled with 0xff bytes (NaN) before each block runs:
+// on a GPU a block's shared memory starts as garbage, so a kernel that reads an element no thread of
+// the block wrote computes NaN here instead of what an earlier block left.
+#define __shared__ static __attribute__((section("vitc_shared")))
+extern "C" char __start_vitc_shared[] __attribute__((weak));
+extern "C" char __stop_vitc_shared[] __attribute__((weak));
 #define __align__(n) __attribute__((aligned(n)))
 
 struct dim3 {
@@ -258,6 +265,7 @@ inline int schedule() {
 
 inline void run_block(unsigned nthreads) {
   if (nthreads > (unsigned)kMaxThreads) die("block larger than 1024 threads");
+  if (__start_vitc_shared) memset(__start_vitc_shared, 0xff, (size_t)(__stop_vitc_shared - __start_vitc_shared));
   if (nthreads % 32) die("vitc kernels use whole warps: blockDim is not a multiple of 32");
   if ((int)nthreads > nfibers) {
     free(fibers);
@@ -617,9 +625,13 @@ inline const char* cudaGetErrorString(cudaError_t e) {
 }
 inline cudaError_t cudaGetLastError() { cudaError_t e = vitc_emu::last_error; vitc_emu::last_error = cudaSuccess; return e; }
 inline cudaError_t cudaPeekAtLastError() { return vitc_emu::last_error; }
+// Device memory is filled with 0xff bytes (a NaN in f32, f16 and bf16), as a GPU leaves it holding
+// garbage: a kernel that reads what nothing wrote computes NaN instead of a lucky zero. The size is
+// exact (posix_memalign), so AddressSanitizer's redzone starts right after the last byte.
 inline cudaError_t cudaMalloc(void** p, size_t n) {
-  *p = aligned_alloc(256, (n + 255) & ~(size_t)255);
-  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+  if (posix_memalign(p, 256, n ? n : 1)) { *p = nullptr; return cudaErrorMemoryAllocation; }
+  memset(*p, 0xff, n);
+  return cudaSuccess;
 }
 template <class T> cudaError_t cudaMalloc(T** p, size_t n) { return cudaMalloc((void**)p, n); }
 inline cudaError_t cudaFree(void* p) { free(p); return cudaSuccess; }
