@@ -18,9 +18,12 @@ const run = promisify(execFile);
 
 export interface Gpu { readonly name: string; readonly arch: string }
 
+/** VITC_CUDA_SANITIZE=1: the emulation built with AddressSanitizer and UBSan, even where a GPU is present. */
+const sanitizeRequested = (): boolean => process.env.VITC_CUDA_SANITIZE === '1';
+
 /** The first GPU nvidia-smi lists, with the ARCH to build for, or undefined (always under VITC_CUDA_EMULATE=1 or VITC_CUDA_SANITIZE=1). */
 export function findGpu(): Gpu | undefined {
-  if (process.env.VITC_CUDA_EMULATE === '1' || process.env.VITC_CUDA_SANITIZE === '1') return undefined;
+  if (process.env.VITC_CUDA_EMULATE === '1' || sanitizeRequested()) return undefined;
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,compute_cap', '--format=csv,noheader'], { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0 || !r.stdout) return undefined;
   const [name, cap] = r.stdout.split('\n')[0]!.split(',').map((s) => s.trim());
@@ -109,7 +112,7 @@ export async function buildNative(dir: string, gpu: Gpu): Promise<string> {
 
 export async function openCuda(req: OpenRequest): Promise<Session> {
   const gpu = findGpu();
-  const sanitize = process.env.VITC_CUDA_SANITIZE === '1';
+  const sanitize = sanitizeRequested();
   const bin = gpu ? await buildNative(req.dir, gpu) : await buildEmulation(req.dir, req.manifest.stats.macs_per_image, sanitize);
   req.info?.(gpu
     ? `cuda: running on ${gpu.name} (built with nvcc for ${gpu.arch})`

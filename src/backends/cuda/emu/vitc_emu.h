@@ -249,24 +249,28 @@ inline void* fresh_stack(char* stack) {
 #endif
 }
 
+/** Which of `choices` the environment variable `name` names (unset or empty: the first); dies with `usage` on anything else. */
+template <int N>
+inline int env_choice(const char* name, const char* const (&choices)[N], const char* usage) {
+  const char* v = getenv(name);
+  if (!v || !*v) return 0;
+  for (int i = 0; i < N; i++)
+    if (!strcmp(v, choices[i])) return i;
+  die(usage);
+}
+
 /** VITC_EMU_SCHEDULE: bit 0 last to first, bit 1 each warp as far as it gets before the next. */
 enum { kReverse = 1, kWarps = 2 };
 inline int schedule() {
-  static const int mode = [] {
-    const char* v = getenv("VITC_EMU_SCHEDULE");
-    if (!v || !*v || !strcmp(v, "forward")) return 0;
-    if (!strcmp(v, "reverse")) return (int)kReverse;
-    if (!strcmp(v, "warps")) return (int)kWarps;
-    if (!strcmp(v, "warps-reverse")) return kWarps | kReverse;
-    die("VITC_EMU_SCHEDULE must be forward, reverse, warps or warps-reverse");
-  }();
+  static const char* const names[] = {"forward", "reverse", "warps", "warps-reverse"};  // index = kReverse/kWarps bits
+  static const int mode = env_choice("VITC_EMU_SCHEDULE", names, "VITC_EMU_SCHEDULE must be forward, reverse, warps or warps-reverse");
   return mode;
 }
 
 inline void run_block(unsigned nthreads) {
   if (nthreads > (unsigned)kMaxThreads) die("block larger than 1024 threads");
-  if (__start_vitc_shared) memset(__start_vitc_shared, 0xff, (size_t)(__stop_vitc_shared - __start_vitc_shared));
   if (nthreads % 32) die("vitc kernels use whole warps: blockDim is not a multiple of 32");
+  if (__start_vitc_shared) memset(__start_vitc_shared, 0xff, (size_t)(__stop_vitc_shared - __start_vitc_shared));
   if ((int)nthreads > nfibers) {
     free(fibers);
     free(stacks);
@@ -486,12 +490,8 @@ inline void mma(float* c, const uint32_t* a, const uint32_t* b, unsigned type) {
 // ---- cp.async ----
 /** Whether VITC_EMU_COPIES=eager asks for cp.async copies done when issued. */
 inline bool eager_copies() {
-  static const bool eager = [] {
-    const char* v = getenv("VITC_EMU_COPIES");
-    if (!v || !*v || !strcmp(v, "late")) return false;
-    if (!strcmp(v, "eager")) return true;
-    die("VITC_EMU_COPIES must be late or eager");
-  }();
+  static const char* const names[] = {"late", "eager"};
+  static const bool eager = env_choice("VITC_EMU_COPIES", names, "VITC_EMU_COPIES must be late or eager") == 1;
   return eager;
 }
 
