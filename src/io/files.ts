@@ -2,7 +2,7 @@
 // Inputs must be regular files of bounded size (a spec named /dev/zero or a FIFO would read forever);
 // outputs are checked before any work starts and written to a temporary sibling that is renamed into
 // place, so a failed write never leaves a half-written file.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, accessSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync, accessSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DiagnosticError, error, fileSpan, type Span } from '../diag/diagnostic.js';
 import { fmtCount, fmtSize, MAX_BINARY_BYTES, MAX_TEXT_BYTES } from '../limits.js';
@@ -173,6 +173,20 @@ export function checkOutputFile(path: string, what: string): void {
   if (st?.isDirectory()) failWrite(shown, 'it is a directory');
   if (st && !st.isFile()) failWrite(shown, `it is ${kindOf(st)}, not a regular file`);
   checkDirectoryWritable(dirname(resolve(path)), shown);
+}
+
+/**
+ * An output must not name a file the command reads: a slip of the shell would replace the user's
+ * checkpoint, input or spec with what the command writes. `inputs` are [what, path] pairs; `product`
+ * names what would be written, `option` the output's option.
+ */
+export function refuseOverwritingInputs(out: string, inputs: readonly (readonly [string, string | undefined])[], product: string, option: string): void {
+  const real = (f: string) => { try { return realpathSync(f); } catch { return undefined; } };
+  const target = real(out);
+  if (target === undefined) return;
+  for (const [what, file] of inputs) {
+    if (file !== undefined && real(file) === target) throw new DiagnosticError([error('io/out-file', `refusing to overwrite ${what} ${file} with ${product}`, fileSpan(out), `choose another ${option}`)]);
+  }
 }
 
 /** The nearest existing ancestor of `dir` must be a writable directory (missing ones are made later, after the work). */

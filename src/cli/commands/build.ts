@@ -73,8 +73,9 @@ example:
     if (outGiven !== undefined && !check) checkBuildDir(outGiven);
     const features = p.values.features === true;
     const dumpKernels = flag(p, 'dump-kernels');
+    const args = targetArgs(p);
     // The target and its options are checked before the spec is compiled or weights are read.
-    checkBuildOptions(target, { precision, features, targetArgs: targetArgs(p) }, dumpKernels);
+    checkBuildOptions(target, { precision, features, targetArgs: args }, dumpKernels);
     const seed = intOption('build', p, 'seed', 0, 0, MAX_SEED);
     if (str(p, 'seed') !== undefined) {
       // The seed chooses random weights to embed; where none are embedded it would change nothing.
@@ -88,7 +89,7 @@ example:
       weights,
       seed,
       features,
-      targetArgs: targetArgs(p),
+      targetArgs: args,
     }, dumpAfter, dumpKernels);
     if (weights && compiled.backend.capabilities.embedsWeights) {
       // The target checked and embedded them; what it left out is said, not silently dropped.

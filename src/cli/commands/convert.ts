@@ -1,6 +1,5 @@
-import { existsSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
+import { checkOutputFile, refuseOverwritingInputs, writeFileAtomic } from '../../io/files.js';
 import { fail, fileSpan, formatDiagnostic, note } from '../../diag/diagnostic.js';
 import { expectedFromSpec, importWeights } from '../../import/index.js';
 import { schemeLabel } from '../../import/names.js';
@@ -56,7 +55,7 @@ examples:
     const [input] = positionals('convert', p, ['IN']);
     const out = str(p, 'out');
     if (!out) return fail('cli/usage', 'vitc convert: missing -o OUT.safetensors', undefined, 'see vitc convert --help');
-    if (existsSync(out) && realpathSync(out) === realpathSync(input!)) fail('io/out-file', `refusing to overwrite the input ${input} with its conversion`, fileSpan(out), 'choose another -o');
+    refuseOverwritingInputs(out, [['the input', input]], 'its conversion', '-o');
     checkOutputFile(out, '-o');
     checkSafetensorsOut(out, 'convert');
     const specPath = str(p, 'spec');

@@ -9,10 +9,9 @@ import { formatJson, formatText, predictions } from './predictions.js';
 import { writeNpy } from '../../weights/npy.js';
 import { flag, intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
 import { availableParallelism } from 'node:os';
-import { realpathSync } from 'node:fs';
 import type { Command, Io } from '../command.js';
 import { loadSpec } from '../../spec/load.js';
-import { checkOutputFile, writeFileAtomic } from '../../io/files.js';
+import { checkOutputFile, refuseOverwritingInputs, writeFileAtomic } from '../../io/files.js';
 import type { Manifest } from '../../backends/manifest.js';
 
 /**
@@ -38,16 +37,6 @@ function checkRunOptions(p: Parsed, what: string, m: Manifest | undefined): void
   if (option !== undefined) fail('run/build-option', `--${option} is an option of vitc build; ${what} is already built`, undefined, `rebuild it with vitc build --${option}, or run the spec`);
   if (str(p, 'seed') !== undefined && caps.embedsWeights) {
     fail('run/build-option', `--seed does not apply to ${what}: it embeds the weights it was built with`, undefined, 'rebuild it with vitc build --seed N, or run the spec');
-  }
-}
-
-/** --output must not name a file the run reads: a slip of the shell would replace the user's weights, input or spec with logits. */
-function checkNotAnInput(out: string, inputs: readonly (readonly [string, string | undefined])[]): void {
-  const real = (f: string) => { try { return realpathSync(f); } catch { return undefined; } };
-  const target = real(out);
-  if (target === undefined) return;
-  for (const [what, file] of inputs) {
-    if (file !== undefined && real(file) === target) fail('io/out-file', `refusing to overwrite ${what} ${file} with the logits`, fileSpan(out), 'choose another --output');
   }
 }
 
@@ -123,7 +112,7 @@ examples:
     const outFile = str(p, 'output');
     if (outFile !== undefined) {
       checkOutputFile(outFile, '--output');
-      checkNotAnInput(outFile, [['the spec', what!], ['--weights', str(p, 'weights')], ['--input', str(p, 'input')], ['--labels', str(p, 'labels')], ...images.map((f): [string, string] => ['--image', f])]);
+      refuseOverwritingInputs(outFile, [['the spec', what!], ['--weights', str(p, 'weights')], ['--input', str(p, 'input')], ['--labels', str(p, 'labels')], ...images.map((f): [string, string] => ['--image', f])], 'the logits', '--output');
     }
     const dirGiven = isBuildDir(what!);
     checkRunOptions(p, what!, dirGiven ? readManifest(what!) : undefined);
