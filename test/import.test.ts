@@ -17,6 +17,15 @@ const FX = 'test/fixtures/import';
 const fx = (f: string) => join(FX, f);
 const npy = (f: string) => readNpy(f, new Uint8Array(readFileSync(f))).data;
 
+/** The offset of the zip header with signature `sig` whose name (length at `nameLengthAt`) is `name`. */
+function zipHeader(zip: Buffer, sig: string, nameLengthAt: number, name: string): number {
+  const nameAt = nameLengthAt === 26 ? 30 : 46;
+  for (let at = 0; (at = zip.indexOf(sig, at, 'latin1')) >= 0; at += 4) {
+    if (zip.toString('latin1', at + nameAt, at + nameAt + zip.readUInt16LE(at + nameLengthAt)) === name) return at;
+  }
+  throw new Error(`no ${name} in the archive`);
+}
+
 async function logits(spec: string, weights: string, input: string, ...extra: string[]): Promise<{ data: Float32Array; stderr: string }> {
   const out = join(tempDir(), 'logits.npy');
   const r = await vitc('run', spec, '--weights', weights, '--input', input, '--output', out, '--top', '0', ...extra);
@@ -272,6 +281,22 @@ describe('hostile and broken files', () => {
   ])('%s: one clear line', async (file, message) => {
     const r = await vitc('run', fx('flowers.yaml'), '--weights', fx(file));
     expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `test/fixtures/import/${file}: error: ${message}`]);
+  });
+  it('a changed byte in a tensor\'s data fails the member\'s CRC-32; an archive that records no CRC (0, as torch.save writes under set_crc32_options(False)) is read', async () => {
+    const good = readFileSync(fx('model.pth'));
+    const local = zipHeader(good, 'PK\x03\x04', 26, 'model/data/2');
+    const central = zipHeader(good, 'PK\x01\x02', 28, 'model/data/2');
+    const dir = tempDir();
+    const damaged = Buffer.from(good);
+    damaged[local + 30 + damaged.readUInt16LE(local + 26) + damaged.readUInt16LE(local + 28) + 100]! ^= 0x40;
+    writeFileSync(join(dir, 'damaged.pth'), damaged);
+    const r = await vitc('run', fx('flowers.yaml'), '--weights', join(dir, 'damaged.pth'), '--input', fx('input.npy'));
+    expect([r.code, r.stderr]).toEqual([1, `${join(dir, 'damaged.pth')}: error: member "model/data/2" is damaged: its bytes have CRC-32 0x69c17ab3 but the archive records 0x${good.readUInt32LE(central + 16).toString(16).padStart(8, '0')} (copy or download the file again)`]);
+    const unrecorded = Buffer.from(good);
+    for (let at = 0; (at = unrecorded.indexOf('PK\x03\x04', at, 'latin1')) >= 0; at += 4) unrecorded.writeUInt32LE(0, at + 14);
+    for (let at = 0; (at = unrecorded.indexOf('PK\x01\x02', at, 'latin1')) >= 0; at += 4) unrecorded.writeUInt32LE(0, at + 16);
+    writeFileSync(join(dir, 'unrecorded.pth'), unrecorded);
+    expect(compare((await logits(fx('flowers.yaml'), join(dir, 'unrecorded.pth'), fx('input.npy'))).data, npy(fx('logits.npy'))).rel).toBeLessThan(1e-5);
   });
   it('a missing file, and --key without --weights', async () => {
     expect((await vitc('run', fx('flowers.yaml'), '--weights', fx('nope.pth'))).stderr).toBe('test/fixtures/import/nope.pth: error: cannot read weights: no such file');

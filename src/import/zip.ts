@@ -1,7 +1,9 @@
 // Reading zip archives (PyTorch checkpoints and NumPy .npz files are both zips) with yauzl: the
-// central directory is read once, members are streamed on demand into preallocated buffers.
+// central directory is read once, members are streamed on demand into preallocated buffers and
+// checked against the CRC-32 the archive records for them.
 import yauzl from 'yauzl';
 import { fail, fileSpan } from '../diag/diagnostic.js';
+import { crc32 } from '../util/crc32.js';
 
 export interface ZipArchive {
   readonly file: string;
@@ -20,6 +22,8 @@ function explain(message: string): string {
   if (/unexpected EOF|truncated|not enough|out of range|past the end/i.test(message)) return `the zip archive is truncated or damaged (${message})`;
   return `the zip archive is damaged (${message})`;
 }
+
+const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 export async function openZip(file: string): Promise<ZipArchive> {
   let zip: yauzl.ZipFile;
@@ -45,18 +49,26 @@ export async function openZip(file: string): Promise<ZipArchive> {
       if (entry.isEncrypted()) return fail('weights/zip', `member "${name}" is encrypted`, fileSpan(file));
       const out = new Uint8Array(entry.uncompressedSize);
       let at = 0;
+      let crc = 0;
       try {
         const stream = await zip.openReadStreamPromise(entry);
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           if (at + chunk.length > out.length) throw new Error(`member "${name}" is longer than its recorded size`);
           out.set(chunk, at);
           at += chunk.length;
+          crc = crc32(chunk, crc);
           onBytes?.(chunk.length);
         }
       } catch (e) {
         return fail('weights/zip', `cannot read member "${name}": ${explain((e as Error).message)}`, fileSpan(file));
       }
       if (at !== out.length) return fail('weights/zip', `member "${name}" holds ${at} of its ${out.length} bytes: the file is truncated`, fileSpan(file));
+      // A recorded CRC of 0 means none was computed: torch.save writes 0 when
+      // torch.serialization.set_crc32_options(False) is in effect.
+      if (entry.crc32 !== 0 && crc !== entry.crc32) {
+        return fail('weights/zip', `member "${name}" is damaged: its bytes have CRC-32 ${hex(crc)} but the archive records ${hex(entry.crc32)}`, fileSpan(file),
+          'copy or download the file again');
+      }
       return out;
     },
     close: () => zip.close(),
