@@ -1,17 +1,21 @@
 // A seeded fuzz of bad input through the CLI: mutated specs, model-language files, safetensors
-// weights and .npy inputs. Every run must end with exit 0 or 1 (never an internal error), report
+// weights, .pth checkpoints and .npy inputs. Every run must end with exit 0 or 1 (never an internal error), report
 // each problem on one line with no stack trace, and change nothing outside its output directory.
 // Bounded: a fixed number of cases per kind, and at most FUZZ_CPU_SECONDS of CPU in all
-// (VITC_FUZZ_REPORT=1 prints how many ran and the CPU they took).
+// (VITC_FUZZ_REPORT=1 prints how many ran and the CPU they took). A longer campaign:
+// VITC_FUZZ_SEED=7 VITC_FUZZ_SCALE=10 npx vitest run test/fuzz.test.ts (10x the cases and the CPU).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { vitc, tempDir, type CliResult } from './helpers.js';
 import { writeNpy } from '../src/weights/npy.js';
+import { openZip } from '../src/import/zip.js';
+import { writeZip, type ZipMember } from '../src/import/zip-write.js';
 
-const SEED = 0x5eed2026;
-const FUZZ_CPU_SECONDS = 50;
-const CASES = { spec: 600, vit: 600, weights: 240, npy: 240 };
+const SEED = Number(process.env.VITC_FUZZ_SEED ?? 0x5eed2026);
+const SCALE = Number(process.env.VITC_FUZZ_SCALE ?? 1);
+const FUZZ_CPU_SECONDS = 50 * SCALE;
+const CASES = Object.fromEntries(Object.entries({ spec: 600, vit: 600, weights: 240, pth: 240, npy: 240 }).map(([k, n]) => [k, Math.round(n * SCALE)])) as Record<'spec' | 'vit' | 'weights' | 'pth' | 'npy', number>;
 
 /** mulberry32: a small seeded generator. */
 function generator(seed: number) {
@@ -133,6 +137,42 @@ function mutateSafetensors(good: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Pickle opcodes a mutation inserts: marks, stack and memo operations, containers, globals, calls. */
+const PICKLE_OPS = [0x28, 0x29, 0x2e, 0x30, 0x31, 0x32, 0x4b, 0x4d, 0x4a, 0x58, 0x5d, 0x7d, 0x71, 0x68, 0x52, 0x62, 0x63, 0x85, 0x86, 0x87, 0x8c, 0x94, 0x95,
+  0x80, 0x88, 0x89, 0x8a, 0x43, 0x42, 0x55, 0x54, 0x73, 0x75, 0x61, 0x65, 0x74, 0x6c, 0x64, 0x51, 0x47, 0x46, 0x4c, 0x56];
+
+/** A checkpoint with its archive's bytes changed, or its pickle mutated and the members zipped again. */
+function mutatePth(archive: Uint8Array, members: readonly ZipMember[]): Uint8Array {
+  if (rng.int(4) === 0) {
+    const b = new Uint8Array(archive);
+    for (let k = 1 + rng.int(4); k > 0; k--) b[rng.int(b.length)] = rng.int(256);
+    return rng.int(5) === 0 ? b.subarray(0, rng.int(b.length)) : b;
+  }
+  const pkl = members.find((m) => m.name.endsWith('/data.pkl'))!;
+  let p = new Uint8Array(pkl.bytes);
+  const splice = (at: number, remove: number, insert: Uint8Array) => {
+    const q = new Uint8Array(p.length - remove + insert.length);
+    q.set(p.subarray(0, at));
+    q.set(insert, at);
+    q.set(p.subarray(at + remove), at + insert.length);
+    p = q;
+  };
+  for (let k = 1 + rng.int(3); k > 0; k--) {
+    const at = rng.int(p.length);
+    switch (rng.int(5)) {
+      case 0: p[at] = rng.int(256); break;
+      case 1: p = p.subarray(0, at); break;
+      case 2: splice(at, 0, Uint8Array.of(rng.pick(PICKLE_OPS))); break;
+      case 3: splice(at, 0, p.slice(rng.int(p.length)).subarray(0, rng.int(40))); break; // a stretch repeated
+      case 4: splice(at, Math.min(rng.int(60), p.length - at), new Uint8Array(0)); break;
+    }
+  }
+  const out = members.map((m) => (m === pkl ? { name: m.name, bytes: p } : m));
+  if (rng.int(6) === 0) out.splice(1 + rng.int(out.length - 1), 1); // a storage missing
+  if (rng.int(6) === 0) { const j = 1 + rng.int(out.length - 1); out[j] = { name: out[j]!.name, bytes: out[j]!.bytes.subarray(0, rng.int(out[j]!.bytes.length)) }; }
+  return writeZip(out);
+}
+
 function mutateNpy(good: Uint8Array): Uint8Array {
   const b = new Uint8Array(good);
   const hlen = new DataView(b.buffer).getUint16(8, true);
@@ -176,6 +216,9 @@ function snapshot(dir: string, skip: string): Map<string, string> {
   return out;
 }
 
+/** A small real torch.save checkpoint (the flowers fixture of test/import.test.ts). */
+const PTH = 'test/fixtures/import/model.pth';
+
 const DIAGNOSTIC = /^(\S.*?: )?(error|warning|note): \S/;
 
 /** What is wrong with a run's result, if anything. */
@@ -197,6 +240,8 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
   const build = join(root, 'build');
   let goodWeights: Uint8Array;
   let goodInput: Uint8Array;
+  let goodPth: Uint8Array;
+  let pthMembers: ZipMember[];
   const cpu0 = process.cpuUsage();
   const cpuSeconds = () => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1e6; };
   const cwdBefore = readdirSync(process.cwd()).sort();
@@ -206,6 +251,10 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
     expect((await vitc('weights', 'spec/tiny/tiny-base.yaml', '-o', join(root, 'good.safetensors'))).code).toBe(0);
     goodWeights = new Uint8Array(readFileSync(join(root, 'good.safetensors')));
     goodInput = writeNpy([1, 3, 32, 32], new Float32Array(3 * 32 * 32).map((_, i) => Math.sin(i)));
+    goodPth = new Uint8Array(readFileSync(PTH));
+    const zip = await openZip(PTH);
+    pthMembers = await Promise.all(zip.names.map(async (name) => ({ name, bytes: await zip.read(name) })));
+    zip.close();
   });
 
   /** Run each case; the first failure is reported with the seed, the case and its input. */
@@ -249,6 +298,13 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
     const ran = await fuzz('weights', (i) => ({
       files: { 'w.safetensors': mutateSafetensors(goodWeights), 'x.npy': goodInput },
       argv: i % 2 ? ['run', build, '--weights', join(root, 'w.safetensors'), '--input', join(root, 'x.npy'), '--output', join(out, 'y.npy'), '--top', '1'] : ['build', 'spec/tiny/tiny-base.yaml', '--weights', join(root, 'w.safetensors'), '-o', join(out, 'b')],
+    }));
+    expect(ran).toBeGreaterThan(10);
+  });
+  it('mutated .pth checkpoints', async () => {
+    const ran = await fuzz('pth', (i) => ({
+      files: { 'c.pth': mutatePth(goodPth, pthMembers) },
+      argv: i % 3 === 2 ? ['run', 'test/fixtures/import/flowers.yaml', '--weights', join(root, 'c.pth'), '--input', 'test/fixtures/import/input.npy', '--top', '1'] : ['convert', join(root, 'c.pth'), '-o', join(out, 'w.safetensors')],
     }));
     expect(ran).toBeGreaterThan(10);
   });
