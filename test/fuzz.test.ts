@@ -1,5 +1,5 @@
 // A seeded fuzz of bad input through the CLI: mutated specs, model-language files, safetensors
-// weights, .pth checkpoints and .npy inputs. Every run must end with exit 0 or 1 (never an internal error), report
+// weights, .pth checkpoints, photos and .npy inputs. Every run must end with exit 0 or 1 (never an internal error), report
 // each problem on one line with no stack trace, and change nothing outside its output directory.
 // Bounded: a fixed number of cases per kind, and at most FUZZ_CPU_SECONDS of CPU in all
 // (VITC_FUZZ_REPORT=1 prints how many ran and the CPU they took). A longer campaign:
@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { vitc, tempDir, type CliResult } from './helpers.js';
+import sharp from 'sharp';
 import { writeNpy } from '../src/weights/npy.js';
 import { openZip } from '../src/import/zip.js';
 import { writeZip, type ZipMember } from '../src/import/zip-write.js';
@@ -15,7 +16,7 @@ import { writeZip, type ZipMember } from '../src/import/zip-write.js';
 const SEED = Number(process.env.VITC_FUZZ_SEED ?? 0x5eed2026);
 const SCALE = Number(process.env.VITC_FUZZ_SCALE ?? 1);
 const FUZZ_CPU_SECONDS = 50 * SCALE;
-const CASES = Object.fromEntries(Object.entries({ spec: 600, vit: 600, weights: 240, pth: 240, npy: 240 }).map(([k, n]) => [k, Math.round(n * SCALE)])) as Record<'spec' | 'vit' | 'weights' | 'pth' | 'npy', number>;
+const CASES = Object.fromEntries(Object.entries({ spec: 600, vit: 600, weights: 240, pth: 240, image: 80, npy: 240 }).map(([k, n]) => [k, Math.round(n * SCALE)])) as Record<'spec' | 'vit' | 'weights' | 'pth' | 'image' | 'npy', number>;
 
 /** mulberry32: a small seeded generator. */
 function generator(seed: number) {
@@ -173,6 +174,21 @@ function mutatePth(archive: Uint8Array, members: readonly ZipMember[]): Uint8Arr
   return writeZip(out);
 }
 
+/** A photo with bytes changed, cut short or pushed apart, often in its header. */
+function mutateImage(good: Uint8Array): Uint8Array {
+  let b = new Uint8Array(good);
+  for (let k = 1 + rng.int(4); k > 0; k--) {
+    const at = rng.int(b.length);
+    switch (rng.int(4)) {
+      case 0: b[at] = rng.int(256); break;
+      case 1: b = b.subarray(0, at); break;
+      case 2: { const q = new Uint8Array(b.length + 8); q.set(b.subarray(0, at)); q.set(b.subarray(at), at + 8); b = q; break; }
+      case 3: b[rng.int(Math.min(b.length, 64))] = rng.pick([0, 0x7f, 0x80, 0xff]); break;
+    }
+  }
+  return b;
+}
+
 function mutateNpy(good: Uint8Array): Uint8Array {
   const b = new Uint8Array(good);
   const hlen = new DataView(b.buffer).getUint16(8, true);
@@ -234,7 +250,7 @@ function problem(r: CliResult): string | undefined {
   return undefined;
 }
 
-describe(`fuzz (seed ${SEED.toString(16)})`, () => {
+describe(`fuzz (seed ${SEED.toString(16)})`, { timeout: 120_000 * Math.max(1, SCALE) }, () => {
   const root = tempDir('vitc-fuzz-');
   const out = join(root, 'out');
   const build = join(root, 'build');
@@ -242,6 +258,7 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
   let goodInput: Uint8Array;
   let goodPth: Uint8Array;
   let pthMembers: ZipMember[];
+  let goodImages: Uint8Array[];
   const cpu0 = process.cpuUsage();
   const cpuSeconds = () => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1e6; };
   const cwdBefore = readdirSync(process.cwd()).sort();
@@ -255,6 +272,9 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
     const zip = await openZip(PTH);
     pthMembers = await Promise.all(zip.names.map(async (name) => ({ name, bytes: await zip.read(name) })));
     zip.close();
+    const photo = sharp('test/fixtures/import/photos/chelsea.jpg').resize(40, 30);
+    goodImages = await Promise.all([photo.clone().jpeg(), photo.clone().jpeg({ progressive: true }), photo.clone().png(), photo.clone().png({ palette: true }),
+      photo.clone().webp(), photo.clone().gif(), photo.clone().tiff()].map(async (p) => new Uint8Array(await p.toBuffer())));
   });
 
   /** Run each case; the first failure is reported with the seed, the case and its input. */
@@ -305,6 +325,13 @@ describe(`fuzz (seed ${SEED.toString(16)})`, () => {
     const ran = await fuzz('pth', (i) => ({
       files: { 'c.pth': mutatePth(goodPth, pthMembers) },
       argv: i % 3 === 2 ? ['run', 'test/fixtures/import/flowers.yaml', '--weights', join(root, 'c.pth'), '--input', 'test/fixtures/import/input.npy', '--top', '1'] : ['convert', join(root, 'c.pth'), '-o', join(out, 'w.safetensors')],
+    }));
+    expect(ran).toBeGreaterThan(10);
+  });
+  it('mutated photos: JPEG (baseline and progressive), PNG (RGB and palette), WebP, GIF, TIFF', async () => {
+    const ran = await fuzz('image', () => ({
+      files: { 'p.img': mutateImage(rng.pick(goodImages)) },
+      argv: ['run', 'spec/tiny/tiny-base.yaml', '--image', join(root, 'p.img'), '--top', '1'],
     }));
     expect(ran).toBeGreaterThan(10);
   });
