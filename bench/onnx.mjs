@@ -16,9 +16,12 @@
 // (so no session's spinning worker threads steal cores from the next); medians side by side with
 // their ratio to torch's, and the outputs against torch's. Then the kernel-time floor: onnxruntime's
 // own profiler on torch's export and the two fp32 vitc variants splits each run into GEMM kernels and
-// the rest, which bounds what any graph built from the same kernels can reach (PROFILE=0 skips it).
+// the rest, which bounds what any graph built from the same kernels can reach (PROFILE=0 skips it),
+// and sets each graph's GEMM rate (its multiply-adds over its GEMM time) against the machine's fp32
+// multiply-add peak on as many cores as onnxruntime has threads (bench/fma-peak.c, built with cc).
 // `npm run bench:onnx` (RUNS=, GAP_MS=, BATCHES=1,8, PROFILE_RUNS= to tune).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +31,7 @@ import { buildGraph, compile, writeBuildDir } from '../dist/compile.js';
 import { getBackend } from '../dist/backends/registry.js';
 import { loadSpec } from '../dist/spec/load.js';
 import { params } from '../dist/ir/graph.js';
+import { countMacs } from '../dist/analysis/cost.js';
 import { randomTensor } from '../dist/weights/random.js';
 import { writeSafetensors } from '../dist/weights/safetensors.js';
 import { median, SPEC, vitc, WORK } from './work.mjs';
@@ -87,6 +91,7 @@ for (const n of unbiased.graph.node) if (n.opType === 'Gemm' && n.input.length =
 for (const n of unbiased.graph.node) for (const i of n.input) dropped.delete(i);
 unbiased.graph.initializer = unbiased.graph.initializer.filter((t) => !dropped.has(t.name));
 
+const builtMacs = JSON.parse(readFileSync(join(standard, '..', 'manifest.json'), 'utf8')).stats.macs_per_image;
 const options = { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 const models = [
   { name: 'torch.onnx.export', source: reference },
@@ -158,8 +163,13 @@ if (failed) {
  * reach if every other kernel and all per-node overhead cost nothing.
  */
 async function kernelFloor(chosen) {
+  const peak = await fmaPeak(options.intraOpNumThreads);
+  // Multiply-adds per image: torch's export computes the whole model; vitc's builds what narrow-rows leaves.
+  const macsOf = (m) => (m.name === 'torch.onnx.export' ? countMacs(buildGraph(loadSpec(SPEC))) : builtMacs);
   const GEMM = new Set(['Gemm', 'MatMul', 'FusedMatMul', 'Attention', 'MultiHeadAttention', 'Conv', 'FusedConv']);
   console.log(`\nkernel time from onnxruntime's profiler, median of ${PROFILE_RUNS} interleaved runs after ${WARMUP} warm-ups (ms per run):`);
+  console.log(peak ? `fp32 multiply-add peak of this machine: ${peak.perCore.map((g) => g.toFixed(1)).join(' + ')} = ${peak.total.toFixed(1)} GMAC/s on ${peak.perCore.length} cores at once (${peak.lanes}-lane FMAs, bench/fma-peak.c)`
+    : 'fp32 multiply-add peak: not measured (no C compiler: cc)');
   for (const batch of BATCHES) {
     const x = image(batch);
     const dir = mkdtempSync(join(tmpdir(), 'vitc-bench-prof-'));
@@ -185,7 +195,7 @@ async function kernelFloor(chosen) {
         return { run: run.dur / 1000, gemm: gemm / 1000, other: other / 1000 };
       });
       const med = (k) => median(per.map((q) => q[k]));
-      return { name: p.name, run: med('run'), gemm: med('gemm'), other: med('other') };
+      return { name: p.name, run: med('run'), gemm: med('gemm'), other: med('other'), macs: macsOf(p) * batch };
     });
     rmSync(dir, { recursive: true, force: true });
     const torch = rows[0];
@@ -193,7 +203,25 @@ async function kernelFloor(chosen) {
     console.log(`batch ${batch}:`);
     for (const q of rows) {
       const kernels = q.gemm + q.other;
-      console.log(`  ${q.name.padEnd(27)} run ${q.run.toFixed(1).padStart(7)}  GEMM ${q.gemm.toFixed(1).padStart(7)} (${(100 * q.gemm / kernels).toFixed(1)} %)  other ${q.other.toFixed(1).padStart(6)}  GEMM/torch's GEMM ${(q.gemm / torch.gemm).toFixed(3)}  floor ${(q.gemm / torchKernels).toFixed(3)}`);
+      const rate = q.macs / q.gemm / 1e6; // GMAC/s
+      const ofPeak = peak ? ` (${(100 * rate / peak.total).toFixed(0)} % of peak)` : '';
+      console.log(`  ${q.name.padEnd(27)} run ${q.run.toFixed(1).padStart(7)}  GEMM ${q.gemm.toFixed(1).padStart(7)} (${(100 * q.gemm / kernels).toFixed(1)} %)  other ${q.other.toFixed(1).padStart(6)}  GEMM/torch's GEMM ${(q.gemm / torch.gemm).toFixed(3)}  floor ${(q.gemm / torchKernels).toFixed(3)}  ${rate.toFixed(1)} GMAC/s${ofPeak}`);
     }
   }
+}
+
+/**
+ * The fp32 multiply-add peak: bench/fma-peak.c built with cc -O2 -march=native and run on `cores`
+ * cores at once (each copy prints its GMAC/s); undefined when there is no C compiler.
+ */
+async function fmaPeak(cores) {
+  const exe = join(WORK, 'fma-peak');
+  try {
+    execFileSync('cc', ['-O2', '-march=native', '-ffp-contract=fast', 'bench/fma-peak.c', '-o', exe], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  const outs = await Promise.all(Array.from({ length: cores }, () => promisify(execFile)(exe)));
+  const perCore = outs.map((o) => Number(o.stdout.split(' ')[0]));
+  return { perCore, total: perCore.reduce((a, b) => a + b, 0), lanes: Number(outs[0].stdout.split(' ')[1]) };
 }
