@@ -36,8 +36,7 @@ options:
   -o, --out DIR            output directory (default out/<spec name>-<target>)
   --check                  write nothing; exit 1 and list the files in DIR that differ from this build
   --precision P            fp32 (default, exact on every target), tf32, fp16 or bf16 where the target has it
-${weightsHelp(27)}
-                           Targets that embed weights embed them; for js they are checked against the model
+${weightsHelp(27, [`${BACKENDS.filter((b) => b.capabilities.embedsWeights).map((b) => b.name).join(', ')} embeds them; the other targets check them against the model`, '(they load weights at run time)'])}
   --seed N                 onnx, without --weights: seed of the random weights it embeds (default 0)
   --features               also output the pre-head features: \`features\` [B, D], the input of pre_logits.fc
                            (when the model has one) or of head, after \`logits\` (what vitc finetune trains on)

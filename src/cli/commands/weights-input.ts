@@ -11,13 +11,13 @@ export const WEIGHTS_OPTIONS: Record<string, OptionSpec> = {
   key: { type: 'string' },
 };
 
-/** The help lines of --weights and --key, their descriptions starting at column `col`. */
-export function weightsHelp(col: number): string {
+/** The help lines of --weights (with `more` lines of the command's own) and --key, their descriptions starting at column `col`. */
+export function weightsHelp(col: number, more: readonly string[] = []): string {
   const opt = (flag: string, lines: string[]) => lines.map((l, i) => `${i === 0 ? `  ${flag}`.padEnd(col) : ' '.repeat(col)}${l}`).join('\n');
   return [
     opt('--weights W', ['weights: safetensors, PyTorch .pth/.pt (torch.save; read without running any code',
       'from it) or NumPy .npz, with timm, Hugging Face, JAX or torchvision names (mapped to',
-      "timm's); pos_embed is resampled for another img_size. See docs/from-pytorch.md"]),
+      "timm's); pos_embed is resampled for another img_size. See docs/from-pytorch.md", ...more]),
     opt('--key NAME', ['the entry of a wrapped checkpoint that holds the state dict, or a path',
       'of nested keys such as ckpt.model (default: found by name: state_dict,',
       'model_state_dict, model, ...)']),
