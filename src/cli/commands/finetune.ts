@@ -46,9 +46,8 @@ OUT_DIR receives, after every epoch:
   cache/               features computed once: validation always, training with --no-augment
 
 options:
-${weightsHelp(25)}
-                         (required: the pre-trained backbone, e.g. ViT-B/16 in21k; head and
-                         pre_logits in it are left out, as the tutorial deletes them)
+${weightsHelp(25, ['(required: the pre-trained backbone, e.g. ViT-B/16 in21k; head and',
+  'pre_logits in it are left out, as the tutorial deletes them)'])}
   --data DIR             the image folder (required)
   -o, --out DIR          the run's folder (default runs/<spec name>)
   --epochs N             epochs (default 100)

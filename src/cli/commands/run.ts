@@ -59,9 +59,8 @@ input (one of):
   (neither)         a synthetic sample image (--batch copies), normalized with the spec's mean/std.
 
 weights:
-${weightsHelp(20)}
-                    Every tensor the model expects must be present with its shape. Without
-                    --weights, seeded random weights are used (and the run says so).
+${weightsHelp(20, ['Every tensor the model expects must be present with its shape. Without',
+  '--weights, seeded random weights are used (and the run says so).'])}
 
 output:
   --labels FILE     class names: the tutorial's class_indices.json ({"0": "daisy", ...}), a JSON
