@@ -277,7 +277,7 @@ describe('run --output', () => {
 });
 
 describe('run: options that would change nothing are refused', () => {
-  it('--threads where the runner has none, --seed with --weights, build options with a build directory', async () => {
+  it('--threads where the runner has none, --seed with --weights, build options with a build directory, layout options with a spec', async () => {
     const dir = tempDir();
     await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'onnx', '-o', join(dir, 'onnx'));
     await vitc('build', 'spec/tiny/tiny-base.yaml', '--target', 'cuda', '-o', join(dir, 'cuda'));
@@ -290,6 +290,8 @@ describe('run: options that would change nothing are refused', () => {
       [[join(dir, 'cuda'), '--precision', 'fp16'], `error: ${join(dir, 'cuda')} was built in fp32, not fp16 (rebuild it with vitc build --precision fp16, or run the spec)`],
       [[join(dir, 'onnx'), '--opset', '18'], `error: --opset is an option of vitc build; ${join(dir, 'onnx')} is already built (rebuild it with vitc build --opset, or run the spec)`],
       [[join(dir, 'onnx'), '--seed', '3'], `error: --seed does not apply to ${join(dir, 'onnx')}: it embeds the weights it was built with (rebuild it with vitc build --seed N, or run the spec)`],
+      [['spec/tiny/tiny-base.yaml', '-t', 'onnx', '--serve', 'triton'], 'error: --serve shapes only the files of a build directory, and vitc run builds into a temporary directory that it removes (for those files: vitc build SPEC --target onnx --serve triton -o DIR)'],
+      [['spec/tiny/tiny-base.yaml', '-t', 'wgsl', '--page'], 'error: --page shapes only the files of a build directory, and vitc run builds into a temporary directory that it removes (for those files: vitc build SPEC --target wgsl --page -o DIR)'],
     ];
     for (const [args, line] of cases) {
       const r = await vitc('run', ...args);

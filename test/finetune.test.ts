@@ -303,6 +303,8 @@ describe('vitc finetune: bad input is one line', () => {
     expect(r.stderr).toBe('error: vitc finetune: --lr must be a number > 0; got "0"');
     r = await run('--data', data, '--momentum', '1');
     expect(r.stderr).toBe('error: vitc finetune: --momentum must be a number >= 0 and < 1; got "1"');
+    r = await run('--data', data, '--serve', 'triton');
+    expect([r.code, r.stderr]).toEqual([1, 'error: --serve shapes only the files of a build directory, and vitc finetune keeps no build directory of its backbone (for those files: vitc build SPEC --target onnx --serve triton -o DIR)']);
     r = await vitc('finetune', spec, '--data', data);
     expect(r.stderr).toBe('error: vitc finetune: --weights is required (the pre-trained backbone) (see vitc finetune --help)');
     const out = join(root, 'in-use');

@@ -20,6 +20,12 @@ export interface TargetOption {
   /** The value's placeholder in --help (`N`, `BYTES`); unused for booleans. */
   readonly value?: string;
   readonly help: string;
+  /**
+   * The option shapes only the files of the build directory (their layout, an extra page), not the
+   * model that runs. vitc run SPEC and vitc finetune build into directories nobody sees, so they
+   * refuse such an option instead of ignoring it, and their --help leaves it out.
+   */
+  readonly layoutOnly?: boolean;
   /** The typed value from the command-line text; reports a bad value with fail() (exit 1). */
   parse(raw: string | true): unknown;
 }

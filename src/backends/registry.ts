@@ -41,9 +41,13 @@ export function allTargetOptions(): ReadonlyMap<string, { readonly option: Targe
   return out;
 }
 
-/** The target-options section of a command's --help: its text starts at `column` (the command's own options' column) and wraps before `width`. */
-export function targetOptionsHelp(column: number, width = 104): string {
-  return [...allTargetOptions()].map(([flag, { option, targets }]) => {
+/**
+ * The target-options section of a command's --help: its text starts at `column` (the command's own
+ * options' column) and wraps before `width`; `layout: false` leaves out the options that shape only a
+ * build directory (for commands that keep none).
+ */
+export function targetOptionsHelp(column: number, { layout = true, width = 104 }: { readonly layout?: boolean; readonly width?: number } = {}): string {
+  return [...allTargetOptions()].filter(([, { option }]) => layout || !option.layoutOnly).map(([flag, { option, targets }]) => {
     const head = `  --${flag}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`;
     const lines: string[] = [];
     for (const word of `${targets.join(', ')}: ${option.help}`.split(' ')) {

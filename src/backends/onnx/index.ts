@@ -34,7 +34,7 @@ export const onnxBackend: Backend = {
       },
     },
     {
-      flag: 'serve', type: 'string', value: 'SERVER',
+      flag: 'serve', type: 'string', layoutOnly: true, value: 'SERVER',
       help: 'triton: lay the build out as a Triton Inference Server model repository (NAME/config.pbtxt, NAME/1/model.onnx)',
       parse: (raw) => {
         if (!(SERVE_CHOICES as readonly unknown[]).includes(raw)) fail('cli/option-value', `--serve must be one of ${SERVE_CHOICES.join(', ')}; got "${String(raw)}"`, undefined, didYouMean(String(raw), SERVE_CHOICES));
@@ -42,7 +42,7 @@ export const onnxBackend: Backend = {
       },
     },
     {
-      flag: 'max-batch-size', type: 'string', value: 'N',
+      flag: 'max-batch-size', type: 'string', layoutOnly: true, value: 'N',
       help: `with --serve triton: the largest batch Triton's dynamic batcher forms (default ${DEFAULT_MAX_BATCH})`,
       parse: (raw) => {
         const n = Number(raw);
@@ -51,7 +51,7 @@ export const onnxBackend: Backend = {
       },
     },
     {
-      flag: 'external-data-threshold', type: 'string', value: 'BYTES',
+      flag: 'external-data-threshold', type: 'string', layoutOnly: true, value: 'BYTES',
       help: `move tensors to model.onnx.data when model.onnx would exceed BYTES (default ${DEFAULT_EXTERNAL_THRESHOLD.toExponential(1).replace('+', '')})`,
       parse: (raw) => {
         if (typeof raw !== 'string' || !/^\d+(\.\d+)?(e\d+)?$/i.test(raw) || !Number.isSafeInteger(Math.round(Number(raw)))) {

@@ -32,7 +32,7 @@ export const wgslBackend: Backend = {
   capabilities: { nativeComposites: new Set(['attention']), embedsWeights: false, lnPrologue: false, narrowRows: true, threads: false },
   entry: 'model.mjs',
   options: [
-    { flag: 'page', type: 'boolean', help: 'also write index.html: a page that classifies a picked or dropped image (serve it with vitc serve DIR)', parse: (raw) => raw === true },
+    { flag: 'page', type: 'boolean', layoutOnly: true, help: 'also write index.html: a page that classifies a picked or dropped image (serve it with vitc serve DIR)', parse: (raw) => raw === true },
     {
       flag: 'kernels', type: 'string', value: 'KIND',
       help: 'kernel variants: auto (default: workgroup-memory tiles on GPUs; register tiles on CPU adapters, shared across 4-lane subgroups where they have them), register, subgroup or workgroup',

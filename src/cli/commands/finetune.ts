@@ -5,7 +5,7 @@ import { finetune } from '../../finetune/run.js';
 import { loadSpec } from '../../spec/load.js';
 import { flag, intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { precisionOption, targetArgs, targetOptionSpecs } from './shared.js';
+import { precisionOption, refuseLayoutOptions, targetArgs, targetOptionSpecs } from './shared.js';
 import { weightsHelp, WEIGHTS_OPTIONS } from './weights-input.js';
 
 /** A number option: a decimal or exponent literal within [min, max) (or (min, max) when `open`). */
@@ -69,7 +69,7 @@ ${weightsHelp(25, ['(required: the pre-trained backbone, e.g. ViT-B/16 in21k; he
                          js: the standalone ES module's kernels in Node (worker threads)
   --precision P          fp32 (default), or another the target has (${BACKENDS.filter((b) => b.capabilities.features && b.precisions.length > 1).map((b) => `${b.name}: ${b.precisions.filter((x) => x !== 'fp32').join(', ')}`).join('; ')})
   --threads N            threads for the backbone on onnx and js (default: every core, ${availableParallelism()} here)
-${targetOptionsHelp(25)}
+${targetOptionsHelp(25, { layout: false })}
   -h, --help             this help
 
 A progress line shows the step, loss, accuracy and learning rate when stderr is a terminal; each
@@ -99,6 +99,7 @@ example:
   },
   async run(p: Parsed, io: Io) {
     const [spec] = positionals('finetune', p, ['SPEC']);
+    refuseLayoutOptions(p, 'vitc finetune keeps no build directory of its backbone');
     const freeze = str(p, 'freeze-layers') ?? 'true';
     if (!/^(true|false)$/i.test(freeze)) fail('cli/option-value', `vitc finetune: --freeze-layers must be true or false; got "${freeze}"`);
     if (/^false$/i.test(freeze)) {

@@ -1,5 +1,5 @@
 import { BACKENDS, getBackend, targetOptionsHelp } from '../../backends/registry.js';
-import { precisionOption, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
+import { precisionOption, refuseLayoutOptions, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
 import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
 import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
@@ -16,7 +16,8 @@ import type { Manifest } from '../../backends/manifest.js';
 
 /**
  * Options that would change nothing are refused rather than ignored: --threads where the runner has
- * none, --seed where no random weights are made, and build options given with a built directory.
+ * none, --seed where no random weights are made, build options given with a built directory, and
+ * with a spec the options that shape only a build directory's files (its own is temporary).
  */
 function checkRunOptions(p: Parsed, what: string, m: Manifest | undefined): void {
   // Before anything is compiled or loaded: the target is the built directory's, else --target's.
@@ -28,7 +29,7 @@ function checkRunOptions(p: Parsed, what: string, m: Manifest | undefined): void
   if (str(p, 'seed') !== undefined && p.values.weights !== undefined) {
     fail('cli/option', '--seed applies only without --weights (it seeds the random weights used when none are given)');
   }
-  if (m === undefined) return;
+  if (m === undefined) return refuseLayoutOptions(p, 'vitc run builds into a temporary directory that it removes');
   const precision = str(p, 'precision');
   if (precision !== undefined && precision !== m.precision) {
     fail('run/build-option', `${what} was built in ${m.precision}, not ${precision}`, undefined, `rebuild it with vitc build --precision ${precision}, or run the spec`);
@@ -78,7 +79,7 @@ options:
   --seed N              seed of the random weights used without --weights (default 0)
   --batch N             batch size of the synthetic input (default 1)
   --threads N           intra-op threads of the ${BACKENDS.filter((b) => b.capabilities.threads !== false).map((b) => b.name).join(' and ')} runners (default 2; 1 on a one-core machine)
-${targetOptionsHelp(24)}
+${targetOptionsHelp(24, { layout: false })}
   -h, --help            this help
 
 examples:

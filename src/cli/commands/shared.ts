@@ -13,6 +13,19 @@ export function targetOptionSpecs(): Record<string, OptionSpec> {
   return Object.fromEntries([...allTargetOptions()].map(([flag, { option }]) => [flag, { type: option.type }]));
 }
 
+/**
+ * Refuses the target options that shape only a build directory's files (`layoutOnly`), for a command
+ * whose build directory nobody sees: `why` says so ("vitc run builds into a temporary directory").
+ */
+export function refuseLayoutOptions(p: Parsed, why: string): void {
+  for (const [flag, { option, targets }] of allTargetOptions()) {
+    if (!option.layoutOnly || p.values[flag] === undefined) continue;
+    const value = option.type === 'string' ? ` ${String(p.values[flag])}` : '';
+    fail('cli/option', `--${flag} shapes only the files of a build directory, and ${why}`, undefined,
+      `for those files: vitc build SPEC --target ${targets.join('|')} --${flag}${value} -o DIR`);
+  }
+}
+
 /** The target options given on the command line, as raw text by flag. */
 export function targetArgs(p: Parsed): Record<string, string | true> {
   const out: Record<string, string | true> = {};
