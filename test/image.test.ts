@@ -2,6 +2,7 @@
 // probabilities PIL + torchvision + PyTorch give (test/fixtures/import/photos.json, written by
 // tools/golden/make_import_fixtures.py), within 2e-3 and with the same top-1, from input tensors
 // that are bit-identical to torchvision's.
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -99,6 +100,16 @@ describe('image and label errors: one line, exit 1', () => {
     bmp.write('BM'); bmp.writeUInt32LE(58, 2); bmp.writeUInt32LE(54, 10); bmp.writeUInt32LE(40, 14); bmp.writeInt32LE(1, 18); bmp.writeInt32LE(1, 22);
     bmp.writeUInt16LE(1, 26); bmp.writeUInt16LE(24, 28); bmp.writeUInt32LE(4, 34);
     writeFileSync(join(dir, 'tiny.bmp'), bmp);
+    // A PNG header of 13378 x 13378 pixels, one row past Pillow's limit (2 x 89,478,485 pixels), with no pixel data: refused from the header.
+    const chunk = (type: string, data: Buffer) => {
+      const b = Buffer.alloc(12 + data.length);
+      b.writeUInt32BE(data.length, 0); b.write(type, 4, 'latin1'); data.copy(b, 8);
+      b.writeUInt32BE(zlib.crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
+      return b;
+    };
+    const ihdr = Buffer.from([0, 0, 0x34, 0x42, 0, 0, 0x34, 0x42, 8, 2, 0, 0, 0]);
+    writeFileSync(join(dir, 'bomb.png'), Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]));
+    await one(['--image', join(dir, 'bomb.png')], `${join(dir, 'bomb.png')}: error: the image is 13378x13378, 178,970,884 pixels: more than the 178,956,970 Pillow opens (it raises DecompressionBombError above that) (resize it first; Pillow opens it once Image.MAX_IMAGE_PIXELS is raised)`);
     await one(['--image', join(dir, 'cmyk.jpg')], `${join(dir, 'cmyk.jpg')}: error: CMYK JPEGs are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
     await one(['--image', join(dir, 'cmyk.tiff')], `${join(dir, 'cmyk.tiff')}: error: CMYK TIFF images are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
     await one(['--image', join(dir, 'empty.jpg')], `${join(dir, 'empty.jpg')}: error: the file is empty, not an image`);

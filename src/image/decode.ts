@@ -25,6 +25,13 @@ export interface DecodeOptions {
 /** Formats both Pillow and libvips read (libvips has no BMP; Pillow has no AVIF/HEIF/SVG/PDF without plugins). */
 const FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
 
+/**
+ * The most pixels an image may have: Pillow's Image.open raises DecompressionBombError above twice
+ * Image.MAX_IMAGE_PIXELS (2 x 89,478,485), so the tutorial's predict script stops there too. It is
+ * below libvips' own limit (268 megapixels), whose message would not say how large the image is.
+ */
+export const MAX_PIXELS = 2 * 89_478_485;
+
 /** The image format `bytes` start like (by their magic bytes), or undefined: for telling a user who gave a photo where a tensor belongs. */
 export function imageFormatOf(bytes: Uint8Array): string | undefined {
   const starts = (...m: number[]) => m.every((v, i) => bytes[i] === v);
@@ -76,20 +83,26 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
   if (input.length === 0) fail('image/format', 'the file is empty, not an image', span);
   let meta: Metadata;
   try {
-    meta = await sharp(input).metadata();
+    // The header alone, whatever its size: the size is checked below, with a message that gives it.
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (e) {
     const m = (e as Error).message;
     if (isNpy(input)) fail('image/format', 'this is a NumPy .npy tensor, not an image', span, 'vitc run reads a preprocessed tensor with --input FILE');
     return fail('image/format', `not an image vitc can read (${m.replace(/^Input (buffer|file) contains /, '').replace(/\.$/, '')})`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF');
   }
   if (!meta.format || !FORMATS.has(meta.format)) fail('image/format', `${meta.format ?? 'this'} images are not supported`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF, as Pillow does without plugins');
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > MAX_PIXELS) {
+    fail('image/too-large', `the image is ${meta.width}x${meta.height}, ${pixels.toLocaleString('en-US')} pixels: more than the ${MAX_PIXELS.toLocaleString('en-US')} Pillow opens (it raises DecompressionBombError above that)`,
+      span, 'resize it first; Pillow opens it once Image.MAX_IMAGE_PIXELS is raised');
+  }
   if (meta.space === 'cmyk') {
     fail('image/cmyk', `CMYK ${meta.format === 'jpeg' ? 'JPEGs' : `${meta.format.toUpperCase()} images`} are not supported: Pillow and libvips turn CMYK into RGB differently`, span, 'save the photo as RGB first');
   }
   const notes: string[] = [];
   // Pillow's TIFF reader turns the image by its Orientation tag as it loads it, so Image.open does
   // for a TIFF what --exif-rotate does for the other formats.
-  const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true || meta.format === 'tiff', failOn: 'error' });
+  const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true || meta.format === 'tiff', failOn: 'error', limitInputPixels: MAX_PIXELS });
   // Only plain 16-bit grayscale is clipped (below). With alpha, Pillow opens a 16-bit PNG as RGBA from
   // each sample's high byte, as it does 16-bit RGB(A), and so does libvips' cast to 8 bits.
   const sixteenBitGray = meta.depth === 'ushort' && (meta.channels ?? 0) === 1;
