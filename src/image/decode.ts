@@ -30,7 +30,7 @@ const FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
  * Image.MAX_IMAGE_PIXELS (2 x 89,478,485), so the tutorial's predict script stops there too. It is
  * below libvips' own limit (268 megapixels), whose message would not say how large the image is.
  */
-export const MAX_PIXELS = 2 * 89_478_485;
+const MAX_PIXELS = 2 * 89_478_485;
 
 /** The image format `bytes` start like (by their magic bytes), or undefined: for telling a user who gave a photo where a tensor belongs. */
 export function imageFormatOf(bytes: Uint8Array): string | undefined {
