@@ -165,7 +165,8 @@ if (failed) {
 async function kernelFloor(chosen) {
   const peak = await fmaPeak(options.intraOpNumThreads);
   // Multiply-adds per image: torch's export computes the whole model; vitc's builds what narrow-rows leaves.
-  const macsOf = (m) => (m.name === 'torch.onnx.export' ? countMacs(buildGraph(loadSpec(SPEC))) : builtMacs);
+  const modelMacs = countMacs(buildGraph(loadSpec(SPEC)));
+  const macsOf = (m) => (m.name === 'torch.onnx.export' ? modelMacs : builtMacs);
   const GEMM = new Set(['Gemm', 'MatMul', 'FusedMatMul', 'Attention', 'MultiHeadAttention', 'Conv', 'FusedConv']);
   console.log(`\nkernel time from onnxruntime's profiler, median of ${PROFILE_RUNS} interleaved runs after ${WARMUP} warm-ups (ms per run):`);
   console.log(peak ? `fp32 multiply-add peak of this machine: ${peak.perCore.map((g) => g.toFixed(1)).join(' + ')} = ${peak.total.toFixed(1)} GMAC/s on ${peak.perCore.length} cores at once (${peak.lanes}-lane FMAs, bench/fma-peak.c)`

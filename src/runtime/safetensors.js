@@ -16,18 +16,18 @@ function shownName(name) {
 
 const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
 
-/**
- * Parse safetensors bytes into {name: {dtype, shape, bytes}} (an object without a prototype, so any
- * name is just a name); throws Error with a clear message. As the format specifies, data_offsets are
- * integers relative to the data section, and the tensors tile it exactly: no overlaps, no holes, no
- * bytes after the last one.
- */
 /** How a message names what was given instead of weights: "undefined", "a URL", "a Float32Array", "a number". */
 export function describeGiven(v) {
   if (v === null || v === undefined) return String(v);
   return typeof v === 'object' ? `a ${(v.constructor && v.constructor.name) || 'object'}` : `a ${typeof v}`;
 }
 
+/**
+ * Parse safetensors bytes into {name: {dtype, shape, bytes}} (an object without a prototype, so any
+ * name is just a name); throws Error with a clear message. As the format specifies, data_offsets are
+ * integers relative to the data section, and the tensors tile it exactly: no overlaps, no holes, no
+ * bytes after the last one.
+ */
 export function parseSafetensors(bytes) {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length < 8) throw new Error(`not a safetensors file: ${u8.length} bytes is shorter than the 8-byte header size`);
