@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { vitc, tempDir } from './helpers.js';
 import { loadImageBatch } from '../src/image/index.js';
+import { decodeImage } from '../src/image/decode.js';
 import { loadSpec } from '../src/spec/load.js';
 
 const FX = 'test/fixtures/import';
@@ -127,6 +128,13 @@ describe('image and label errors: one line, exit 1', () => {
     await one(['--image', fx('photos/nope.jpg')], 'test/fixtures/import/photos/nope.jpg: error: cannot read image: no such file');
     await one(['--image', `${fx('photos')}/`], 'test/fixtures/import/photos/: error: cannot read image: is a directory (give the images in it: --image test/fixtures/import/photos/*)');
   });
+  it('an image Pillow reads with a DecompressionBombWarning is read, with a note that says so', async () => {
+    // 9460 x 9459 pixels: 3,655 more than Image.MAX_IMAGE_PIXELS (89,478,485), half of the limit above which vitc refuses.
+    const bytes = await sharp({ create: { width: 9460, height: 9459, channels: 3, background: { r: 30, g: 30, b: 30 } } }).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer();
+    const { image, notes } = await decodeImage({ name: 'big.png', bytes }, { mode: 'RGB' });
+    expect([image.width, image.height, image.data[3 * 12345 + 2]]).toEqual([9460, 9459, 30]);
+    expect(notes).toEqual(["big.png: 9460x9459, 89,482,140 pixels: more than Pillow's Image.MAX_IMAGE_PIXELS (89,478,485), where its Image.open warns DecompressionBombWarning and reads the image all the same, as vitc does"]);
+  }, 60_000);
   it('inputs that cannot go together', async () => {
     await one(['--image', PHOTOS[0]!, '--input', fx('input.npy')], 'error: give --image or --input, not both');
     await one(['--image', PHOTOS[0]!, '--batch', '2'], 'error: --batch sets the size of the synthetic input; with --image or --input the batch is what they hold');

@@ -25,12 +25,14 @@ export interface DecodeOptions {
 /** Formats both Pillow and libvips read (libvips has no BMP; Pillow has no AVIF/HEIF/SVG/PDF without plugins). */
 const FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
 
+/** Pillow's Image.MAX_IMAGE_PIXELS: above it, Image.open warns (DecompressionBombWarning) and reads the image. */
+const WARN_PIXELS = 89_478_485;
 /**
  * The most pixels an image may have: Pillow's Image.open raises DecompressionBombError above twice
- * Image.MAX_IMAGE_PIXELS (2 x 89,478,485), so the tutorial's predict script stops there too. It is
- * below libvips' own limit (268 megapixels), whose message would not say how large the image is.
+ * Image.MAX_IMAGE_PIXELS, so the tutorial's predict script stops there too. It is below libvips' own
+ * limit (268 megapixels), whose message would not say how large the image is.
  */
-const MAX_PIXELS = 2 * 89_478_485;
+const MAX_PIXELS = 2 * WARN_PIXELS;
 
 /** The image format `bytes` start like (by their magic bytes), or undefined: for telling a user who gave a photo where a tensor belongs. */
 export function imageFormatOf(bytes: Uint8Array): string | undefined {
@@ -100,6 +102,9 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
     fail('image/cmyk', `CMYK ${meta.format === 'jpeg' ? 'JPEGs' : `${meta.format.toUpperCase()} images`} are not supported: Pillow and libvips turn CMYK into RGB differently`, span, 'save the photo as RGB first');
   }
   const notes: string[] = [];
+  if (pixels > WARN_PIXELS) {
+    notes.push(`${file}: ${meta.width}x${meta.height}, ${pixels.toLocaleString('en-US')} pixels: more than Pillow's Image.MAX_IMAGE_PIXELS (${WARN_PIXELS.toLocaleString('en-US')}), where its Image.open warns DecompressionBombWarning and reads the image all the same, as vitc does`);
+  }
   // Pillow's TIFF reader turns the image by its Orientation tag as it loads it, so Image.open does
   // for a TIFF what --exif-rotate does for the other formats.
   const img = sharp(input, { ignoreIcc: true, autoOrient: options.exifRotate === true || meta.format === 'tiff', failOn: 'error', limitInputPixels: MAX_PIXELS });
