@@ -274,6 +274,12 @@ describe('run --output', () => {
     }
     expect([readFileSync(w), readFileSync(x)]).toEqual(before);
   });
+  it('must be named .npy, which is what it writes', async () => {
+    const out = join(tempDir(), 'logits.txt');
+    const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--output', out);
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `${out}: error: vitc run writes NumPy .npy, so --output must end in .npy, not .txt (--output ${out.slice(0, -4)}.npy; numpy.load reads it)`]);
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('run: options that would change nothing are refused', () => {

@@ -1,5 +1,5 @@
 import { BACKENDS, getBackend, targetOptionsHelp } from '../../backends/registry.js';
-import { precisionOption, refuseLayoutOptions, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
+import { checkNpyOut, precisionOption, refuseLayoutOptions, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
 import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
 import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
@@ -113,6 +113,7 @@ examples:
     if (outFile !== undefined) {
       checkOutputFile(outFile, '--output');
       refuseOverwritingInputs(outFile, [['the spec', what!], ['--weights', str(p, 'weights')], ['--input', str(p, 'input')], ['--labels', str(p, 'labels')], ...images.map((f): [string, string] => ['--image', f])], 'the logits', '--output');
+      checkNpyOut(outFile);
     }
     const dirGiven = isBuildDir(what!);
     checkRunOptions(p, what!, dirGiven ? readManifest(what!) : undefined);

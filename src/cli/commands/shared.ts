@@ -77,14 +77,25 @@ export function unusedTensors(unused: readonly string[], model: string, how = ''
   return `${fmtInt(unused.length)} ${unused.length === 1 ? 'tensor is' : 'tensors are'} not used by ${model}${how ? ` (${how})` : ''}: ${names}${unused.length > 4 ? ', ...' : ''}`;
 }
 
+/** A file format a command writes, for naming its output file. */
+interface OutFormat { readonly ext: string; readonly name: string; readonly reader: string }
+const SAFETENSORS: OutFormat = { ext: '.safetensors', name: 'safetensors', reader: 'torch.load cannot read safetensors, safetensors.torch.load_file can' };
+const NPY: OutFormat = { ext: '.npy', name: 'NumPy .npy', reader: 'numpy.load reads it' };
+
 /**
- * The -o of a command that writes safetensors must be named .safetensors: under a .pth name the file
- * looks like a checkpoint that torch.load then cannot read. Checked before any work; nothing written.
+ * An output file must be named for the format written into it: under a .pth name a safetensors file
+ * looks like a checkpoint that torch.load then cannot read, and logits under .txt look like text.
+ * Checked before any work; nothing written.
  */
-export function checkSafetensorsOut(out: string, command: string): void {
-  if (/\.safetensors$/i.test(out)) return;
+function checkOutName(out: string, format: OutFormat, command: string, option: string): void {
+  if (out.toLowerCase().endsWith(format.ext)) return;
   const ext = extname(out);
-  const suggested = `${ext && ext !== out ? out.slice(0, -ext.length) : out}.safetensors`;
-  fail('io/out-file', `vitc ${command} writes safetensors, so -o must end in .safetensors${ext ? `, not ${ext}` : ''}`, fileSpan(out),
-    `-o ${suggested}; torch.load cannot read safetensors, safetensors.torch.load_file can`);
+  const suggested = `${ext && ext !== out ? out.slice(0, -ext.length) : out}${format.ext}`;
+  fail('io/out-file', `vitc ${command} writes ${format.name}, so ${option} must end in ${format.ext}${ext ? `, not ${ext}` : ''}`, fileSpan(out),
+    `${option} ${suggested}; ${format.reader}`);
 }
+
+/** The -o of convert and weights, which write safetensors. */
+export const checkSafetensorsOut = (out: string, command: string): void => checkOutName(out, SAFETENSORS, command, '-o');
+/** run's --output, which writes the logits as .npy. */
+export const checkNpyOut = (out: string): void => checkOutName(out, NPY, 'run', '--output');
