@@ -46,6 +46,22 @@ export function imageFormatOf(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * Formats Pillow opens but libvips (so vitc) does not, by their magic bytes: a photo in one of them
+ * is named as such, with the way out, rather than called "not an image".
+ */
+function pillowOnlyFormatOf(bytes: Uint8Array): string | undefined {
+  const starts = (...m: number[]) => m.every((v, i) => bytes[i] === v);
+  if (starts(0x42, 0x4d)) return 'BMP';
+  if (starts(0, 0, 1, 0) && bytes[4]! + bytes[5]! > 0) return 'ICO';
+  if (bytes[0] === 0x50 && bytes[1]! >= 0x31 && bytes[1]! <= 0x37 && [0x09, 0x0a, 0x0d, 0x20].includes(bytes[2]!)) return 'PNM (PBM, PGM, PPM)';
+  if (starts(0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20) || starts(0xff, 0x4f, 0xff, 0x51)) return 'JPEG 2000';
+  if (starts(0x0a) && bytes[1]! <= 5 && bytes[2] === 1) return 'PCX';
+  // TGA has no magic at its start; version 2 files end with this footer.
+  if (Buffer.from(bytes.subarray(bytes.length - 18)).toString('latin1') === 'TRUEVISION-XFILE.\0') return 'TGA';
+  return undefined;
+}
+
 /** A file path, or an encoded image in memory (a request body) with a name for messages. */
 export type ImageSource = string | { readonly name: string; readonly bytes: Uint8Array };
 
@@ -90,6 +106,8 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
   } catch (e) {
     const m = (e as Error).message;
     if (isNpy(input)) fail('image/format', 'this is a NumPy .npy tensor, not an image', span, 'vitc run reads a preprocessed tensor with --input FILE');
+    const other = pillowOnlyFormatOf(input);
+    if (other) fail('image/format', `${other} images are not supported: Pillow opens them, but libvips, which decodes for vitc, does not`, span, 'save the photo as PNG; vitc reads JPEG, PNG, WebP, TIFF and GIF');
     return fail('image/format', `not an image vitc can read (${m.replace(/^Input (buffer|file) contains /, '').replace(/\.$/, '')})`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF');
   }
   if (!meta.format || !FORMATS.has(meta.format)) fail('image/format', `${meta.format ?? 'this'} images are not supported`, span, 'vitc reads JPEG, PNG, WebP, TIFF and GIF, as Pillow does without plugins');
