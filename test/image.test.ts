@@ -114,6 +114,9 @@ describe('image and label errors: one line, exit 1', () => {
     await one(['--image', join(dir, 'cmyk.jpg')], `${join(dir, 'cmyk.jpg')}: error: CMYK JPEGs are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
     await one(['--image', join(dir, 'cmyk.tiff')], `${join(dir, 'cmyk.tiff')}: error: CMYK TIFF images are not supported: Pillow and libvips turn CMYK into RGB differently (save the photo as RGB first)`);
     await one(['--image', join(dir, 'empty.jpg')], `${join(dir, 'empty.jpg')}: error: the file is empty, not an image`);
+    // An 8x6 GIF whose one frame, 4x3 at 2,1, leaves the rest to the decoder (Pillow 9 shows palette colour 0 there).
+    writeFileSync(join(dir, 'part.gif'), Buffer.from('47494638396108000600800000c81e3c0a141e2c02000100040003000002084c983061c2844901003b', 'hex'));
+    await one(['--image', join(dir, 'part.gif')], `${join(dir, 'part.gif')}: error: this GIF's first frame is 4x3 at 2,1 on its 8x6 screen: Pillow and libvips make different images of a frame that does not fill the screen exactly (save the image as PNG)`);
     await one(['--image', join(dir, 'clear.gif')], `${join(dir, 'clear.gif')}: error: this GIF has transparent pixels, whose colour libvips does not keep (Pillow's convert('RGB') shows the palette colour there) (save the image as PNG)`);
     // Formats Pillow opens and libvips does not are named, with the way out.
     writeFileSync(join(dir, 'tiny.ppm'), Buffer.concat([Buffer.from('P6\n1 1\n255\n'), Buffer.from([200, 30, 60])]));

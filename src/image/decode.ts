@@ -62,6 +62,25 @@ function pillowOnlyFormatOf(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * Where a GIF's first frame lies on its logical screen ([left, top, width, height]) and the screen's
+ * size, read from the header and the first image descriptor; undefined where the stream ends first.
+ */
+export function gifFirstFrame(b: Uint8Array): { readonly screen: readonly [number, number]; readonly frame: readonly [number, number, number, number] } | undefined {
+  const u16 = (at: number) => b[at]! | (b[at + 1]! << 8);
+  if (b.length < 13) return undefined;
+  const screen = [u16(6), u16(8)] as const;
+  let at = 13 + (b[10]! & 0x80 ? 3 << ((b[10]! & 7) + 1) : 0);
+  while (at < b.length) {
+    if (b[at] === 0x2c) return at + 9 < b.length ? { screen, frame: [u16(at + 1), u16(at + 3), u16(at + 5), u16(at + 7)] } : undefined;
+    if (b[at] !== 0x21) return undefined;
+    at += 2; // extension introducer and label, then sub-blocks up to an empty one
+    while (at < b.length && b[at] !== 0) at += b[at]! + 1;
+    at += 1;
+  }
+  return undefined;
+}
+
 /** A file path, or an encoded image in memory (a request body) with a name for messages. */
 export type ImageSource = string | { readonly name: string; readonly bytes: Uint8Array };
 
@@ -115,6 +134,16 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions): Pro
   if (pixels > MAX_PIXELS) {
     fail('image/too-large', `the image is ${meta.width}x${meta.height}, ${pixels.toLocaleString('en-US')} pixels: more than the ${MAX_PIXELS.toLocaleString('en-US')} Pillow opens (it raises DecompressionBombError above that)`,
       span, 'resize it first; Pillow opens it once Image.MAX_IMAGE_PIXELS is raised');
+  }
+  if (meta.format === 'gif') {
+    // Where the first frame leaves part of the screen uncovered, Pillow 9 shows the palette's first
+    // colour there and libvips black, and a frame past the screen grows Pillow's image (later Pillows
+    // differ again): no one answer to match, so say so.
+    const g = gifFirstFrame(input);
+    if (g && (g.frame[0] !== 0 || g.frame[1] !== 0 || g.frame[2] !== g.screen[0] || g.frame[3] !== g.screen[1])) {
+      fail('image/gif-frame', `this GIF's first frame is ${g.frame[2]}x${g.frame[3]} at ${g.frame[0]},${g.frame[1]} on its ${g.screen[0]}x${g.screen[1]} screen: Pillow and libvips make different images of a frame that does not fill the screen exactly`,
+        span, 'save the image as PNG');
+    }
   }
   if (meta.space === 'cmyk') {
     fail('image/cmyk', `CMYK ${meta.format === 'jpeg' ? 'JPEGs' : `${meta.format.toUpperCase()} images`} are not supported: Pillow and libvips turn CMYK into RGB differently`, span, 'save the photo as RGB first');
