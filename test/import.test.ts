@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writePth } from '../src/import/pth-write.js';
+import { writeZip } from '../src/import/zip-write.js';
 import { PyDict, describe as describePy, unpickle } from '../src/import/pickle.js';
 import { BadArguments, TorchStorage, TorchTensor, isTensor, resolveTorchGlobal } from '../src/import/torch-pickle.js';
 import { findStateDict } from '../src/import/unwrap.js';
@@ -270,6 +271,15 @@ describe('hostile and broken files', () => {
         + '(vitc runs no code from checkpoints; nothing was executed. Only weights saved with torch.save(model.state_dict(), PATH) and plain dicts of them are accepted)');
       expect(existsSync(marker)).toBe(false);
     }
+  });
+  it('a whole model (torch.save(model)) is refused with the line of Python that saves its state dict', async () => {
+    // The first bytes of the data.pkl that torch.save(model) wrote for an instance of a class ViT in a module model.py.
+    const pkl = Buffer.from('\x80\x02cmodel\nViT\nq\x00)\x81q\x01}q\x02(X\x08\x00\x00\x00trainingq\x03\x89', 'latin1');
+    const file = join(tempDir(), 'whole.pth');
+    writeFileSync(file, writeZip([{ name: 'whole/data.pkl', bytes: pkl }, { name: 'whole/version', bytes: Buffer.from('3\n') }]));
+    const r = await vitc('convert', file, '-o', join(tempDir(), 'x.safetensors'));
+    expect([r.code, r.stderr]).toEqual([1, `${file}: error: refusing to load: whole/data.pkl is a whole model.ViT object (as torch.save(model) writes), not a state dict, and only its class's code could rebuild it `
+      + '(save its weights in Python, where that class imports: torch.save(torch.load(PATH, weights_only=False).state_dict(), NEW_PATH); vitc runs no code from checkpoints, and nothing was executed)']);
   });
   it.each([
     ['truncated.pth', 'the zip archive has no central directory: the file is truncated or damaged (was the download or the save interrupted?)'],

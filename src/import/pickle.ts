@@ -44,9 +44,12 @@ export type PyValue = null | boolean | number | bigint | string | Uint8Array | P
 /** The pickle is malformed or uses something this reader does not support. */
 export class PickleError extends Error {}
 
-/** The pickle names a global that is not allowed (nothing has run). */
+/**
+ * The pickle names a global that is not allowed (nothing has run). `root`: it is the pickle's first
+ * object, so the file holds an instance of it or what it returns (torch.save(model) saves the class).
+ */
 export class PickleRefused extends Error {
-  constructor(readonly global: string, readonly at: number) {
+  constructor(readonly global: string, readonly at: number, readonly root = false) {
     super(`the pickle calls ${global}`);
   }
 }
@@ -129,7 +132,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PyValue {
   };
   const global = (module: string, name: string, at: number): PyGlobal => {
     const g = options.resolveGlobal(module, name);
-    if (!g) throw new PickleRefused(`${module}.${name}`, at);
+    if (!g) throw new PickleRefused(`${module}.${name}`, at, stack.length === 0 && marks.length === 0);
     return g;
   };
   const call = (fn: PyValue, args: readonly PyValue[]): PyValue => {

@@ -39,6 +39,11 @@ export async function readTorchCheckpoint(zip: ZipArchive, prefix: string): Prom
   try {
     root = unpickle(await zip.read(`${prefix}data.pkl`), { resolveGlobal: resolveTorchGlobal, persistentLoad: torchPersistentLoad(storages) });
   } catch (e) {
+    // A class (by Python's naming) as the first object: the file holds an instance, a whole model.
+    if (e instanceof PickleRefused && e.root && /\.[A-Z][^.]*$/.test(e.global)) {
+      return fail('weights/unsafe-pickle', `refusing to load: ${prefix}data.pkl is a whole ${e.global} object (as torch.save(model) writes), not a state dict, and only its class's code could rebuild it`, span,
+        'save its weights in Python, where that class imports: torch.save(torch.load(PATH, weights_only=False).state_dict(), NEW_PATH); vitc runs no code from checkpoints, and nothing was executed');
+    }
     if (e instanceof PickleRefused) {
       return fail('weights/unsafe-pickle', `refusing to load: ${prefix}data.pkl calls ${e.global} (at byte ${e.at}), which is not a tensor or storage rebuild, OrderedDict, Parameter, argparse.Namespace or NumPy scalar`, span,
         'vitc runs no code from checkpoints; nothing was executed. Only weights saved with torch.save(model.state_dict(), PATH) and plain dicts of them are accepted');
