@@ -36,5 +36,8 @@ describe('prediction output', () => {
     expect(j).toMatchObject({ model: 'm', target: 'js', precision: 'fp32', load_ms: 1, forward_ms: 3 });
     expect(j.results[1]).toMatchObject({ index: 1, image: 'b.png', class: 2, label: 'tulips', logit: 5, top: [{ class: 2, label: 'tulips' }] });
     expect(j.results[1].prob).toBeCloseTo(0.98670, 5);
+    // --top 0: the tutorial's answer alone, as in the text output.
+    const answer = JSON.parse(formatJson(ps, undefined, 0, { model: 'm', target: 'js', precision: 'fp32', loadMs: 1, forwardMs: 1 })).results[1];
+    expect([answer.class, answer.top]).toEqual([2, []]);
   });
 });

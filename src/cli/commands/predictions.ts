@@ -59,7 +59,7 @@ export function formatJson(ps: readonly Prediction[], labels: readonly string[] 
   const results = ps.map((p, b) => {
     const order = ranking(p);
     const entry = (c: number) => ({ class: c, ...(labels ? { label: labels[c] } : {}), prob: p.probs[c]!, logit: p.logits[c]! });
-    return { index: b, ...(p.image !== undefined ? { image: p.image } : {}), ...entry(order[0]!), top: order.slice(0, Math.max(top, 1)).map(entry) };
+    return { index: b, ...(p.image !== undefined ? { image: p.image } : {}), ...entry(order[0]!), top: order.slice(0, top).map(entry) };
   });
   return JSON.stringify({
     model: s.model, target: s.target, precision: s.precision, ...(s.preprocess ? { preprocess: s.preprocess } : {}),

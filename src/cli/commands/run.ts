@@ -67,7 +67,7 @@ output:
   --labels FILE     class names: the tutorial's class_indices.json ({"0": "daisy", ...}), a JSON
                     list, or one name per line (default: the spec's labels file, else indices)
   --top K           classes to print per image (default 5; 0 prints only the tutorial's line)
-  --json            print the results as JSON on stdout (class, label, prob, logit, top K)
+  --json            print the results as JSON on stdout (class, label, prob, logit, and the top K)
   --output Y.npy    also write the logits [N, classes] as float32 .npy
 
 options:
