@@ -35,6 +35,15 @@ describe('inspect', () => {
     expect(r.stdout).toContain('GMACs per image:   17.56');
     expect(r.stdout).toMatch(/\nblocks\.11 +\[B,197,768\] +7,087,872 +1454\.0\n/);
   });
+  it('gives each layer of a distilled model its own output (the token concat, the two heads)', async () => {
+    const r = await vitc('inspect', 'spec/tiny/tiny-distilled.yaml', '--json');
+    const j = JSON.parse(r.stdout) as { gmacs_per_image: number; layers: { layer: string; output: (string | number)[] }[] };
+    expect(Object.fromEntries(j.layers.map((l) => [l.layer, l.output.join(',')]))).toMatchObject({
+      cls_token: 'B,1,48', dist_token: 'B,18,48', pos_embed: 'B,18,48', head: 'B,10', head_dist: 'B,10',
+    });
+    // Six significant digits: a small model's GMACs are not rounded away.
+    expect(j.gmacs_per_image).toBe(0.00120595);
+  });
   it.each([
     ['vit-b32', 88224232, 4.41], ['vit-l16', 304326632, 61.55], ['vit-b16-in21k', 103186515, 17.58], ['vit-b32-in21k', 104843091, 4.43],
     ['vit-l16-in21k', 326740307, 61.58], ['vit-l32-in21k', 328949075, 15.40], ['vit-h14-in21k', 660385363, 167.32],

@@ -78,14 +78,17 @@ function layerKeys(g: Graph): (n: Node) => string {
 }
 
 export function layerTable(g: Graph): LayerRow[] {
-  // Ops outside any module (token concat, pooling) belong to the layer before them.
+  // Ops outside any module (token concat, pooling) belong to the layer of their latest operand: the
+  // distillation token's concat to dist_token, the pooling of each head's token to the norm before it,
+  // the average of two heads to the second; ops on no layer's value to the layer before them.
   const layerOf = layerKeys(g);
   const keyOf = new Map<number, string>();
   let prev = '';
   for (const n of g.nodes) {
     if (n.op === 'input') continue;
     const own = layerOf(n);
-    const key = own === '(top)' && prev ? prev : own;
+    const latest = Math.max(-1, ...n.args.filter((a) => keyOf.has(a)));
+    const key = own !== '(top)' ? own : latest >= 0 ? keyOf.get(latest)! : prev || own;
     keyOf.set(n.id, key);
     prev = key;
   }

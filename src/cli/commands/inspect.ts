@@ -91,7 +91,7 @@ examples:
       parameter_tensors: params(g).length,
       weight_bytes_fp32: paramsN * 4,
       macs_per_image: macs,
-      gmacs_per_image: Number((macs / 1e9).toFixed(2)),
+      gmacs_per_image: Number((macs / 1e9).toPrecision(6)),
       peak_activation_bytes_batch1: peakActivationBytes(g, 1),
       largest_activation_bytes_batch1: Math.max(...g.nodes.filter((n) => n.op !== 'param' && n.op !== 'const').map((n) => numel(n.type.shape, 1) * 4)),
     };
