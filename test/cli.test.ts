@@ -328,8 +328,15 @@ describe('serve', () => {
     expect(pageUrl('::1', 81, [])).toBe('http://[::1]:81/');
     expect(pageUrl('127.0.0.1', 8080, [])).toBe('http://127.0.0.1:8080/');
   });
+  it('serves only a build directory: any other would put all its files on the network', async () => {
+    const plain = tempDir();
+    writeFileSync(join(plain, 'secret.txt'), 'x');
+    const r = await vitc('serve', plain, '--port', '0');
+    expect([r.code, r.stderr.trim()]).toEqual([1, `error: ${plain} is not a vitc build directory (it has no manifest.json), and vitc serve serves every file in the directory it is given (give a build directory, e.g. from vitc build --target wgsl --page)`]);
+  });
   it('an address it cannot listen on is one line, not an internal error', async () => {
-    const dir = tempDir();
+    const dir = join(tempDir(), 'b');
+    expect((await vitc('build', 'spec/tiny/tiny-base.yaml', '-o', dir)).code).toBe(0);
     const cases: [string, string][] = [
       ['nosuchhost.invalid', 'error: --host "nosuchhost.invalid" is not an address, nor a name this machine resolves (give an address to listen on, e.g. --host 127.0.0.1)'],
       ['192.0.2.1', 'error: --host 192.0.2.1 is not an address of this machine (give one of its addresses, e.g. --host 127.0.0.1)'],

@@ -3,6 +3,7 @@
 // vitc run --image; --no-augment reproduces the tutorial's PyTorch training on the same features
 // (tools/golden/finetune_ref.py: read_split_data on the same folder, torch.optim.SGD + LambdaLR);
 // --resume continues an interrupted run to the same result; bad input is one line.
+import { availableParallelism } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -303,6 +304,9 @@ describe('vitc finetune: bad input is one line', () => {
     expect(r.stderr).toBe('error: vitc finetune: --lr must be a number > 0; got "0"');
     r = await run('--data', data, '--momentum', '1');
     expect(r.stderr).toBe('error: vitc finetune: --momentum must be a number >= 0 and < 1; got "1"');
+    // More threads than CPUs only makes them wait on each other (999 took each epoch from 0.1 s to 46 s).
+    r = await run('--data', data, '--threads', '999');
+    expect(r.stderr).toBe(`error: vitc finetune: --threads must be an integer from 1 to ${availableParallelism()} (the CPUs this machine has); got "999"`);
     r = await run('--data', data, '--serve', 'triton');
     expect([r.code, r.stderr]).toEqual([1, 'error: --serve shapes only the files of a build directory, and vitc finetune keeps no build directory of its backbone (for those files: vitc build SPEC --target onnx --serve triton -o DIR)']);
     r = await vitc('finetune', spec, '--data', data);

@@ -117,7 +117,7 @@ example:
     const weightDecay = numberOption(p, 'weight-decay', 4e-5, 0, false);
     const seed = intOption('finetune', p, 'seed', 0);
     if (seed >= 2 ** 32) fail('cli/option-value', `vitc finetune: --seed must be below 2^32; got ${seed}`);
-    const threads = intOption('finetune', p, 'threads', availableParallelism(), 1);
+    const threads = intOption('finetune', p, 'threads', availableParallelism(), 1, availableParallelism(), 'the CPUs this machine has');
     const target = str(p, 'target') ?? 'onnx';
     const out = str(p, 'out') ?? `runs/${loadSpec(spec!).config.name}`;
     await finetune({

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DiagnosticError, error, fail } from '../../diag/diagnostic.js';
 import { serveDirectory } from '../../serve/server.js';
+import { isBuildDir, readManifest } from '../../runner.js';
 import { intOption, positionals, str, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
 
@@ -52,6 +53,9 @@ example:
   async run(p: Parsed, io: Io) {
     const [dir] = positionals('serve', p, ['DIR']);
     if (!existsSync(dir!) || !statSync(dir!).isDirectory()) fail('serve/dir', `${dir} is not a directory`, undefined, 'give a build directory, e.g. from vitc build --target wgsl --page');
+    // Only a build directory: every file under DIR is served, so /etc or a home folder must not be.
+    if (!isBuildDir(dir!)) fail('serve/dir', `${dir} is not a vitc build directory (it has no manifest.json), and vitc serve serves every file in the directory it is given`, undefined, 'give a build directory, e.g. from vitc build --target wgsl --page');
+    readManifest(dir!);
     const port = intOption('serve', p, 'port', 8080);
     if (port > 65535) fail('cli/option-value', `vitc serve: --port must be at most 65535; got ${port}`);
     const host = str(p, 'host') ?? '127.0.0.1';
