@@ -51,7 +51,7 @@ export async function compile(specPath: string, target: string, options: BuildOp
   const kernels = backend.consumes === 'kernels'
     ? buildKernelProgram(graph, { precision: options.precision, lnPrologue: backend.capabilities.lnPrologue ?? false })
     : undefined;
-  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entryFor?.(targetOptions, spec) ?? backend.entry, built.sources);
+  const manifest0 = makeManifest(spec, graph, target, options.precision, backend.entryFor?.(targetOptions, spec) ?? backend.entry, built.sources, options.features);
   const emitted = await backend.emit({ spec, graph, kernels, options, targetOptions, manifest: manifest0 });
   const manifest = withFiles(manifest0, emitted);
   const files = [...emitted, { path: 'manifest.json', contents: manifestJson(manifest) }];

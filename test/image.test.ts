@@ -61,6 +61,11 @@ describe('class names', () => {
     const r = await vitc('run', spec, '--weights', fx('model.pth'), '--image', PHOTOS[1]!, '--top', '1');
     expect(r.stdout.split('\n')[0]).toBe(`${PHOTOS[1]}: ${EXPECTED[0]!.images[1]!.line}`);
     expect(r.stdout.split('\n')[1]).toMatch(/^ {2}1\. dandelion {2}p=0\.6677 {2}logit=/);
+    // A build directory carries them in its manifest, and runs with them as its spec does.
+    expect((await vitc('build', spec, '--weights', fx('model.pth'), '-o', join(dir, 'b'))).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'b', 'manifest.json'), 'utf8')).labels).toEqual(['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']);
+    const fromDir = await vitc('run', join(dir, 'b'), '--weights', fx('model.pth'), '--image', PHOTOS[1]!, '--top', '1');
+    expect(fromDir.stdout.split('\n').slice(0, 2)).toEqual(r.stdout.split('\n').slice(0, 2));
   });
 });
 

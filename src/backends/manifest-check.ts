@@ -54,6 +54,7 @@ export function checkManifest(dir: string, raw: unknown): Manifest {
   if (C === undefined || H === undefined || W === undefined || more.length) bad([error('build/manifest', `"inputs[0].shape" must be [B, C, H, W]; got [${m.inputs[0]!.shape.join(', ')}]`, at)]);
   checkSize(`the input [B,${C},${H},${W}]`, C * H * W, MAX_TENSOR_ELEMENTS, 'elements per image', 4, at);
   if (m.outputs[0]!.shape.length !== 2) bad([error('build/manifest', `"outputs[0].shape" must be [B, classes]; got [${m.outputs[0]!.shape.join(', ')}]`, at)]);
+  if (m.labels && m.labels.length !== m.outputs[0]!.shape[1]) bad([error('build/manifest', `"labels" has ${m.labels.length} names for ${m.outputs[0]!.shape[1]} classes`, at, 'rebuild it with vitc build')]);
   for (const k of ['mean', 'std'] as const) {
     const v = m.preprocess[k];
     if (v && v.length !== C) bad([error('build/manifest', `"preprocess.${k}" has ${v.length} values for ${C} input channels`, at)]);

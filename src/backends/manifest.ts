@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { inputs, outputNodes, params, type Graph } from '../ir/graph.js';
 import type { Init, WeightTransform } from '../ir/ops/index.js';
 import { numel, type Dim } from '../ir/types.js';
-import type { Spec } from '../spec/load.js';
+import { displayPath, type Spec } from '../spec/load.js';
+import { fail } from '../diag/diagnostic.js';
+import { readLabels } from '../image/labels.js';
 import { vitcVersion } from '../paths.js';
 import { countParams, countMacs } from '../analysis/cost.js';
 import type { Precision } from './backend.js';
@@ -34,12 +36,28 @@ export interface Manifest {
   /** largest_tensor_elements: the largest activation of one image (bounds the batch a runner may take). */
   readonly stats: { readonly parameters: number; readonly macs_per_image: number; readonly largest_tensor_elements?: number };
   readonly preprocess: Spec['config']['preprocess'];
+  /** The class names of the first output, from the spec's `labels` file, so a build directory runs with them as its spec does. */
+  readonly labels?: readonly string[];
   readonly files: readonly { readonly path: string; readonly sha256: string; readonly bytes: number }[];
 }
 
-export function makeManifest(spec: Spec, g: Graph, target: string, precision: Precision, entry: string, sources: Manifest['sources']): Manifest {
+/**
+ * The spec's labels file, read as vitc run reads it (one name per line, or class_indices.json) and
+ * checked against the first output's classes; undefined without one, or for a features build.
+ */
+function specLabels(spec: Spec, out: TensorSig): string[] | undefined {
+  const file = spec.config.labels;
+  if (!file) return undefined;
+  const at = spec.spans.value('/labels');
+  if (out.shape.length !== 2) fail('build/labels', `labels need an output of class scores [B, classes]; the model's output ${out.name} is [${out.shape.join(',')}]`, at);
+  return readLabels(displayPath(file), out.shape[1] as number, at);
+}
+
+export function makeManifest(spec: Spec, g: Graph, target: string, precision: Precision, entry: string, sources: Manifest['sources'], features = false): Manifest {
   const sig = (name: string, t: { dtype: string; shape: readonly Dim[] }): TensorSig => ({ name, dtype: t.dtype, shape: [...t.shape] });
   const outs = outputNodes(g);
+  const outputs = g.outputs.map((o, i) => sig(o.name, outs[i]!.type));
+  const labels = features ? undefined : specLabels(spec, outputs[0]!);
   return {
     format: 'vitc-build/1',
     vitc: vitcVersion,
@@ -49,11 +67,12 @@ export function makeManifest(spec: Spec, g: Graph, target: string, precision: Pr
     precision,
     entry,
     inputs: inputs(g).map((n) => sig(n.attrs.name, n.type)),
-    outputs: g.outputs.map((o, i) => sig(o.name, outs[i]!.type)),
+    outputs,
     weights: params(g).map((p) => ({ name: p.attrs.name, shape: p.attrs.shape as number[], init: p.attrs.init })),
     weight_transforms: params(g).flatMap((p) => (p.attrs.transforms ?? []).map((t) => ({ name: p.attrs.name, ...t }))),
     stats: { parameters: countParams(g), macs_per_image: countMacs(g), largest_tensor_elements: g.nodes.reduce((m, n) => (n.op === 'param' || n.op === 'const' ? m : Math.max(m, numel(n.type.shape, 1))), 0) },
     preprocess: spec.config.preprocess,
+    ...(labels ? { labels } : {}),
     files: [],
   };
 }

@@ -8,7 +8,6 @@
 // dim (Triton adds it, up to max_batch_size), and turns on dynamic batching: the ONNX file's batch
 // dim is symbolic, so Triton may combine queued requests into one run.
 import { fail } from '../../diag/diagnostic.js';
-import { readLabels } from '../../image/labels.js';
 import { displayPath } from '../../spec/load.js';
 import type { Manifest, TensorSig } from '../manifest.js';
 import type { Spec } from '../../spec/load.js';
@@ -60,20 +59,12 @@ export function tritonConfig(m: Manifest, maxBatch: number, labels: boolean): st
   ].join('\n');
 }
 
-/**
- * The spec's labels file, read as vitc run reads it (one name per line, or class_indices.json), checked
- * against the first output's classes, and written one name per line as Triton reads it.
- */
+/** The manifest's class names (the spec's labels file), one per line as Triton reads them. */
 function labelsFile(spec: Spec, m: Manifest): string | undefined {
-  const file = spec.config.labels;
-  if (!file) return undefined;
-  const at = spec.spans.value('/labels');
-  const out = m.outputs[0]!;
-  if (out.shape.length !== 2) fail('build/labels', `labels need an output of class scores [B, classes]; the model's output ${out.name} is [${out.shape.join(',')}]`, at);
-  const names = readLabels(displayPath(file), out.shape[1] as number, at);
-  const broken = names.findIndex((n) => /[\r\n]/.test(n));
-  if (broken >= 0) fail('build/labels', `the name of class ${broken} in ${displayPath(file)} has a line break, and Triton reads one name per line`, at);
-  return names.join('\n') + '\n';
+  if (!m.labels) return undefined;
+  const broken = m.labels.findIndex((n) => /[\r\n]/.test(n));
+  if (broken >= 0) fail('build/labels', `the name of class ${broken} in ${displayPath(spec.config.labels!)} has a line break, and Triton reads one name per line`, spec.spans.value('/labels'));
+  return m.labels.join('\n') + '\n';
 }
 
 /** The model's files moved into a repository layout, plus config.pbtxt and the labels. */

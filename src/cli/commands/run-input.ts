@@ -69,10 +69,8 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
   };
 }
 
-/** Class names from --labels, else from the spec's `labels` file; checked against the class count. */
-export function runLabels(p: Parsed, spec: Spec | undefined, classes: number): string[] | undefined {
+/** Class names from --labels, else the build's (its spec's `labels` file); checked against the class count. */
+export function runLabels(p: Parsed, m: Manifest): string[] | undefined {
   const given = str(p, 'labels');
-  if (given !== undefined) return readLabels(given, classes);
-  const fromSpec = spec?.config.labels;
-  return fromSpec ? readLabels(displayPath(fromSpec), classes, spec.spans.value('/labels')) : undefined;
+  return given !== undefined ? readLabels(given, m.outputs[0]!.shape[1] as number) : m.labels && [...m.labels];
 }

@@ -65,7 +65,8 @@ ${weightsHelp(20, ['Every tensor the model expects must be present with its shap
 
 output:
   --labels FILE     class names: the tutorial's class_indices.json ({"0": "daisy", ...}), a JSON
-                    list, or one name per line (default: the spec's labels file, else indices)
+                    list, or one name per line (default: the spec's labels file, which a build
+                    directory carries, else indices)
   --top K           classes to print per image (default 5; 0 prints only the tutorial's line)
   --json            print the results as JSON on stdout (class, label, prob, logit, and the top K)
   --output Y.npy    also write the logits [N, classes] as float32 .npy
@@ -129,7 +130,7 @@ examples:
       }
       const input = await runInput(p, m, spec);
       info.push(...input.info);
-      const labels = runLabels(p, spec, m.outputs[0]!.shape[1] as number);
+      const labels = runLabels(p, m);
       let weights: Uint8Array;
       if (imported) {
         const unused = validateWeights(m, imported.file, imported.bytes);
