@@ -35,6 +35,15 @@ describe('inspect', () => {
     expect(r.stdout).toContain('GMACs per image:   17.56');
     expect(r.stdout).toMatch(/\nblocks\.11 +\[B,197,768\] +7,087,872 +1454\.0\n/);
   });
+  it('--kernels --precision fp16 sizes the unfused graph at fp16 too, so the two columns compare', async () => {
+    const report = async (precision: string) => JSON.parse((await vitc('inspect', 'spec/tiny/tiny-base.yaml', '--kernels', '--precision', precision, '--json')).stdout) as
+      { arena_bytes: { batch64: number }; unfused_activation_bytes: { batch64: number } };
+    const [f32, f16] = [await report('fp32'), await report('fp16')];
+    // Half the bytes, or a little more where the input or the logits (which stay f32) are live at the peak.
+    expect(f16.unfused_activation_bytes.batch64 / f32.unfused_activation_bytes.batch64).toBeGreaterThanOrEqual(0.5);
+    expect(f16.unfused_activation_bytes.batch64 / f32.unfused_activation_bytes.batch64).toBeLessThan(0.55);
+    expect(f16.arena_bytes.batch64 / f32.arena_bytes.batch64).toBeLessThan(0.55);
+  });
   it('gives each layer of a distilled model its own output (the token concat, the two heads)', async () => {
     const r = await vitc('inspect', 'spec/tiny/tiny-distilled.yaml', '--json');
     const j = JSON.parse(r.stdout) as { gmacs_per_image: number; layers: { layer: string; output: (string | number)[] }[] };

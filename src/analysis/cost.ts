@@ -20,15 +20,18 @@ export function countMacs(g: Graph): number {
 
 const isActivation = (n: Node) => n.op !== 'param' && n.op !== 'const';
 
-/** Peak bytes of simultaneously live activations at batch 1 (each value lives from its definition to its last use). */
-export function peakActivationBytes(g: Graph, batch = 1): number {
+/**
+ * Peak bytes of simultaneously live activations (each value lives from its definition to its last
+ * use), each element of the size `elementBytes` gives it (by default its IR dtype's).
+ */
+export function peakActivationBytes(g: Graph, batch = 1, elementBytes: (n: Node) => number = (n) => bytesPerElement(n.type.dtype)): number {
   const lastUse = new Map<number, number>();
   g.nodes.forEach((n, i) => n.args.forEach((a) => lastUse.set(a, i)));
   const outs = new Set(g.outputs.map((o) => o.id));
   let live = 0, peak = 0;
   const dying: number[][] = g.nodes.map(() => []);
   g.nodes.forEach((n) => { const e = lastUse.get(n.id); if (e !== undefined && !outs.has(n.id)) dying[e]!.push(n.id); });
-  const size = new Map(g.nodes.map((n) => [n.id, isActivation(n) ? numel(n.type.shape, batch) * bytesPerElement(n.type.dtype) : 0]));
+  const size = new Map(g.nodes.map((n) => [n.id, isActivation(n) ? numel(n.type.shape, batch) * elementBytes(n) : 0]));
   g.nodes.forEach((n, i) => {
     live += size.get(n.id)!;
     peak = Math.max(peak, live);

@@ -5,7 +5,7 @@ import { derived, featureSize } from '../../spec/config.js';
 import { buildGraph } from '../../compile.js';
 import { verifyGraph } from '../../ir/verify.js';
 import { countMacs, countParams, layerTable, peakActivationBytes, tokenCounts } from '../../analysis/cost.js';
-import { inputs, outputNodes, params } from '../../ir/graph.js';
+import { inputs, outputNodes, params, type Node } from '../../ir/graph.js';
 import { fmtShape, numel } from '../../ir/types.js';
 import { flag, positionals, str, type Parsed } from '../args.js';
 import { fail } from '../../diag/diagnostic.js';
@@ -14,6 +14,8 @@ import { runPipeline } from '../../passes/pipeline.js';
 import { buildKernelProgram } from '../../kernel/index.js';
 import { kernelCost } from '../../kernel/cost.js';
 import { arenaBytes } from '../../kernel/memory.js';
+import { precisionPolicy, storageOf } from '../../kernel/precision.js';
+import { STORAGE_BYTES } from '../../kernel/types.js';
 import type { Spec } from '../../spec/load.js';
 import type { ModelConfig } from '../../spec/config.js';
 import type { Precision } from '../../backends/backend.js';
@@ -143,6 +145,9 @@ function kernelReport(spec: Spec, target: string, precision: Precision, json: bo
   // The unfused reference: every op its own kernel and every value in memory (composites decomposed).
   const unfused = runPipeline(g, { nativeComposites: new Set() }).graph;
   const unfusedOps = unfused.nodes.filter((n) => !['input', 'param', 'const'].includes(n.op)).length;
+  // Its values stored as the precision stores the plan's (the input and output in f32), so the two compare.
+  const outs = new Set(unfused.outputs.map((o) => o.id));
+  const storedBytes = (n: Node) => STORAGE_BYTES[storageOf(n.op === 'input' ? 'input' : outs.has(n.id) ? 'output' : 'temp', precisionPolicy(precision))];
   const rows = prog.kernels.map((k) => {
     const c = kernelCost(prog, k, 1);
     return { id: k.id, kind: k.kind, scope: k.scope, covers: k.covers.length, flops: c.flops, bytes_read: c.bytesRead, bytes_written: c.bytesWritten, intensity: c.flops / Math.max(1, c.bytesRead + c.bytesWritten) };
@@ -151,7 +156,7 @@ function kernelReport(spec: Spec, target: string, precision: Precision, json: bo
   const report = {
     name: spec.config.name, target, precision, kernels: rows.length, unfused_ops: unfusedOps,
     arena_bytes: { batch1: arenaBytes(prog.arena, 1), batch64: arenaBytes(prog.arena, 64) },
-    unfused_activation_bytes: { batch1: peakActivationBytes(unfused, 1), batch64: peakActivationBytes(unfused, 64) },
+    unfused_activation_bytes: { batch1: peakActivationBytes(unfused, 1, storedBytes), batch64: peakActivationBytes(unfused, 64, storedBytes) },
     gflops_batch1: sum((r) => r.flops) / 1e9,
     rows,
   };
