@@ -44,10 +44,13 @@ export function allTargetOptions(): ReadonlyMap<string, { readonly option: Targe
 /**
  * The target-options section of a command's --help: its text starts at `column` (the command's own
  * options' column) and wraps before `width`; `layout: false` leaves out the options that shape only a
- * build directory (for commands that keep none).
+ * build directory (for commands that keep none), `only` those of targets the command does not take.
  */
-export function targetOptionsHelp(column: number, { layout = true, width = 104 }: { readonly layout?: boolean; readonly width?: number } = {}): string {
-  return [...allTargetOptions()].filter(([, { option }]) => layout || !option.layoutOnly).map(([flag, { option, targets }]) => {
+export function targetOptionsHelp(column: number, { layout = true, width = 104, only }: { readonly layout?: boolean; readonly width?: number; readonly only?: readonly string[] } = {}): string {
+  const options = [...allTargetOptions()]
+    .map(([flag, o]) => [flag, { ...o, targets: o.targets.filter((t) => !only || only.includes(t)) }] as const)
+    .filter(([, { option, targets }]) => targets.length > 0 && (layout || !option.layoutOnly));
+  return options.map(([flag, { option, targets }]) => {
     const head = `  --${flag}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`;
     const lines: string[] = [];
     for (const word of `${targets.join(', ')}: ${option.help}`.split(' ')) {

@@ -69,7 +69,7 @@ ${weightsHelp(25, ['(required: the pre-trained backbone, e.g. ViT-B/16 in21k; he
                          js: the standalone ES module's kernels in Node (worker threads)
   --precision P          fp32 (default), or another the target has (${BACKENDS.filter((b) => b.capabilities.features && b.precisions.length > 1).map((b) => `${b.name}: ${b.precisions.filter((x) => x !== 'fp32').join(', ')}`).join('; ')})
   --threads N            threads for the backbone on onnx and js (default: every core, ${availableParallelism()} here)
-${targetOptionsHelp(25, { layout: false })}
+${targetOptionsHelp(25, { layout: false, only: featureTargets() })}
   -h, --help             this help
 
 A progress line shows the step, loss, accuracy and learning rate when stderr is a terminal; each
