@@ -140,6 +140,9 @@ describe('build', () => {
     const bad = await vitc('build', 'spec/tiny/tiny-base.yaml', '--dump-ir=fuse-atention');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('error: unknown pass "fuse-atention" for --dump-ir (did you mean "fuse-attention"?)');
+    // vitc check of model-language files builds no IR: --dump-ir there would print nothing.
+    const vit = await vitc('check', 'stdlib/nn.vit', '--dump-ir=cse');
+    expect([vit.code, vit.stdout, vit.stderr]).toEqual([1, '', 'error: --dump-ir prints the IR a spec builds, and model-language files and partial specs build none (give a spec that uses them: vitc check SPEC --dump-ir=PASS)']);
   });
   it('--seed is refused where it would change nothing: a target that loads weights at run time, or with --weights', async () => {
     const dir = tempDir();

@@ -1,4 +1,4 @@
-import { formatDiagnostic } from '../../diag/diagnostic.js';
+import { fail, formatDiagnostic } from '../../diag/diagnostic.js';
 import { resolve } from 'node:path';
 import { isPartialSpec, loadSpec, loadSpecData } from '../../spec/load.js';
 import { ModuleLoader } from '../../dsl/load.js';
@@ -34,6 +34,9 @@ example:
     }
     const dumpAfter = str(p, 'dump-ir');
     if (dumpAfter !== undefined) checkDumpName(dumpAfter);
+    if (dumpAfter !== undefined && p.positionals.every((f) => f.endsWith('.vit') || isPartialSpec(f))) {
+      fail('cli/usage', '--dump-ir prints the IR a spec builds, and model-language files and partial specs build none', undefined, 'give a spec that uses them: vitc check SPEC --dump-ir=PASS');
+    }
     for (const file of p.positionals) {
       if (file.endsWith('.vit')) {
         const m = new ModuleLoader().load(resolve(file));
