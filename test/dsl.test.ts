@@ -4,6 +4,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { vitc } from './helpers.js';
 import { formatVitText } from '../src/cli/commands/fmt.js';
+import { parseVit } from '../src/dsl/parse.js';
+import { lexer, LParen, NewLine, RParen, Semicolon } from '../src/dsl/tokens.js';
 
 const fx = (f: string) => `test/fixtures/dsl/${f}`;
 
@@ -77,9 +79,26 @@ describe('vitc fmt', () => {
     .flatMap((e) => (e.isDirectory() ? vitFiles(join(dir, e.name)) : e.name.endsWith('.vit') ? [join(dir, e.name)] : []));
   const parseable = [...vitFiles('stdlib'), ...vitFiles('spec/variants'), ...vitFiles('test/fixtures/model'), ...vitFiles('test/fixtures/dsl').filter((f) => !f.endsWith('syntax.vit'))];
 
-  it.each(parseable)('is idempotent on %s', (f) => {
-    const once = formatVitText(f, readFileSync(f, 'utf8'));
+  /** The syntax tree without positions and comments: what the file means. */
+  const meaning = (f: string, text: string) => JSON.stringify(parseVit(f, text).ast, (k, v) => (/^(span|nameSpan|calleeSpan|trivia|dangling|inner|file)$/.test(k) ? undefined : v));
+  /**
+   * Each comment with the number of tokens before it, not counting line breaks and parentheses
+   * (which formatting adds and removes): a comment that moves past code changes its count.
+   */
+  const commentPlaces = (text: string) => {
+    let n = 0;
+    const lexed = lexer.tokenize(text);
+    return lexed.tokens.concat(lexed.groups.comments ?? [])
+      .sort((a, b) => a.startOffset - b.startOffset)
+      .flatMap((t) => (t.image.startsWith('#') ? [`${n} ${t.image.trimEnd()}`] : [LParen, RParen, NewLine, Semicolon].includes(t.tokenType) ? [] : (n++, [])));
+  };
+
+  it.each(parseable)('is idempotent on %s, and keeps its meaning and each comment where it was', (f) => {
+    const text = readFileSync(f, 'utf8');
+    const once = formatVitText(f, text);
     expect(formatVitText(f, once)).toBe(once);
+    expect(meaning(f, once)).toBe(meaning(f, text));
+    expect(commentPlaces(once)).toEqual(commentPlaces(text));
   });
 
   it.each(vitFiles('stdlib'))('leaves the stdlib file %s unchanged (it is kept canonical)', (f) => {
@@ -97,11 +116,53 @@ describe('vitc fmt', () => {
     expect(out).not.toContain('\n\n\n');
   });
 
-  it('keeps a comment in a signature or on a header line with its own block, never moving it to the next one', () => {
+  it('keeps a comment in a signature with its parameter, and one on a header line with its own block, never moving it to the next one', () => {
     const text = 'block a(x: tensor, # the input\n        n: int) -> tensor { # why a exists\n  if n > 1 { # big\n    x = x * 2\n  } else { # small\n    x = x + ( # inside\n      x)\n  }\n  return x\n}\n\nblock c(x: tensor) -> tensor {\n  return x\n}\n';
     const out = formatVitText('c.vit', text);
-    expect(out).toBe('block a(x: tensor, n: int) -> tensor {\n  # the input\n  # why a exists\n  if n > 1 {\n    # big\n    x = x * 2\n  } else {\n    # small\n    # inside\n    x = x + x\n  }\n  return x\n}\n\nblock c(x: tensor) -> tensor {\n  return x\n}\n');
+    expect(out).toBe('block a(\n    x: tensor, # the input\n    n: int\n) -> tensor {\n  # why a exists\n  if n > 1 {\n    # big\n    x = x * 2\n  } else {\n    # small\n    # inside\n    x = x + x\n  }\n  return x\n}\n\nblock c(x: tensor) -> tensor {\n  return x\n}\n');
     expect(formatVitText('c.vit', out)).toBe(out);
+  });
+
+  it('keeps own-line comments in a signature before their parameter, and those before ")" there', () => {
+    const text = 'block a(\n  # the input\n  x: tensor, n: int\n  # no more\n) -> tensor {\n  return x\n}\n';
+    expect(formatVitText('s.vit', text)).toBe('block a(\n    # the input\n    x: tensor,\n    n: int\n    # no more\n) -> tensor {\n  return x\n}\n');
+  });
+
+  it('keeps comments on the elements of a list or call spread over lines, one element per line', () => {
+    const text = 'block b(x: tensor) -> tensor {\n  y = concat([x,   # first\n              x * 2.0,  # second\n              # own line\n              x], axis = -1)\n  return f(y, # y\n    g(x,\n      # last\n      x), k = 1)\n}\n';
+    const out = formatVitText('l.vit', text);
+    expect(out).toBe([
+      'block b(x: tensor) -> tensor {',
+      '  y = concat([',
+      '    x, # first',
+      '    x * 2.0, # second',
+      '    # own line',
+      '    x',
+      '  ], axis = -1)',
+      '  return f(',
+      '    y, # y',
+      '    g(',
+      '      x,',
+      '      # last',
+      '      x',
+      '    ),',
+      '    k = 1',
+      '  )',
+      '}',
+      '',
+    ].join('\n'));
+    expect(formatVitText('l.vit', out)).toBe(out);
+  });
+
+  it('keeps comments between "}" and "else" there, and "else" after them', () => {
+    const text = 'block b(x: tensor, k: bool) -> tensor {\n  if k {\n    x = x * 1.0\n  } # scaled\n  # otherwise\n  else if not k {\n    x = x * 2.0\n  }   else {\n    x = x\n  }\n  return x\n}\n';
+    const out = formatVitText('e.vit', text);
+    expect(out).toBe('block b(x: tensor, k: bool) -> tensor {\n  if k {\n    x = x * 1.0\n  } # scaled\n  # otherwise\n  else if not k {\n    x = x * 2.0\n  } else {\n    x = x\n  }\n  return x\n}\n');
+    expect(formatVitText('e.vit', out)).toBe(out);
+  });
+
+  it('keeps a trailing comment after two statements on one line with the second', () => {
+    expect(formatVitText('t.vit', 'block b(x: tensor) -> tensor {\n  a = 2; c = 3 # both\n  return x * a * c\n}\n')).toBe('block b(x: tensor) -> tensor {\n  a = 2\n  c = 3 # both\n  return x * a * c\n}\n');
   });
 
   it('--check exits 1 for a file that is not canonical, and fmt prints diagnostics for bad syntax', async () => {

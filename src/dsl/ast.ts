@@ -102,6 +102,25 @@ export interface FileAst {
   readonly items: readonly BlockDef[];
   /** Comments after the last item. */
   readonly dangling: string[];
+  /** Comments inside bracketed lists and between `}` and `else` (for the formatter). */
+  readonly inner: InnerTrivia;
+}
+
+/**
+ * Comments that sit inside a statement or signature spread over lines, by the node they annotate.
+ * Empty for most files; the formatter prints a list that has any of them one element per line.
+ */
+export interface InnerTrivia {
+  /** On an element of a bracketed list (a ParamDef, an Arg, a list literal's item): the comments on the lines before it and the one after it. */
+  readonly elements: Map<object, Trivia>;
+  /** After a bracketed list's last element, before its closing bracket: by the BlockDef (its parameters), call or list. */
+  readonly closing: Map<object, string[]>;
+  /** Between an if's `}` and its `else`, by the then-Body: the comment after `}` and those on the lines before `else`. */
+  readonly beforeElse: Map<Body, Trivia>;
+}
+
+export function newInnerTrivia(): InnerTrivia {
+  return { elements: new Map(), closing: new Map(), beforeElse: new Map() };
 }
 
 /** In a comment list, a blank line between two groups of comments. */
