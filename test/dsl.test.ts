@@ -165,6 +165,11 @@ describe('vitc fmt', () => {
     expect(formatVitText('t.vit', 'block b(x: tensor) -> tensor {\n  a = 2; c = 3 # both\n  return x * a * c\n}\n')).toBe('block b(x: tensor) -> tensor {\n  a = 2\n  c = 3 # both\n  return x * a * c\n}\n');
   });
 
+  it('keeps the blank line after a header comment, and one between a comment and what it precedes', () => {
+    expect(formatVitText('h.vit', '# header\n\n\nimport "nn.vit"\n# doc of b\nblock b(x: tensor) -> tensor {\n  # a note\n\n  y = x\n  return y\n\n  # the end\n}\n\n# the end of the file\n'))
+      .toBe('# header\n\nimport "nn.vit"\n\n# doc of b\nblock b(x: tensor) -> tensor {\n  # a note\n\n  y = x\n  return y\n\n  # the end\n}\n\n# the end of the file\n');
+  });
+
   it('--check exits 1 for a file that is not canonical, and fmt prints diagnostics for bad syntax', async () => {
     const r = await vitc('fmt', '--check', fx('messy.vit'), 'stdlib/vit.vit');
     expect(r.code).toBe(1);

@@ -154,7 +154,8 @@ function lastOf<T>(xs: readonly T[], pred: (x: T) => boolean): T | undefined {
 
 function attachTrivia(ast: FileAst, comments: readonly IToken[], text: string): void {
   const lines = text.split(/\r?\n|\r/);
-  const isBlank = (l: number) => (lines[l - 1] ?? '').trim() === '';
+  const isBlank = (l: number) => l >= 1 && (lines[l - 1] ?? '').trim() === '';
+  const anyBlank = (from: number, to: number) => { for (let l = from; l < to; l++) if (isBlank(l)) return true; return false; };
   const top: Sibling[] = [
     ...ast.imports.map((i) => ({ start: startOf(i.span), line: i.span.line, endLine: i.span.endLine ?? i.span.line, trivia: i.trivia, bodies: [], seqs: () => [], gaps: () => [] })),
     ...ast.items.map((b) => ({ start: startOf(b.span), line: b.span.line, endLine: b.span.endLine ?? b.span.line, trivia: b.trivia, bodies: [b.body], seqs: () => blockSeqs(b), gaps: () => [] })),
@@ -164,6 +165,8 @@ function attachTrivia(ast: FileAst, comments: readonly IToken[], text: string): 
   const noteOf = <K>(m: Map<K, Trivia>, k: K) => { let t = m.get(k); if (!t) m.set(k, (t = newTrivia())); return t; };
 
   const lastCommentLine = new Map<string[], number>();
+  /** The lines of the first and last comment before a sibling, on lines of their own. */
+  const leadingLines = new Map<Trivia, { first: number; last: number }>();
   for (const c of comments) {
     const line = c.startLine!;
     const at: Pos = { line, col: c.startColumn! };
@@ -220,20 +223,31 @@ function attachTrivia(ast: FileAst, comments: readonly IToken[], text: string): 
     }
     const next = siblings.find((s) => s.line > line);
     const list = next ? next.trivia.comments : dangling;
-    // Blank lines between groups of comments are kept as a BLANK_LINE entry.
     const prevLine = lastCommentLine.get(list);
-    if (prevLine !== undefined && line - prevLine > 1 && isBlank(line - 1)) list.push(BLANK_LINE);
+    if (prevLine !== undefined) {
+      // Blank lines between groups of comments are kept as a BLANK_LINE entry.
+      if (line - prevLine > 1 && isBlank(line - 1)) list.push(BLANK_LINE);
+    } else if (!next) {
+      // So is one between the last sibling and the comments after it.
+      const prev = lastOf(siblings, (s) => s.endLine < line);
+      if (prev && anyBlank(prev.endLine + 1, line)) list.push(BLANK_LINE);
+    }
     list.push(textOf);
     lastCommentLine.set(list, line);
+    if (next && before.trim() === '') {
+      const l = leadingLines.get(next.trivia);
+      leadingLines.set(next.trivia, { first: l?.first ?? line, last: line });
+    }
   }
 
-  // Blank lines: before a sibling's first comment line, or before the sibling itself.
+  // Blank lines: before a sibling's first comment line, or before the sibling itself; and between its
+  // comments and itself.
   const markBlank = (sibs: Sibling[], openLine: number) => {
     let prevEnd = openLine;
     for (const s of sibs) {
-      let first = s.line;
-      while (first - 1 > prevEnd && lines[first - 2]!.trim().startsWith('#')) first--;
-      for (let l = prevEnd + 1; l < first; l++) if (isBlank(l)) s.trivia.blankBefore = true;
+      const own = leadingLines.get(s.trivia);
+      if (anyBlank(prevEnd + 1, own ? Math.min(own.first, s.line) : s.line)) s.trivia.blankBefore = true;
+      if (own && anyBlank(own.last + 1, s.line)) s.trivia.comments.push(BLANK_LINE);
       prevEnd = s.endLine;
       for (const b of s.bodies) markBlank(siblingsOf(b), b.span.line);
     }
