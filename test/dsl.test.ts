@@ -170,6 +170,11 @@ describe('vitc fmt', () => {
       .toBe('# header\n\nimport "nn.vit"\n\n# doc of b\nblock b(x: tensor) -> tensor {\n  # a note\n\n  y = x\n  return y\n\n  # the end\n}\n\n# the end of the file\n');
   });
 
+  it('prints double negation as -(-a), not as --a (which reads as a decrement)', () => {
+    const text = 'block b(x: tensor) -> tensor {\n  return - -x + -(-(-x)) - -x\n}\n';
+    expect(formatVitText('n.vit', text)).toBe('block b(x: tensor) -> tensor {\n  return -(-x) + -(-(-x)) - -x\n}\n');
+  });
+
   it('--check exits 1 for a file that is not canonical, and fmt prints diagnostics for bad syntax', async () => {
     const r = await vitc('fmt', '--check', fx('messy.vit'), 'stdlib/vit.vit');
     expect(r.code).toBe(1);

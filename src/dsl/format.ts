@@ -42,7 +42,10 @@ class ExprPrinter {
       case 'none': return 'none';
       case 'name': return e.name;
       case 'list': return this.list('[', e.items.map((i) => ({ key: i, text: (ind: string) => this.expr(i, ind) })), ']', e, indent);
-      case 'unary': return e.op === 'not' ? `not ${x(e.arg, 3)}` : `-${x(e.arg, 7)}`;
+      case 'unary':
+        if (e.op === 'not') return `not ${x(e.arg, 3)}`;
+        // `--a` would read as a decrement.
+        return e.arg.kind === 'unary' && e.arg.op === '-' ? `-(${x(e.arg)})` : `-${x(e.arg, 7)}`;
       case 'binary': {
         const p = PREC[e.op]!;
         if (e.op === '**') return `${x(e.left, 9)} ** ${x(e.right, 7)}`;
