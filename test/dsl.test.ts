@@ -175,6 +175,20 @@ describe('vitc fmt', () => {
     expect(formatVitText('n.vit', text)).toBe('block b(x: tensor) -> tensor {\n  return -(-x) + -(-(-x)) - -x\n}\n');
   });
 
+  it('says in one line that a spec is not a model-language file, naming the one it uses, before writing anything', async () => {
+    const r = await vitc('fmt', fx('gated.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('test/fixtures/dsl/gated.yaml: error: vitc fmt: this is a spec, not a model-language file (its "block:" is in test/fixtures/dsl/gated.vit: vitc fmt test/fixtures/dsl/gated.vit)');
+    const dir = (await import('./helpers.js')).tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'm.vit'), 'block b(x: tensor) -> tensor { return x }\n');
+    writeFileSync(join(dir, 's.yml'), 'extends: ../x.yaml\n');
+    const w = await vitc('fmt', '--write', join(dir, 'm.vit'), join(dir, 's.yml'));
+    expect(w.code).toBe(1);
+    expect(w.stderr.replaceAll(`${dir}/`, '')).toBe('s.yml: error: vitc fmt: this is a spec, not a model-language file (vitc fmt formats model-language files (*.vit); vitc check checks a spec)');
+    expect(readFileSync(join(dir, 'm.vit'), 'utf8')).toBe('block b(x: tensor) -> tensor { return x }\n');
+  });
+
   it('--check exits 1 for a file that is not canonical, and fmt prints diagnostics for bad syntax', async () => {
     const r = await vitc('fmt', '--check', fx('messy.vit'), 'stdlib/vit.vit');
     expect(r.code).toBe(1);

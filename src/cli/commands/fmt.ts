@@ -1,9 +1,10 @@
-import { DiagnosticError, fail } from '../../diag/diagnostic.js';
+import { DiagnosticError, fail, fileSpan } from '../../diag/diagnostic.js';
 import { readTextFile, writeFileAtomic } from '../../io/files.js';
 import { parseVit } from '../../dsl/parse.js';
+import { findVitFile } from '../../dsl/load.js';
 import { formatFile } from '../../dsl/format.js';
 import { displayPath } from '../../spec/load.js';
-import { resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { flag, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
 
@@ -12,6 +13,24 @@ export function formatVitText(file: string, text: string): string {
   const { ast, diagnostics } = parseVit(file, text);
   if (diagnostics.length) throw new DiagnosticError(diagnostics);
   return formatFile(ast);
+}
+
+const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/**
+ * A spec given to fmt (the converse of spec/not-a-spec.ts): one line that says so and names the
+ * model-language file the spec uses, when it names one, instead of a syntax error about YAML.
+ */
+function specGiven(f: string, name: string): void {
+  if (!SPEC_EXTENSIONS.has(extname(f).toLowerCase())) return;
+  let text = '';
+  try { text = readTextFile(f, 'spec', { display: name }); } catch { /* the hint without its file */ }
+  const named = /^(block|model):[ \t]*["']?([^"'#\s]+\.vit)/m.exec(text);
+  const found = named ? findVitFile(named[2]!, dirname(resolve(f))) : undefined;
+  const hint = !named ? 'vitc fmt formats model-language files (*.vit); vitc check checks a spec'
+    : found ? `its "${named[1]}:" is in ${displayPath(found)}: vitc fmt ${displayPath(found)}`
+    : `vitc fmt formats model-language files (*.vit), such as the ${named[2]} its "${named[1]}:" names`;
+  fail('cli/usage', 'vitc fmt: this is a spec, not a model-language file', fileSpan(name), hint);
 }
 
 export const fmtCmd: Command = {
@@ -34,6 +53,7 @@ options:
     const write = flag(p, 'write'), check = flag(p, 'check');
     if (write && check) fail('cli/usage', 'vitc fmt: --write and --check exclude each other');
     if (!write && !check && files.length > 1) fail('cli/usage', 'vitc fmt: printing takes one file; use --write or --check for several');
+    for (const f of files) specGiven(f, displayPath(resolve(f)));
     let unformatted = 0;
     for (const f of files) {
       const name = displayPath(resolve(f));
