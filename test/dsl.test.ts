@@ -101,6 +101,10 @@ describe('vitc fmt', () => {
     expect(commentPlaces(once)).toEqual(commentPlaces(text));
   });
 
+  it.each(['tricky', 'c2', 'blank'])('prints the audit file fmt/%s.vit as its .canonical.vit', (name) => {
+    expect(formatVitText(`${name}.vit`, readFileSync(fx(`fmt/${name}.vit`), 'utf8'))).toBe(readFileSync(fx(`fmt/${name}.canonical.vit`), 'utf8'));
+  });
+
   it.each(vitFiles('stdlib'))('leaves the stdlib file %s unchanged (it is kept canonical)', (f) => {
     const text = readFileSync(f, 'utf8');
     expect(formatVitText(f, text)).toBe(text);
