@@ -127,9 +127,11 @@ describe('vitc fmt', () => {
     expect(formatVitText('c.vit', out)).toBe(out);
   });
 
-  it('keeps own-line comments in a signature before their parameter, and those before ")" there', () => {
+  it('keeps own-line comments in a signature before their parameter, those before ")" there, and breaks one whose default value has comments', () => {
     const text = 'block a(\n  # the input\n  x: tensor, n: int\n  # no more\n) -> tensor {\n  return x\n}\n';
     expect(formatVitText('s.vit', text)).toBe('block a(\n    # the input\n    x: tensor,\n    n: int\n    # no more\n) -> tensor {\n  return x\n}\n');
+    const dflt = 'block a(x: tensor, ks: int[] = [1, # one\n  2]) -> tensor {\n  return x\n}\n';
+    expect(formatVitText('d.vit', dflt)).toBe('block a(\n    x: tensor,\n    ks: int[] = [\n      1, # one\n      2\n    ]\n) -> tensor {\n  return x\n}\n');
   });
 
   it('keeps comments on the elements of a list or call spread over lines, one element per line', () => {

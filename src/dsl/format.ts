@@ -168,9 +168,9 @@ class Printer {
     this.leading(b.trivia, '', first, true);
     const ret = b.returns ? ` -> ${typeText(b.returns)}` : '';
     const params = b.params.map((p) => ({ key: p, text: (indent: string) => this.x.param(p, indent) }));
-    // A long signature, or one with comments, takes a line per parameter.
+    // A long signature, or one with comments (in a default value too), takes a line per parameter.
     const flat = `${b.kind} ${b.name}(${params.map((p) => p.text('')).join(', ')})${ret}`;
-    const broken = (flat.length + 2 > MAX_LINE && b.params.length > 0) || this.x.hasComments(b.params, b);
+    const broken = (flat.length + 2 > MAX_LINE && b.params.length > 0) || flat.includes('\n') || this.x.hasComments(b.params, b);
     const head = broken ? `${b.kind} ${b.name}${this.x.list('(', params, ')', b, '', true, INDENT + INDENT)}${ret}` : flat;
     this.body(b.body, '', head);
     this.trailing(b.trivia);
