@@ -40,7 +40,8 @@ export const fmtCmd: Command = {
 
 Prints the canonical form of a model-language file: two-space indentation, one statement per line,
 spaces around operators, no redundant parentheses, long block signatures one parameter per line.
-Comments and single blank lines are kept. Formatting is idempotent.
+Comments and single blank lines are kept; a signature, call or list with comments inside is
+printed one element per line, each comment beside its element. Formatting is idempotent.
 
 options:
   -w, --write   rewrite the files in place instead of printing
