@@ -85,6 +85,23 @@ describe('tokens and pooling', () => {
   });
 });
 
+describe('a block that does not fit the role the spec gives it: one line at the spec\'s value', () => {
+  it('a pooling block that does not reduce the tokens (the head would see [B, T, D])', async () => {
+    for (const cmd of ['check', 'run']) {
+      await expectOneError([cmd, fx('misfit-pool-rank.yaml')],
+        'test/fixtures/model/misfit-pool-rank.yaml:2:14: error: pooling block keeps_tokens returned tensor f32[B,17,48]; a pooling block must return [B, F], one feature vector per image (it is given the tokens [B,17,48]: select a token (x[:, 0]) or reduce over them (mean(x, axis = 1)); the head reads F features)');
+    }
+  });
+  it('an encoder block that changes its input\'s shape', () => expectOneError(['check', fx('misfit-encoder-rank.yaml')],
+    'test/fixtures/model/misfit-encoder-rank.yaml:2:8: error: encoder block drops_tokens returned tensor f32[B,48]; an encoder block must return the shape of its input x, [B,17,48] (model vit calls it once per layer on the tokens [B, T, D] and gives its result to the next layer)'));
+  it('an encoder block that lacks a parameter the model passes', () => expectOneError(['check', fx('misfit-encoder-param.yaml')],
+    'test/fixtures/model/misfit-encoder-param.yaml:2:8: error: encoder block no_init has no parameter "init_values", which model vit passes to its encoder block (model vit calls it as encoder(x, num_heads, mlp_hidden, qkv_bias, scale, eps, act, init_values, layer?, depth?, num_prefix?, grid?); declare it in no_init)'));
+  it('a pooling block that needs a parameter the model does not pass', () => expectOneError(['check', fx('misfit-pool-missing.yaml')],
+    'test/fixtures/model/misfit-pool-missing.yaml:2:14: error: pooling block pick needs "k" (int), which model vit does not pass to its pooling block (model vit calls it as pool(x, num_prefix?, num_heads?, mlp_hidden?, eps?); set it in the spec under "pick:", or give it a default (declared at test/fixtures/model/misfit.vit:21:23))'));
+  it('a pooling block that declares an offered parameter with another type', () => expectOneError(['check', fx('misfit-pool-type.yaml')],
+    'test/fixtures/model/misfit-pool-type.yaml:2:14: error: pooling block str_prefix declares "num_prefix: str", but model vit passes it int 1 (declared at test/fixtures/model/misfit.vit:26:29)'));
+});
+
 describe('a file that is not a spec', () => {
   it('vitc build m.vit: one line with the spec line that would compile its model', async () => {
     const dir = tempDir();

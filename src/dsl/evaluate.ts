@@ -9,6 +9,7 @@ import type { BinOp, BlockDef, Body, Expr, Stmt, Subscript } from './ast.js';
 import { BUILTIN_BY_NAME, BUILTIN_VALUES, fitsB, typeWords, type Builtin } from './builtins.js';
 import type { Module } from './module.js';
 import { anchoredAt, inStdlib, shownSpan } from './anchor.js';
+import { checkBoundCall, checkBoundResult } from './bound.js';
 import { bool, coerce, describe, fits, float, int, isNumber, NONE, str, tensorV, typeName, type DValue } from './values.js';
 import { quote } from '../diag/quote.js';
 
@@ -264,11 +265,16 @@ export class Elaborator {
       if (given) fail('dsl/args', `"${name}" of ${callee.def.name} is set in the spec, but its caller passes it too (at ${shownSpan(given.span)})`, p.span, 'remove it from the spec');
       named.set(name, p);
     }
+    // A block the spec gave the model: it must fit the call, and its stdlib lines are the spec's doing.
+    const bound = callee.bound;
+    if (bound) checkBoundCall(callee.def, bound, e.callee, e.args, positional, named, new Set(callee.preset?.keys()));
     // A stdlib block called from the user's code: its errors are the call's.
     const fromUser = inStdlib(callee.module.absPath) && !inStdlib(f.module.absPath);
     const call = () => this.callBlock(callee.def, callee.module, positional, named, e.span);
-    const run = fromUser ? () => anchoredAt(e.span, call) : call;
-    return e.scope ? this.b.scoped(e.scope.parts.join('.'), run, e.scope.span) : run();
+    const run = bound ? () => anchoredAt(bound.span, call) : fromUser ? () => anchoredAt(e.span, call) : call;
+    const result = e.scope ? this.b.scoped(e.scope.parts.join('.'), run, e.scope.span) : run();
+    if (bound) checkBoundResult(callee.def, bound, positional[0]?.value, result);
+    return result;
   }
 
   private callBuiltin(fn: Builtin, positional: readonly { value: DValue; span: Span }[], named: Map<string, { value: DValue; span: Span }>, span: Span): DValue {

@@ -19,10 +19,23 @@ export type DValue =
   | { readonly kind: 'batch' }
   | { readonly kind: 'list'; readonly items: readonly DValue[] }
   | { readonly kind: 'tuple'; readonly items: readonly DValue[] }
-  /** A block; `preset` holds arguments bound ahead of the call (a spec's hyperparameters for it). */
-  | { readonly kind: 'block'; readonly def: BlockDef; readonly module: Module; readonly preset?: ReadonlyMap<string, { readonly value: DValue; readonly span: Span }> }
+  /**
+   * A block; `preset` holds arguments bound ahead of the call (a spec's hyperparameters for it), and
+   * `bound` says which spec value made it a model's encoder or pooling block.
+   */
+  | { readonly kind: 'block'; readonly def: BlockDef; readonly module: Module; readonly preset?: ReadonlyMap<string, { readonly value: DValue; readonly span: Span }>; readonly bound?: Binding }
   | { readonly kind: 'builtin'; readonly fn: Builtin }
   | { readonly kind: 'init'; readonly init: Init };
+
+/**
+ * A block the spec gives a model (`block:` its encoder, `global_pool:` its pool): the role it plays,
+ * the model that calls it, and the spec value that named it (where a misfit is reported).
+ */
+export interface Binding {
+  readonly role: 'encoder' | 'pool';
+  readonly model: string;
+  readonly span: Span;
+}
 
 export const NONE: DValue = { kind: 'none' };
 export const int = (n: number): DValue => ({ kind: 'int', n });

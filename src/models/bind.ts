@@ -11,7 +11,7 @@ import type { Spec } from '../spec/load.js';
 import type { BlockRef, ModelConfig } from '../spec/config.js';
 import { ModuleLoader } from '../dsl/load.js';
 import { Elaborator } from '../dsl/evaluate.js';
-import { bool, float, int, NONE, str, type DValue } from '../dsl/values.js';
+import { bool, float, int, NONE, str, type Binding, type DValue } from '../dsl/values.js';
 import type { Span } from '../diag/diagnostic.js';
 import { withFeaturesOutput } from './features.js';
 import { presetFor, resolveRef, type Resolved } from './refs.js';
@@ -74,7 +74,7 @@ const NOT_ARGS = new Set(['name', 'description', 'model', 'labels', 'preprocess'
 
 type Named = Map<string, { value: DValue; span: Span }>;
 
-const blockValue = (r: Resolved, spec: Spec): DValue => ({ kind: 'block', def: r.def, module: r.module, preset: presetFor(spec, r.def) });
+const blockValue = (r: Resolved, spec: Spec, bound?: Binding): DValue => ({ kind: 'block', def: r.def, module: r.module, preset: presetFor(spec, r.def), bound });
 
 /** The arguments of `model` from the spec: its declared parameters that the spec's keys, blocks and sections fill. */
 function modelArgs(spec: Spec, model: Resolved, loader: ModuleLoader, stdlib: boolean): Named {
@@ -98,7 +98,9 @@ function modelArgs(spec: Spec, model: Resolved, loader: ModuleLoader, stdlib: bo
     }
     const blk = ref ? resolveRef(loader, ref, 'block') : fallback ? loader.stdlib(MODEL_FILE).blocks.get(fallback) : undefined;
     if (!blk) return;
-    named.set(param, { value: blockValue(blk, spec), span: ref?.span ?? spec.spans.key('/global_pool') });
+    // The spec's own choice of block is held to the role's contract (dsl/bound.ts).
+    const bound: Binding | undefined = ref ? { role: param === 'encoder' ? 'encoder' : 'pool', model: model.def.name, span: ref.span } : undefined;
+    named.set(param, { value: blockValue(blk, spec, bound), span: ref?.span ?? spec.spans.key('/global_pool') });
     if (ref) used.add(ref.key);
   };
   bindBlock('encoder', c.block);
