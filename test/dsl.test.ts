@@ -42,6 +42,14 @@ describe('model-language diagnostics', () => {
     'test/fixtures/dsl/calls.vit:11:20: error: softmax: "axis" must be an int; got float 1.5',
     'test/fixtures/dsl/calls.vit:12:28: error: LayerNorm: "eps" is given twice (by position and by name)',
   ]));
+  it('a name assigned and never read is one error at the name, from the file alone or from a spec (not once per layer)', async () => {
+    const line = 'test/fixtures/dsl/unused.vit:6:3: error: "m" is assigned but never used (use it, or remove the assignment)';
+    await expectErrors(['check', fx('unused.vit')], [line]);
+    await expectErrors(['check', fx('unused.yaml')], [line]);
+  });
+  it('a stdlib block\'s result that is never read is one error at the user\'s call, not at the stdlib\'s lines', () => expectErrors(['check', fx('unused-call.yaml')], [
+    'test/fixtures/dsl/unused-call.vit:7:7: error: the result of this Mlp call is computed but never used',
+  ]));
   it('names a stdlib block that a file defines again as stdlib/..., with its line, not by its install path', async () => {
     const dir = (await import('./helpers.js')).tempDir();
     const { writeFileSync } = await import('node:fs');

@@ -31,6 +31,8 @@ export class Elaborator {
   private nesting = 0;
   /** Statements run and repeat iterations so far. */
   private work = 0;
+  /** The stdlib block calls in the user's code, by the value they returned: where an unused result is reported. */
+  readonly stdlibCalls = new Map<number, { readonly callee: string; readonly span: Span }>();
   constructor(readonly b: GraphBuilder) {}
 
   /** Run `fn` one level deeper, failing at `span` before the evaluator's stack could overflow. */
@@ -274,6 +276,7 @@ export class Elaborator {
     const run = bound ? () => anchoredAt(bound.span, call) : fromUser ? () => anchoredAt(e.span, call) : call;
     const result = e.scope ? this.b.scoped(e.scope.parts.join('.'), run, e.scope.span) : run();
     if (bound) checkBoundResult(callee.def, bound, positional[0]?.value, result);
+    if (fromUser && result.kind === 'tensor') this.stdlibCalls.set(result.value.id, { callee: e.callee, span: e.span });
     return result;
   }
 

@@ -3,7 +3,7 @@
 // `block:` binds its `encoder`, `global_pool:` its `pool`; the blocks and the model get the
 // parameters the spec sets under their names.
 import { createHash } from 'node:crypto';
-import { DiagnosticError, error, fail, fileSpan } from '../diag/diagnostic.js';
+import { DiagnosticError, error, fail, fileSpan, formatDiagnostic, type Diagnostic } from '../diag/diagnostic.js';
 import { anchoredAt } from '../dsl/anchor.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { usersOf, type Graph } from '../ir/graph.js';
@@ -142,25 +142,33 @@ export function buildModel(spec: Spec, options: ModelOptions = {}): BuiltModel {
   const named = modelArgs(spec, model, loader, stdlib);
   const b = new GraphBuilder(spec.config.name);
   // Errors inside the stdlib model come from the spec's values: report them at the spec.
-  const out = anchoredAt(fileSpan(spec.file), () => new Elaborator(b).callBlock(model.def, model.module, [], named, model.def.nameSpan));
+  const elaborator = new Elaborator(b);
+  const out = anchoredAt(fileSpan(spec.file), () => elaborator.callBlock(model.def, model.module, [], named, model.def.nameSpan));
   if (out.kind !== 'tensor') throw new Error('the model did not return a tensor');
   b.output('logits', out.value);
   const built = b.build();
-  checkAllUsed(built);
+  checkAllUsed(built, elaborator.stdlibCalls);
   const graph = options.features ? withFeaturesOutput(built) : built;
   if (!graph) fail('build/features', `${spec.config.name} has no head layer whose input could be the features output`, fileSpan(spec.file));
   const sources = loader.sources(spec.dir).map((s) => ({ name: s.name, sha256: createHash('sha256').update(s.text).digest('hex') }));
   return { graph, sources };
 }
 
-/** A value or parameter nobody uses is a mistake in the model definition: say where. */
-function checkAllUsed(g: Graph): void {
+/**
+ * A value or parameter nobody uses is a mistake in the model definition: say where, once (not once
+ * per layer), and for the result of a stdlib block the user called, at that call.
+ */
+function checkAllUsed(g: Graph, stdlibCalls: ReadonlyMap<number, { readonly callee: string; readonly span: Span }>): void {
   const users = usersOf(g);
   const outs = new Set(g.outputs.map((o) => o.id));
-  const diags = g.nodes
-    .filter((n) => !outs.has(n.id) && (users.get(n.id)?.length ?? 0) === 0)
-    .map((n) => n.op === 'param'
-      ? error('dsl/unused-param', `parameter "${n.attrs.name}" is declared but never used`, n.span)
-      : error('dsl/unused-value', `this ${n.op} is computed but never used`, n.span));
-  if (diags.length) throw new DiagnosticError(diags);
+  const diags = new Map<string, Diagnostic>();
+  for (const n of g.nodes) {
+    if (outs.has(n.id) || (users.get(n.id)?.length ?? 0) > 0) continue;
+    const call = stdlibCalls.get(n.id);
+    const d = n.op === 'param' ? error('dsl/unused-param', `parameter "${n.attrs.name}" is declared but never used`, n.span)
+      : call ? error('dsl/unused-value', `the result of this ${call.callee} call is computed but never used`, call.span)
+        : error('dsl/unused-value', `this ${n.op} is computed but never used`, n.span);
+    diags.set(formatDiagnostic(d), d);
+  }
+  if (diags.size) throw new DiagnosticError([...diags.values()]);
 }
