@@ -50,6 +50,12 @@ describe('model-language diagnostics', () => {
   it('a stdlib block\'s result that is never read is one error at the user\'s call, not at the stdlib\'s lines', () => expectErrors(['check', fx('unused-call.yaml')], [
     'test/fixtures/dsl/unused-call.vit:7:7: error: the result of this Mlp call is computed but never used',
   ]));
+  it('a default of the wrong type is an error at the default, from the file alone', () => expectErrors(['check', fx('default-type.vit')], [
+    'test/fixtures/dsl/default-type.vit:2:29: error: the default of "k" must be int; got str "two"',
+  ]));
+  it('a whole float prints as 24.0, so "must be ints; got [24]" cannot happen', () => expectErrors(['check', fx('float-shape.yaml')], [
+    'test/fixtures/dsl/float-shape.vit:5:12: error: the shape of parameter "g" must be a list of positive ints; got list [24.0]',
+  ]));
   it('names a stdlib block that a file defines again as stdlib/..., with its line, not by its install path', async () => {
     const dir = (await import('./helpers.js')).tempDir();
     const { writeFileSync } = await import('node:fs');

@@ -10,7 +10,8 @@ import type { BlockDef, Body, Expr, Stmt } from './ast.js';
 import { BUILTIN_BY_NAME, BUILTIN_VALUES } from './builtins.js';
 import type { Module } from './module.js';
 import { BASE_TYPES } from './parser.js';
-import { checkCall } from './check-calls.js';
+import { checkCall, literalValue } from './check-calls.js';
+import { describe, fits, typeName } from './values.js';
 
 function boundNames(body: Body, out: Set<string>): void {
   for (const s of body.stmts) {
@@ -57,7 +58,14 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
   /** Names read anywhere in the block (as values or as callees). */
   const read = new Set<string>();
   const defaults = new Set<string>([...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
-  for (const p of def.params) if (p.default) expr(p.default, defaults);
+  for (const p of def.params) {
+    if (!p.default) continue;
+    expr(p.default, defaults);
+    const v = literalValue(p.default);
+    if (v && p.type && BASE_TYPES.includes(p.type.base) && !fits(v, p.type)) {
+      diags.push(error('dsl/type', `the default of "${p.name}" must be ${typeName(p.type)}; got ${describe(v)}`, p.default.span));
+    }
+  }
 
   function expr(e: Expr, known: ReadonlySet<string>): void {
     if (e.kind === 'name') read.add(e.name);

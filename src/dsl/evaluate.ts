@@ -61,7 +61,7 @@ export class Elaborator {
       def.params.forEach((p, i) => {
         let v: DValue | undefined = positional[i]?.value;
         const n = named.get(p.name);
-        const argSpan = n?.span ?? positional[i]?.span ?? callSpan;
+        const argSpan = n?.span ?? positional[i]?.span ?? p.default?.span ?? callSpan;
         if (n) {
           if (v !== undefined) fail('dsl/args', `${def.name}: "${p.name}" is given twice (by position and by name)`, n.span);
           v = n.value;

@@ -49,7 +49,7 @@ export function describe(v: DValue): string {
   switch (v.kind) {
     case 'tensor': return `tensor ${fmtType(v.value.type)}`;
     case 'int': return `int ${v.n}`;
-    case 'float': return `float ${v.n}`;
+    case 'float': return `float ${floatText(v.n)}`;
     case 'bool': return `bool ${v.b}`;
     case 'str': return `str ${quote(v.s)}`;
     case 'none': return 'none';
@@ -63,7 +63,12 @@ export function describe(v: DValue): string {
 }
 
 function describeShort(v: DValue): string {
-  return v.kind === 'int' || v.kind === 'float' ? String(v.n) : v.kind === 'batch' ? 'B' : v.kind === 'str' ? quote(v.s) : v.kind;
+  return v.kind === 'int' ? String(v.n) : v.kind === 'float' ? floatText(v.n) : v.kind === 'batch' ? 'B' : v.kind === 'str' ? quote(v.s) : v.kind;
+}
+
+/** A float as messages print it: whole ones keep a ".0" (`24.0`), so an int and a float never read alike. */
+export function floatText(n: number): string {
+  return Number.isInteger(n) && Math.abs(n) < 1e21 ? n.toFixed(1) : String(n);
 }
 
 export function isNumber(v: DValue): v is Extract<DValue, { kind: 'int' | 'float' }> {
