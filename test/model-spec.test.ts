@@ -100,6 +100,11 @@ describe('a block that does not fit the role the spec gives it: one line at the 
     'test/fixtures/model/misfit-pool-missing.yaml:2:14: error: pooling block pick needs "k" (int), which model vit does not pass to its pooling block (model vit calls it as pool(x, num_prefix?, num_heads?, mlp_hidden?, eps?); set it in the spec under "pick:", or give it a default (declared at test/fixtures/model/misfit.vit:21:23))'));
   it('a pooling block that declares an offered parameter with another type', () => expectOneError(['check', fx('misfit-pool-type.yaml')],
     'test/fixtures/model/misfit-pool-type.yaml:2:14: error: pooling block str_prefix declares "num_prefix: str", but model vit passes it int 1 (declared at test/fixtures/model/misfit.vit:26:29)'));
+  it('a pooling block that names a layer as the model names its own: at the user\'s name, the one to change', async () => {
+    const r = await vitc('check', fx('misfit-pool-head.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^test\/fixtures\/model\/misfit\.vit:32:33: error: the scope name "head" is also used by vitc's stdlib\/vit\.vit:\d+:\d+, so parameter "head\.weight" is declared twice \(give yours another name\)$/);
+  });
 });
 
 describe('a file that is not a spec', () => {

@@ -26,7 +26,16 @@ export class GraphBuilder {
   private parameters = 0;
   private nextId = 0;
 
-  constructor(readonly name: string) {}
+  /**
+   * `library`: which text is a library's (vitc's stdlib) rather than the user's, and how to name it;
+   * a scope name the user's text reuses from a library's is reported at the user's, the one to change.
+   */
+  constructor(readonly name: string, private readonly library?: { readonly has: (span: Span) => boolean; readonly show: (span: Span) => string }) {}
+
+  /** The user's span of two that name the same scope, when `here` is a library's and `first` is not. */
+  private usersOf(here: Span | undefined, first: Span | undefined): Span | undefined {
+    return this.library && here && first && this.library.has(here) && !this.library.has(first) ? first : undefined;
+  }
 
   /** Current module path, e.g. "blocks.3.attn". */
   get scope(): string {
@@ -112,6 +121,8 @@ export class GraphBuilder {
       const first = this.scopeOwners.get(path);
       if (!first) this.scopeOwners.set(path, named);
       else if (!sameSpan(first, named)) {
+        const mine = this.usersOf(named, first);
+        if (mine) fail('ir/duplicate-scope', `the scope name "${this.scopes[i]}" is also the one vitc's ${this.library!.show(named)} gives another module`, mine, 'give yours another name');
         fail('ir/duplicate-scope', `the scope name "${this.scopes[i]}" is used a second time here, for another module`, named, `the first is at ${formatSpan(first)}; give each its own name`);
       }
     }
@@ -125,6 +136,8 @@ export class GraphBuilder {
     const i = this.scopeSpans.findIndex((s, k) => !sameSpan(s, prev.scopes[k]));
     if (i >= 0 && this.scopeSpans[i]) {
       const first = prev.scopes[i] ?? prev.span;
+      const mine = this.usersOf(this.scopeSpans[i], first);
+      if (mine) return error('ir/duplicate-param', `the scope name "${this.scopes[i]}" is also used by vitc's ${this.library!.show(this.scopeSpans[i]!)}, so parameter "${name}" is declared twice`, mine, 'give yours another name');
       return error('ir/duplicate-param', `the scope name "${this.scopes[i]}" is used a second time here, so parameter "${name}" is declared twice`, this.scopeSpans[i],
         first ? `the first is at ${formatSpan(first)}; give each its own name` : 'give each its own name');
     }

@@ -4,7 +4,7 @@
 // parameters the spec sets under their names.
 import { createHash } from 'node:crypto';
 import { DiagnosticError, error, fail, fileSpan, formatDiagnostic, type Diagnostic } from '../diag/diagnostic.js';
-import { anchoredAt } from '../dsl/anchor.js';
+import { anchoredAt, inStdlib, shownSpan } from '../dsl/anchor.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { usersOf, type Graph } from '../ir/graph.js';
 import type { Spec } from '../spec/load.js';
@@ -140,7 +140,7 @@ export function buildModel(spec: Spec, options: ModelOptions = {}): BuiltModel {
     model = def;
   }
   const named = modelArgs(spec, model, loader, stdlib);
-  const b = new GraphBuilder(spec.config.name);
+  const b = new GraphBuilder(spec.config.name, { has: (s) => inStdlib(s.file), show: shownSpan });
   // Errors inside the stdlib model come from the spec's values: report them at the spec.
   const elaborator = new Elaborator(b);
   const out = anchoredAt(fileSpan(spec.file), () => elaborator.callBlock(model.def, model.module, [], named, model.def.nameSpan));
