@@ -246,7 +246,7 @@ describe('a checkpoint that does not fit the spec', () => {
     const r = await vitc('run', 'spec/tiny/tiny-base.yaml', '--weights', fx('model.pth'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('spec/tiny/_tiny.yaml:7:12: error: weights have patch_embed.proj.weight [16, 3, 8, 8], blocks.0.mlp.fc1.weight [32, 16], head.weight [5, 16]; '
-      + 'the spec says embed_dim: 48, mlp_ratio: 4, num_classes: 10 — set embed_dim: 16, mlp_ratio: 2, num_classes: 5 (the weights are test/fixtures/import/model.pth)');
+      + 'the spec says embed_dim: 48, mlp_ratio: 4, num_classes: 10 — set embed_dim: 16, mlp_ratio: 2, num_classes: 5 (the weights are test/fixtures/import/model.pth; extended from spec/tiny/tiny-base.yaml:4:10)');
   });
   it('names num_classes alone when only the head differs, as in a fine-tuned checkpoint', async () => {
     const dir = tempDir();

@@ -32,6 +32,16 @@ describe('explainMismatch', () => {
     expect(message(vitB16, (s) => s.set('head.weight', [768, 1000]))).toBeUndefined();
     expect(message(vitB16, (s) => s.delete('blocks.3.norm1.bias'))).toBeUndefined();
   });
+  it('with a block of the spec\'s own, reads no hyperparameter off its tensors: names the tensor that differs instead', () => {
+    // parallel_block's MLP at 192 hidden units where the weights have 256: a GLU's packed fc1 looks
+    // like this too, and mlp_ratio: 5.333333 would be a wrong guess.
+    const parallel = expectedFromSpec(loadSpec('spec/tiny/tiny-parallel.yaml'));
+    expect(message(parallel, (s) => { for (let i = 0; i < 2; i++) { s.set(`blocks.${i}.mlp.fc1.weight`, [256, 48]); s.set(`blocks.${i}.mlp.fc1.bias`, [256]); s.set(`blocks.${i}.mlp.fc2.weight`, [48, 256]); } }))
+      .toBe('spec/tiny/tiny-parallel.yaml:5:8: error: weights have blocks.0.mlp.fc1.weight [256, 48]; the spec\'s encoder block makes it [192, 48], and 5 more tensors differ (the weights are model-9.pth; were they saved from another block or other hyperparameters?)');
+    // A rule about what the block does not build (the model's head) still names its key.
+    expect(message(parallel, (s) => { s.set('head.weight', [5, 48]); s.set('head.bias', [5]); }))
+      .toBe('spec/tiny/_tiny.yaml:6:14: error: weights have head.weight [5, 48]; the spec says num_classes: 10 — set num_classes: 5 (the weights are model-9.pth; extended from spec/tiny/tiny-parallel.yaml:4:10)');
+  });
   it('asks for a rebuild when only a build directory is at hand', () => {
     const dir: ExpectedModel = { ...vitB16, spanOf: undefined };
     expect(message(dir, (s) => s.set('patch_embed.proj.weight', [768, 3, 32, 32])))

@@ -16,6 +16,8 @@ interface Reading {
 
 interface Rule {
   readonly key: string;
+  /** The part of the model whose tensors it reads, when that part may be the spec's own code. */
+  readonly in?: 'block' | 'pool';
   read(s: Shapes): Reading | undefined;
 }
 
@@ -67,17 +69,19 @@ const RULES: readonly Rule[] = [
   },
   {
     key: 'mlp_ratio',
+    in: 'block',
     read: (s) => {
       const fc1 = s.get('blocks.0.mlp.fc1.weight');
       const d = s.get('patch_embed.proj.weight')?.[0];
       return fc1?.length === 2 && fc1[1] === d ? { value: fc1[0]! / fc1[1]!, evidence: `blocks.0.mlp.fc1.weight ${shapeText(fc1)}` } : undefined;
     },
   },
-  { key: 'qkv_bias', read: presence('blocks.0.attn.qkv.bias') },
+  { key: 'qkv_bias', in: 'block', read: presence('blocks.0.attn.qkv.bias') },
   { key: 'class_token', read: presence('cls_token') },
   { key: 'distilled', read: presence('dist_token') },
   {
     key: 'global_pool',
+    in: 'pool',
     read: (s) => {
       const r = presence('fc_norm.weight')(s);
       return r && { value: r.value ? 'avg' : 'token', evidence: r.evidence };
@@ -113,14 +117,42 @@ function show(v: Value): string {
 export function explainMismatch(weightsFile: string, have: Shapes, model: ExpectedModel): void {
   const want: Shapes = new Map(model.weights.map((w) => [w.name, w.shape]));
   const diffs: { key: string; spec: Reading; weights: Reading }[] = [];
-  for (const rule of RULES) {
+  // A model of the spec's own names its tensors as it likes; a block of its own shapes them as it
+  // likes: rules reading such tensors would suggest values they cannot know.
+  const own = model.own;
+  const readable = (r: Rule) => !own?.model && !(r.in && own?.[r.in]);
+  for (const rule of RULES.filter(readable)) {
     const w = rule.read(have);
     const s = rule.read(want);
     if (w && s && w.value !== s.value) diffs.push({ key: rule.key, spec: s, weights: w });
   }
-  if (diffs.length === 0) return;
+  if (diffs.length === 0) return explainShapes(weightsFile, have, want, model);
   const message = `weights have ${diffs.map((d) => d.weights.evidence).join(', ')}; ${model.spanOf ? 'the spec says' : `the build of ${model.specName} says`} `
     + `${diffs.map((d) => `${d.key}: ${show(d.spec.value)}`).join(', ')} — set ${diffs.map((d) => `${d.key}: ${show(d.weights.value)}`).join(', ')}`;
   const span = model.spanOf?.(diffs[0]!.key) ?? fileSpan(weightsFile);
-  fail('weights/spec-mismatch', message, span, model.spanOf ? `the weights are ${weightsFile}` : 'in the spec, then rebuild');
+  annotate(model, () => fail('weights/spec-mismatch', message, span, model.spanOf ? `the weights are ${weightsFile}` : 'in the spec, then rebuild'));
+}
+
+const annotate = (model: ExpectedModel, fn: () => never): never => (model.annotate ? model.annotate(fn) : fn());
+
+/**
+ * When the model is partly the spec's own code and no rule it can trust explains the difference: say
+ * which tensors differ in shape (or are missing), and which part of the spec builds them.
+ */
+function explainShapes(weightsFile: string, have: Shapes, want: Shapes, model: ExpectedModel): void {
+  const own = model.own;
+  if (!own || !(own.block || own.pool || own.model)) return;
+  const differ = [...want].filter(([n, w]) => { const h = have.get(n); return h !== undefined && !sameDims(h, w); });
+  if (differ.length === 0) return;
+  const [name, w] = differ[0]!;
+  const more = differ.length > 1 ? `, and ${differ.length - 1} more tensor${differ.length > 2 ? 's differ' : ' differs'}` : '';
+  const key = own.model ? 'model' : own.block && /^blocks\.\d+\./.test(name) ? 'block' : own.pool ? 'global_pool' : 'model';
+  const span = model.spanOf?.(key) ?? fileSpan(weightsFile);
+  const part = key === 'model' ? 'model' : key === 'block' ? 'encoder block' : 'pooling block';
+  annotate(model, () => fail('weights/spec-mismatch', `weights have ${name} ${shapeText(have.get(name)!)}; the spec's ${part} makes it ${shapeText(w)}${more}`, span,
+    `the weights are ${weightsFile}; were they saved from another block or other hyperparameters?`));
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -7,7 +7,7 @@ import { DiagnosticError, error, fail, fileSpan, formatDiagnostic, type Diagnost
 import { anchoredAt, inStdlib, shownSpan } from '../dsl/anchor.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { usersOf, type Graph } from '../ir/graph.js';
-import type { Spec } from '../spec/load.js';
+import { withSpecOrigins, type Spec } from '../spec/load.js';
 import type { BlockRef, ModelConfig } from '../spec/config.js';
 import { ModuleLoader } from '../dsl/load.js';
 import { Elaborator } from '../dsl/evaluate.js';
@@ -128,6 +128,11 @@ export interface ModelOptions {
 }
 
 export function buildModel(spec: Spec, options: ModelOptions = {}): BuiltModel {
+  // Problems at a base spec's lines also say which file extended it.
+  return withSpecOrigins(spec, () => build(spec, options));
+}
+
+function build(spec: Spec, options: ModelOptions): BuiltModel {
   const loader = new ModuleLoader();
   const stdlib = !spec.config.model;
   let model: Resolved;

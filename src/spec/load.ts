@@ -26,6 +26,17 @@ export interface Spec {
   readonly hyper: Hyper;
   /** Notes (not errors), e.g. keys with no effect at inference. */
   readonly notes: readonly Diagnostic[];
+  /** For each base file (as displayed), the `extends:` value that named it. */
+  readonly origins: ReadonlyMap<string, Span>;
+}
+
+/**
+ * Run `fn`; its diagnostics at a base file's lines also say which file extended it, as those found
+ * while loading do (for problems found later: in the model the spec drives, in the weights it is
+ * given).
+ */
+export function withSpecOrigins<T>(spec: Spec, fn: () => T): T {
+  return annotated(spec.origins, fn);
 }
 
 /** How a path appears in messages: relative to the working directory when inside it. */
@@ -35,7 +46,7 @@ export function displayPath(abs: string): string {
 }
 
 /** For each base file (as displayed), the `extends:` value that named it. */
-type ExtendedFrom = Map<string, Span>;
+type ExtendedFrom = ReadonlyMap<string, Span>;
 
 /**
  * Problems found in a base file also say which file extended it (`extended from e.yaml:2:10`): the
@@ -57,7 +68,7 @@ function annotated<T>(origins: ExtendedFrom, fn: () => T): T {
   }
 }
 
-function loadChain(absPath: string, chain: string[], origins: ExtendedFrom, referencedFrom?: Span): SourcedNode {
+function loadChain(absPath: string, chain: string[], origins: Map<string, Span>, referencedFrom?: Span): SourcedNode {
   const src = readSource(absPath, displayPath(absPath), referencedFrom);
   const real = safeRealpath(absPath);
   const tree = readAsSpec(src, referencedFrom, () => parseYamlSource(src));
@@ -114,7 +125,7 @@ export function loadSpecData(path: string): { file: string; abs: string; data: R
   const abs = resolve(path);
   const file = displayPath(abs);
   directoryAsSpec(abs, file);
-  const origins: ExtendedFrom = new Map();
+  const origins = new Map<string, Span>();
   const tree = annotated(origins, () => loadChain(abs, [], origins));
   const spans = new SpanIndex(tree, { file, line: 0, col: 0 });
   const raw = toPlain(tree) as Record<string, unknown>;
@@ -134,5 +145,5 @@ export function loadSpec(path: string): Spec {
   const diagnostics = withOrigins(resolved.diagnostics, origins);
   if (!resolved.config) throw new DiagnosticError(diagnostics.filter((d) => d.severity === 'error'));
   const hash = createHash('sha256').update(canonicalJson(data)).digest('hex');
-  return { config: resolved.config, file, hash, data, spans, dir: dirname(abs), hyper, notes: diagnostics };
+  return { config: resolved.config, file, hash, data, spans, dir: dirname(abs), hyper, notes: diagnostics, origins };
 }
