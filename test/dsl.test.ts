@@ -56,6 +56,16 @@ describe('model-language diagnostics', () => {
   it('a whole float prints as 24.0, so "must be ints; got [24]" cannot happen', () => expectErrors(['check', fx('float-shape.yaml')], [
     'test/fixtures/dsl/float-shape.vit:5:12: error: the shape of parameter "g" must be a list of positive ints; got list [24.0]',
   ]));
+  it('a misspelled keyword is the did-you-mean alone, not also the argument it leaves missing', () => expectErrors(['check', fx('keyword-typo.vit')], [
+    'test/fixtures/dsl/keyword-typo.vit:5:21: error: Mlp has no parameter "hiden" (did you mean "hidden"?)',
+  ]));
+  it('"=" in a condition is one line at the "=" that asks for "==", and parsing goes on', () => expectErrors(['check', fx('eq-syntax.vit')], [
+    'test/fixtures/dsl/eq-syntax.vit:3:16: error: expected "{" but found "=" (did you mean "=="? "=" assigns, "==" compares)',
+    'test/fixtures/dsl/eq-syntax.vit:5:23: error: expected "{" but found "=" (did you mean "=="? "=" assigns, "==" compares)',
+  ]));
+  it('a return of the wrong type is reported at the return', () => expectErrors(['check', fx('return-type.yaml')], [
+    'test/fixtures/dsl/return-type.vit:3:10: error: b must return tensor; this returns int 4 (declared at test/fixtures/dsl/return-type.vit:2:129)',
+  ]));
   it('names a stdlib block that a file defines again as stdlib/..., with its line, not by its install path', async () => {
     const dir = (await import('./helpers.js')).tempDir();
     const { writeFileSync } = await import('node:fs');

@@ -4,7 +4,7 @@
 // use (the call, or the argument at fault), so `vitc check FILE.vit` finds a bad call in a branch that
 // a spec never takes, and a spec that takes it gets the same line.
 import { error, type Diagnostic } from '../diag/diagnostic.js';
-import { didYouMean } from '../util/suggest.js';
+import { closest, didYouMean } from '../util/suggest.js';
 import type { Arg, BlockDef, Expr } from './ast.js';
 import { BUILTIN_BY_NAME, fitsB, typeWords, type Builtin } from './builtins.js';
 import type { Module } from './module.js';
@@ -102,11 +102,16 @@ export function checkCall(e: Extract<Expr, { kind: 'call' }>, locals: ReadonlySe
     diags.push(error('dsl/args', `${sig.name} takes ${sig.atMost ? 'at most ' : ''}${n} argument${n === 1 ? '' : 's'}; got ${positional.length}`, e.span, sig.hint('')));
     return diags;
   }
+  /** Parameters a misspelled keyword was meant for: the did-you-mean says it, not a second "missing" line. */
+  const meant = new Set<string>();
   for (const [name, a] of named) {
     const i = sig.params.findIndex((p) => p.name === name);
     if (i < 0) {
       // An offered argument is for callees that declare it; others never see it.
-      if (!a.offered) diags.push(error('dsl/args', `${sig.name} has no parameter "${name}"`, a.span, didYouMean(name, sig.params.map((p) => p.name)) ?? sig.hint(name)));
+      if (a.offered) continue;
+      const close = closest(name, sig.params.map((p) => p.name));
+      if (close !== undefined) meant.add(close);
+      diags.push(error('dsl/args', `${sig.name} has no parameter "${name}"`, a.span, didYouMean(name, sig.params.map((p) => p.name)) ?? sig.hint(name)));
     } else if (i < positional.length) {
       diags.push(error('dsl/args', `${sig.name}: "${name}" is given twice (by position and by name)`, a.span));
     }
@@ -114,7 +119,7 @@ export function checkCall(e: Extract<Expr, { kind: 'call' }>, locals: ReadonlySe
   sig.params.forEach((p, i) => {
     const a = positional[i] ?? named.get(p.name);
     if (!a) {
-      if (p.required) diags.push(error('dsl/args', `${sig.name}: missing argument "${p.name}" (${p.words})`, e.span, sig.hint(p.name)));
+      if (p.required && !meant.has(p.name)) diags.push(error('dsl/args', `${sig.name}: missing argument "${p.name}" (${p.words})`, e.span, sig.hint(p.name)));
       return;
     }
     const v = literalValue(a.value);

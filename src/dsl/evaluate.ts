@@ -23,7 +23,8 @@ interface Frame {
   input?: Value;
 }
 
-type Flow = { readonly returned: DValue } | undefined;
+/** A block's `return`: its value, and where it was returned (a wrong return type is reported there). */
+type Flow = { readonly returned: DValue; readonly span: Span } | undefined;
 
 export class Elaborator {
   private depth = 0;
@@ -84,7 +85,7 @@ export class Elaborator {
       const flow = this.body(def.body, frame);
       if (!flow) fail('dsl/no-return', `${def.name} ends without returning a value`, def.body.span);
       const result = flow.returned;
-      if (def.returns && !fits(result, def.returns)) fail('dsl/type', `${def.name} must return ${typeName(def.returns)}; it returned ${describe(result)}`, def.nameSpan);
+      if (def.returns && !fits(result, def.returns)) fail('dsl/type', `${def.name} must return ${typeName(def.returns)}; this returns ${describe(result)}`, flow.span, `declared at ${shownSpan(def.returns.span)}`);
       if (def.kind === 'model') {
         if (!frame.input) fail('dsl/no-input', `model ${def.name} has no input statement`, def.nameSpan);
         if (result.kind !== 'tensor') fail('dsl/type', `model ${def.name} must return a tensor; it returned ${describe(result)}`, def.nameSpan);
@@ -158,7 +159,7 @@ export class Elaborator {
       }
       case 'return': {
         const vals = s.values.map((e) => this.expr(e, f));
-        return { returned: vals.length === 1 ? vals[0]! : { kind: 'tuple', items: vals } };
+        return { returned: vals.length === 1 ? vals[0]! : { kind: 'tuple', items: vals }, span: s.values.length === 1 ? s.values[0]!.span : s.span };
       }
       case 'expr':
         return fail('dsl/unused', 'the value of this expression is not used; assign it to a name or return it', s.span);

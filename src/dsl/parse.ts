@@ -37,6 +37,7 @@ export function parseVit(file: string, text: string): ParseResult {
   if (tooDeep) return { ast: empty, diagnostics: [tooDeep] };
   const p = (parser ??= new VitParser());
   p.file = file;
+  p.misreads = [];
   p.input = tokens;
   let parsed: ReturnType<VitParser['fileRule']>;
   try {
@@ -49,6 +50,7 @@ export function parseVit(file: string, text: string): ParseResult {
     fallbacks++;
     parsed = { imports: [], items: [] };
   }
+  for (const m of p.misreads) diagnostics.push(error('dsl/syntax', m.message, { ...m.span, file }, m.hint));
   for (const e of p.errors) {
     const t = e.token;
     const at = Number.isFinite(t.startLine) ? { line: t.startLine!, col: t.startColumn! } : lastPosition(lexed.tokens, text);

@@ -8,7 +8,7 @@ import { quote } from '../diag/quote.js';
 const label = (t: TokenType) => (t === EOF ? 'the end of the file' : tokenLabel(t));
 const shown = (t: IToken) => (t.tokenType === T.NewLine ? 'the end of the line' : t.image === '' ? 'the end of the file' : quote(t.image, 32));
 
-const EXPRESSION_RULES = ['expr', 'orExpr', 'andExpr', 'notExpr', 'cmpExpr', 'addExpr', 'mulExpr', 'unaryExpr', 'powExpr', 'postfix', 'primary', 'arg', 'subscript'];
+const EXPRESSION_RULES = ['expr', 'condition', 'orExpr', 'andExpr', 'notExpr', 'cmpExpr', 'addExpr', 'mulExpr', 'unaryExpr', 'powExpr', 'postfix', 'primary', 'arg', 'subscript'];
 const RULE_WORDS: Record<string, string> = {
   ...Object.fromEntries(EXPRESSION_RULES.map((r) => [r, 'an expression'])),
   statement: 'a statement', assignOrExpr: 'a statement', fileRule: '"block", "model" or "import"', typeRef: 'a type', scopeName: 'a name',
@@ -33,6 +33,8 @@ const BASE_TYPES: readonly BaseType[] = ['tensor', 'int', 'float', 'bool', 'str'
 
 export class VitParser extends EmbeddedActionsParser {
   file = '';
+  /** Mistakes the grammar reads on past, each with its own message (`if a = 4`); reset per parse. */
+  misreads: { readonly message: string; readonly span: Span; readonly hint: string }[] = [];
 
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
@@ -154,7 +156,7 @@ export class VitParser extends EmbeddedActionsParser {
   private readonly ifStmt = this.RULE('ifStmt', (): IfStmt => {
     const links: { kw: IToken; cond: Expr; then: Body }[] = [];
     const kw = this.CONSUME(T.If);
-    const cond = this.SUBRULE(this.expr);
+    const cond = this.SUBRULE(this.condition);
     const then = this.SUBRULE(this.body);
     links.push({ kw, cond, then });
     let last: Body | undefined;
@@ -164,7 +166,7 @@ export class VitParser extends EmbeddedActionsParser {
       this.OR([
         { ALT: () => {
           const k = this.CONSUME1(T.If);
-          const c = this.SUBRULE1(this.expr);
+          const c = this.SUBRULE1(this.condition);
           const b = this.SUBRULE1(this.body);
           links.push({ kw: k, cond: c, then: b });
         } },
@@ -178,6 +180,22 @@ export class VitParser extends EmbeddedActionsParser {
     }
     return chain as IfStmt;
   }, { recoveryValueFunc: (): IfStmt => ({ kind: 'if', cond: this.noExpr(), then: this.emptyBody(), span: this.nowhere(), trivia: newTrivia() }) });
+
+  /** An if's condition; `a = b` there is read as the comparison meant, and reported as one mistake. */
+  private readonly condition = this.RULE('condition', (): Expr => {
+    const left = this.SUBRULE(this.expr);
+    let cond = left;
+    // Only after a condition that parsed: `if = x` is a missing condition, not a comparison.
+    this.OPTION({ GATE: () => left !== undefined && left.span.line > 0, DEF: () => {
+      const eq = this.CONSUME(T.Assign);
+      const right = this.SUBRULE1(this.expr);
+      this.ACTION(() => {
+        this.misreads.push({ message: 'expected "{" but found "="', span: this.span(eq), hint: 'did you mean "=="? "=" assigns, "==" compares' });
+        cond = { kind: 'binary', op: '==', left, right, span: this.span(left?.span, right?.span) };
+      });
+    } });
+    return cond;
+  }, this.exprRecovery);
 
   private readonly repeatStmt = this.RULE('repeatStmt', (): Stmt => {
     const kw = this.CONSUME(T.Repeat);
