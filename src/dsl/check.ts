@@ -3,7 +3,7 @@
 // `input`, parameter types, number literals out of range, statements that can never run, calls that
 // do not match their callee's declaration (check-calls.ts).
 // All problems are reported together.
-import { error, type Diagnostic, type Span } from '../diag/diagnostic.js';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { quote } from '../diag/quote.js';
 import { didYouMean } from '../util/suggest.js';
 import type { BlockDef, Body, Expr, Stmt } from './ast.js';
@@ -55,8 +55,6 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
   const locals = new Set<string>(def.params.map((p) => p.name));
   boundNames(def.body, locals);
   const names = new Set<string>([...locals, ...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
-  /** Names read anywhere in the block (as values or as callees). */
-  const read = new Set<string>();
   const defaults = new Set<string>([...BUILTIN_VALUES.keys(), ...BUILTIN_BY_NAME.keys(), ...m.blocks.keys()]);
   for (const p of def.params) {
     if (!p.default) continue;
@@ -68,8 +66,6 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
   }
 
   function expr(e: Expr, known: ReadonlySet<string>): void {
-    if (e.kind === 'name') read.add(e.name);
-    if (e.kind === 'call') read.add(e.callee);
     switch (e.kind) {
       case 'num':
         if (!Number.isFinite(e.value)) diags.push(error('dsl/number', `the number ${quote(e.text, 24)} is too large`, e.span, `numbers are at most ${Number.MAX_VALUE}`));
@@ -136,34 +132,10 @@ function checkBlock(def: BlockDef, m: Module): Diagnostic[] {
     b.stmts.forEach(stmt);
   }
   body(def.body);
-  // A name assigned and never read is work thrown away (in every layer the block runs in): say so
-  // once, at the name, instead of at the op inside whatever computed it.
-  const assigned = new Map<string, Span>();
-  assignedNames(def.body, assigned);
-  for (const [name, span] of assigned) {
-    if (!read.has(name)) diags.push(error('dsl/unused-value', `${quote(name)} is assigned but never used`, span, 'use it, or remove the assignment'));
-  }
   if (!def.body.stmts.some(returnsSomewhere)) {
     diags.push(error('dsl/no-return', `${def.kind} ${def.name} never returns a value: its body has no return statement`, def.nameSpan, 'end it with `return` and the value it computes'));
   }
   return diags;
-}
-
-/** The names `body` assigns (in branches and repeats too), each at its first assignment. */
-function assignedNames(body: Body, out: Map<string, Span>): void {
-  for (const s of body.stmts) {
-    if (s.kind === 'assign') s.targets.forEach((t) => { if (t.name && !out.has(t.name)) out.set(t.name, t.span); });
-    if (s.kind === 'repeat') assignedNames(s.body, out);
-    if (s.kind === 'if') {
-      assignedNames(s.then, out);
-      let e = s.else;
-      while (e) {
-        if ('stmts' in e) { assignedNames(e, out); break; }
-        assignedNames(e.then, out);
-        e = e.else;
-      }
-    }
-  }
 }
 
 /** Is there a `return` in `s` (in any branch or repeat)? A block without one fails whenever it runs. */

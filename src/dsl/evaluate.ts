@@ -32,8 +32,11 @@ export class Elaborator {
   private nesting = 0;
   /** Statements run and repeat iterations so far. */
   private work = 0;
-  /** The stdlib block calls in the user's code, by the value they returned: where an unused result is reported. */
-  readonly stdlibCalls = new Map<number, { readonly callee: string; readonly span: Span }>();
+  /**
+   * Where an unused value is reported, by its IR value id: the name it was last assigned to, else
+   * the user's call of the stdlib block that returned it (not the stdlib line, once per layer).
+   */
+  readonly origins = new Map<number, { readonly name?: string; readonly callee?: string; readonly span: Span }>();
   constructor(readonly b: GraphBuilder) {}
 
   /** Run `fn` one level deeper, failing at `span` before the evaluator's stack could overflow. */
@@ -109,11 +112,15 @@ export class Elaborator {
     switch (s.kind) {
       case 'assign': {
         const v = this.expr(s.value, f);
-        if (s.targets.length === 1) { f.vars.set(s.targets[0]!.name, v); return undefined; }
+        const bind = (t: { readonly name: string; readonly span: Span }, item: DValue) => {
+          f.vars.set(t.name, item);
+          if (item.kind === 'tensor') this.origins.set(item.value.id, { name: t.name, span: t.span });
+        };
+        if (s.targets.length === 1) { bind(s.targets[0]!, v); return undefined; }
         if (v.kind !== 'tuple' || v.items.length !== s.targets.length) {
           fail('dsl/unpack', `cannot unpack ${describe(v)} into ${s.targets.length} names`, s.value.span);
         }
-        s.targets.forEach((t, i) => f.vars.set(t.name, v.items[i]!));
+        s.targets.forEach((t, i) => bind(t, v.items[i]!));
         return undefined;
       }
       case 'param': {
@@ -277,7 +284,7 @@ export class Elaborator {
     const run = bound ? () => anchoredAt(bound.span, call) : fromUser ? () => anchoredAt(e.span, call) : call;
     const result = e.scope ? this.b.scoped(e.scope.parts.join('.'), run, e.scope.span) : run();
     if (bound) checkBoundResult(callee.def, bound, positional[0]?.value, result);
-    if (fromUser && result.kind === 'tensor') this.stdlibCalls.set(result.value.id, { callee: e.callee, span: e.span });
+    if (fromUser && result.kind === 'tensor') this.origins.set(result.value.id, { callee: e.callee, span: e.span });
     return result;
   }
 

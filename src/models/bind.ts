@@ -152,7 +152,7 @@ function build(spec: Spec, options: ModelOptions): BuiltModel {
   if (out.kind !== 'tensor') throw new Error('the model did not return a tensor');
   b.output('logits', out.value);
   const built = b.build();
-  checkAllUsed(built, elaborator.stdlibCalls);
+  checkAllUsed(built, elaborator.origins);
   const graph = options.features ? withFeaturesOutput(built) : built;
   if (!graph) fail('build/features', `${spec.config.name} has no head layer whose input could be the features output`, fileSpan(spec.file));
   const sources = loader.sources(spec.dir).map((s) => ({ name: s.name, sha256: createHash('sha256').update(s.text).digest('hex') }));
@@ -161,18 +161,19 @@ function build(spec: Spec, options: ModelOptions): BuiltModel {
 
 /**
  * A value or parameter nobody uses is a mistake in the model definition: say where, once (not once
- * per layer), and for the result of a stdlib block the user called, at that call.
+ * per layer): at the name it was assigned to, or at the user's call of the stdlib block that made it.
  */
-function checkAllUsed(g: Graph, stdlibCalls: ReadonlyMap<number, { readonly callee: string; readonly span: Span }>): void {
+function checkAllUsed(g: Graph, origins: Elaborator['origins']): void {
   const users = usersOf(g);
   const outs = new Set(g.outputs.map((o) => o.id));
   const diags = new Map<string, Diagnostic>();
   for (const n of g.nodes) {
     if (outs.has(n.id) || (users.get(n.id)?.length ?? 0) > 0) continue;
-    const call = stdlibCalls.get(n.id);
+    const o = origins.get(n.id);
     const d = n.op === 'param' ? error('dsl/unused-param', `parameter "${n.attrs.name}" is declared but never used`, n.span)
-      : call ? error('dsl/unused-value', `the result of this ${call.callee} call is computed but never used`, call.span)
-        : error('dsl/unused-value', `this ${n.op} is computed but never used`, n.span);
+      : o?.name !== undefined ? error('dsl/unused-value', `the value assigned to "${o.name}" here is never used`, o.span, 'use it, or remove the assignment')
+        : o ? error('dsl/unused-value', `the result of this ${o.callee} call is computed but never used`, o.span)
+          : error('dsl/unused-value', `this ${n.op} is computed but never used`, n.span);
     diags.set(formatDiagnostic(d), d);
   }
   if (diags.size) throw new DiagnosticError([...diags.values()]);
