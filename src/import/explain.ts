@@ -4,6 +4,7 @@
 import { fail, fileSpan } from '../diag/diagnostic.js';
 import type { ExpectedModel } from './model.js';
 import { shapeText } from './tensor.js';
+import { sameShape } from '../ir/types.js';
 
 type Shapes = ReadonlyMap<string, readonly number[]>;
 type Value = number | boolean | string | null;
@@ -142,7 +143,7 @@ const annotate = (model: ExpectedModel, fn: () => never): never => (model.annota
 function explainShapes(weightsFile: string, have: Shapes, want: Shapes, model: ExpectedModel): void {
   const own = model.own;
   if (!own || !(own.block || own.pool || own.model)) return;
-  const differ = [...want].filter(([n, w]) => { const h = have.get(n); return h !== undefined && !sameDims(h, w); });
+  const differ = [...want].filter(([n, w]) => { const h = have.get(n); return h !== undefined && !sameShape(h, w); });
   if (differ.length === 0) return;
   const [name, w] = differ[0]!;
   const more = differ.length > 1 ? `, and ${differ.length - 1} more tensor${differ.length > 2 ? 's differ' : ' differs'}` : '';
@@ -153,6 +154,3 @@ function explainShapes(weightsFile: string, have: Shapes, want: Shapes, model: E
     `the weights are ${weightsFile}; were they saved from another block or other hyperparameters?`));
 }
 
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
