@@ -28,6 +28,11 @@ describe('explainMismatch', () => {
       s.set('pre_logits.fc.weight', [768, 768]);
     })).toBe('spec/vit-b16.yaml:7:8: error: weights have 6 blocks (blocks.0 to blocks.5), pre_logits.fc.weight [768, 768]; the spec says depth: 12, representation_size: null — set depth: 6, representation_size: 768 (the weights are model-9.pth)');
   });
+  it('cites a tensor two keys are read off once (embed_dim and patch_size off the patch embedding)', () => {
+    expect(message(vitB16, (s) => s.set('patch_embed.proj.weight', [768, 3, 32, 32])))
+      .toBe('spec/vit-b16.yaml:5:13: error: weights have patch_embed.proj.weight [768, 3, 32, 32]; the spec says patch_size: 16 — set patch_size: 32 (the weights are model-9.pth)');
+    expect(message(vitB16, (s) => s.set('patch_embed.proj.weight', [384, 3, 32, 32]))).toMatch(/weights have patch_embed\.proj\.weight \[384, 3, 32, 32\]; the spec says embed_dim: 768, patch_size: 16 /);
+  });
   it('says nothing when no key explains the difference (a transposed head is not a class count)', () => {
     expect(message(vitB16, (s) => s.set('head.weight', [768, 1000]))).toBeUndefined();
     expect(message(vitB16, (s) => s.delete('blocks.3.norm1.bias'))).toBeUndefined();

@@ -128,7 +128,8 @@ export function explainMismatch(weightsFile: string, have: Shapes, model: Expect
     if (w && s && w.value !== s.value) diffs.push({ key: rule.key, spec: s, weights: w });
   }
   if (diffs.length === 0) return explainShapes(weightsFile, have, want, model);
-  const message = `weights have ${diffs.map((d) => d.weights.evidence).join(', ')}; ${model.spanOf ? 'the spec says' : `the build of ${model.specName} says`} `
+  // Two keys read off one tensor (embed_dim and patch_size off the patch embedding) cite it once.
+  const message = `weights have ${[...new Set(diffs.map((d) => d.weights.evidence))].join(', ')}; ${model.spanOf ? 'the spec says' : `the build of ${model.specName} says`} `
     + `${diffs.map((d) => `${d.key}: ${show(d.spec.value)}`).join(', ')} — set ${diffs.map((d) => `${d.key}: ${show(d.weights.value)}`).join(', ')}`;
   const span = model.spanOf?.(diffs[0]!.key) ?? fileSpan(weightsFile);
   annotate(model, () => fail('weights/spec-mismatch', message, span, model.spanOf ? `the weights are ${weightsFile}` : 'in the spec, then rebuild'));
