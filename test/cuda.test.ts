@@ -301,11 +301,12 @@ describe.skipIf(!GPP)('the CPU emulation', () => {
     expect(lines.get('forward_all_no_first')).toBe('invalid argument vitc_forward_all: the model, input and output must not be NULL');
     expect(lines.get('forward_all_misaligned')).toMatch(/^invalid argument vitc_forward_all: input and output must be 16-byte aligned/);
     // The arena has room after the memory plan's part for the features vitc_forward does not return.
-    const cu = readFileSync(join(dir, 'model.cu'), 'utf8');
-    const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(cu)![1]);
+    // The plan's sizes are in model.h, where a program that sizes its own arena can read them.
+    const h = readFileSync(join(dir, 'model.h'), 'utf8');
+    const define = (name: string) => Number(new RegExp(`^#define ${name} (\\d+)$`, 'm').exec(h)![1]);
     const plan = 3 * define('VITC_ARENA_PER_SAMPLE') + define('VITC_ARENA_FIXED');
     expect(Number(lines.get('arena_3'))).toBe(Math.ceil(plan / 256) * 256 + Math.ceil((3 * 48 * 4) / 256) * 256);
-    const h = readFileSync(join(dir, 'model.h'), 'utf8');
+    expect(readFileSync(join(dir, 'model.cu'), 'utf8')).not.toMatch(/#define VITC_ARENA_(PER_SAMPLE|FIXED)\b/);
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('DIR/NAME.npy): `logits` `[N, 10]`, `features` `[N, 48]`.');
     expect(h).toContain('#define VITC_NUM_OUTPUTS 2\n#define VITC_OUTPUT_LOGITS 0\n#define VITC_OUTPUT_LOGITS_SIZE 10\n#define VITC_OUTPUT_FEATURES 1\n#define VITC_OUTPUT_FEATURES_SIZE 48\n');
   }, 300_000);

@@ -50,6 +50,10 @@ ${m.outputs.length > 1 ? ` *
 ${m.outputs.map((o, i) => `#define VITC_OUTPUT_${cName(o.name)} ${i}\n#define VITC_OUTPUT_${cName(o.name)}_SIZE ${numel(o.shape)}`).join('\n')}
 /** The largest batch: element offsets stay within the kernels' 32-bit indices, grids within their limits. */
 #define VITC_MAX_BATCH ${maxBatch}
+/** Bytes of the activation arena: VITC_ARENA_PER_SAMPLE * batch + VITC_ARENA_FIXED (the memory plan; a model
+ * with several outputs adds room for those a forward does not return: vitc_arena_bytes(batch) says the total). */
+#define VITC_ARENA_PER_SAMPLE ${p.arena.perSample}
+#define VITC_ARENA_FIXED ${p.arena.fixed}
 
 #include "vitc_api.h"
 

@@ -96,8 +96,6 @@ export function hostTables(p: KernelProgram, m: Manifest, w: WeightsLayout, maxB
     `#define VITC_NUM_REGIONS ${w.regions.length}`,
     `#define VITC_NUM_TRANSFORMS ${m.weight_transforms.length}`,
     `#define VITC_WEIGHT_BYTES ((size_t)${w.bytes})`,
-    `#define VITC_ARENA_PER_SAMPLE ${p.arena.perSample}`,
-    `#define VITC_ARENA_FIXED ${p.arena.fixed}`,
     `#if VITC_MAX_BATCH != ${maxB}`,
     '#error "model.h does not belong to this model.cu"',
     '#endif',
