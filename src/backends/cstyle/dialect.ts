@@ -46,6 +46,11 @@ export interface KernelSource {
   readonly body: readonly string[];
   /** A one-line description (what the kernel computes) for the comment above it. */
   readonly doc: string;
+  /**
+   * Registers per thread the kernel may use, where its compiler would otherwise pick too few (cuda:
+   * `__launch_bounds__`' blocks per multiprocessor; other dialects have no such knob).
+   */
+  readonly registers?: number;
 }
 
 export interface Dialect {

@@ -139,6 +139,14 @@ export function softmaxKernel(d: Dialect, p: KernelProgram, k: SoftmaxKernel, na
 }
 
 /**
+ * The GroupNorm kernels' register budget. Given only the threads per block, ptxas 13 for sm_90 squeezes
+ * some of them into 32 registers by spilling (the hybrid models' shapes; an odd one even with the
+ * division-free indexing below); with 64 allowed (half of the threads resident) it uses 32 to 48 and
+ * spills none, on sm_80 as on sm_90.
+ */
+const GROUPNORM_REGISTERS = 64;
+
+/**
  * GroupNorm of x [N, C, ...]: a workgroup per (image, group), normalizing its C/groups channels over
  * every position with f32 mean and variance, then a per-channel weight and bias, then the kernel's
  * epilogue (ReLU, a residual) at the store. Renders the GroupNorm kernel kind and the generic op alike.
@@ -149,40 +157,50 @@ export function groupnormKernel(d: Dialect, p: KernelProgram, k: GroupNormKernel
     : { x: k.ins[0]!, w: k.ins[1], b: k.ins[2], groups: (k.attrs as AttrsOf<'groupnorm'>).groups, eps: (k.attrs as AttrsOf<'groupnorm'>).eps, epi: undefined };
   const xv = g.x, ins = g.epi?.ins ?? [];
   const C = xv.shape[1]!.c, G = g.groups, Cg = C / G;
-  const sp = mergeDims(xv.shape.slice(2), [xv.strides.slice(2), k.out.strides.slice(2), ...ins.map((v) => v.strides.slice(2))]);
-  const S = sp.shape.reduce((n, s) => n * s.c, 1), L = Cg * S;
+  const S = xv.shape.slice(2).reduce((n, s) => n * s.c, 1), L = Cg * S;
   const wg = rowWorkgroup(L);
   const x = operand(p, 'x', xv), out = operand(p, 'out', k.out, true);
   const w = g.w && operand(p, 'w', g.w), b = g.b && operand(p, 'b', g.b);
   const inOps = ins.map((v, i) => operand(p, `in${i}`, v));
   const rows = prodA([xv.shape[0]!, { b: 0, c: G }]);
-  const coords = coordinates('s', sp.shape, d.batch);
-  const pos = (v: View, strides: readonly Affine[]) => [at('bn', v.strides[0]!, d.batch), at('c', v.strides[1]!, d.batch), offsetOf(coords, strides, d.batch)].filter((t) => t !== '0').join(' + ') || '0';
-  const element = [d.let('c', 'i32', `c0 + j / ${S}`), d.let('s', 'i32', `j % ${S}`)];
-  const xj = d.load(x, pos(xv, sp.strides[0]!));
+  // Element j of the group (channel c0 + j / S, position j % S) in each of `views`, over the group's
+  // channels and positions merged wherever every view allows. Contiguous NCHW makes them one run: j
+  // sits at j from the group's start, with no division. Besides the arithmetic this saves, it keeps the
+  // per-thread values that the compiler hoists out of the row loop few: with (j / S, j % S) in every
+  // loop, ptxas fitted the hybrid models' GroupNorms in 32 registers on sm_90 only by spilling.
+  const inGroup = (views: readonly View[]) => {
+    const m = mergeDims([{ b: 0, c: Cg }, ...xv.shape.slice(2)], views.map((v) => [v.strides[1]!, ...v.strides.slice(2)]));
+    const coords = coordinates('j', m.shape, d.batch);
+    return (i: number) => [at('bn', views[i]!.strides[0]!, d.batch), at('c0', views[i]!.strides[1]!, d.batch), offsetOf(coords, m.strides[i]!, d.batch)]
+      .filter((t) => t !== '0').join(' + ') || '0';
+  };
+  // The statistics read x alone; the normalizing loop reads x and the epilogue's inputs and writes out.
+  const stat = inGroup([xv]), norm = inGroup([xv, k.out, ...ins]);
+  const xs = d.load(x, stat(0));
   let y = '(v - mean) * rstd';
   if (w) y = `${y} * ${d.load(w, at('c', g.w!.strides[0]!, d.batch))}`;
   if (b) y = `${y} + ${d.load(b, at('c', g.b!.strides[0]!, d.batch))}`;
-  const stored = g.epi ? renderExpr(d, g.epi.expr, (i) => d.load(inOps[i]!, pos(ins[i]!, sp.strides[2 + i]!)), 'y') : 'y';
-  const loop = (inner: string[]) => [`  ${d.forOpen('j', d.localId, String(L), String(wg))}`, ...[...element, ...inner].map((s) => `    ${s}`), '  }'];
+  const channel = w || b ? [d.let('c', 'i32', Cg === 1 ? 'c0' : `c0 + j / ${S}`)] : [];
+  const stored = g.epi ? renderExpr(d, g.epi.expr, (i) => d.load(inOps[i]!, norm(2 + i)), 'y') : 'y';
+  const loop = (inner: string[]) => [`  ${d.forOpen('j', d.localId, String(L), String(wg))}`, ...inner.map((s) => `    ${s}`), '  }'];
   const body = [
     d.forOpen('row', d.groupId, affine(rows, d.batch), d.numGroups),
     `  ${d.let('bn', 'i32', `row / ${G}`)}`,
     `  ${d.let('c0', 'i32', `(row % ${G}) * ${Cg}`)}`,
     `  ${d.var('t', 'f32', d.f32(0))}`,
-    ...loop([`t += ${xj};`]),
+    ...loop([`t += ${xs};`]),
     ...reduceTree(d, wg, 't', 'total', 'sum').map((s) => `  ${s}`),
     `  ${d.let('mean', 'f32', `total / ${d.f32(L)}`)}`,
     `  ${d.var('q', 'f32', d.f32(0))}`,
-    ...loop([d.let('e', 'f32', `${xj} - mean`), 'q += e * e;']),
+    ...loop([d.let('e', 'f32', `${xs} - mean`), 'q += e * e;']),
     ...reduceTree(d, wg, 'q', 'sq', 'sum').map((s) => `  ${s}`),
     `  ${d.let('rstd', 'f32', d.call('rsqrt', `sq / ${d.f32(L)} + ${d.f32(g.eps)}`))}`,
-    ...loop([d.let('v', 'f32', xj), d.let('y', 'f32', y), d.store(out, pos(k.out, sp.strides[1]!), stored)]),
+    ...loop([...channel, d.let('v', 'f32', d.load(x, norm(0))), d.let('y', 'f32', y), d.store(out, norm(1), stored)]),
     '}',
   ];
   return {
     name, operands: [x, ...(w ? [w] : []), ...(b ? [b] : []), ...inOps, out], workgroup: wg, grid: { items: rows, per: 1 },
-    shared: [{ name: 'red', count: wg }], body,
+    shared: [{ name: 'red', count: wg }], body, registers: GROUPNORM_REGISTERS,
     doc: `GroupNorm, ${G} groups of ${Cg} channels x ${S} positions, f32 mean and variance, eps ${g.eps}${g.epi && g.epi.expr.k !== 'acc' ? ', then an epilogue' : ''}`,
   };
 }

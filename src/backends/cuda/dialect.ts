@@ -73,10 +73,20 @@ export function cudaDialect(aliases: (a: Operand, b: Operand) => boolean): Diale
     store: (op, index, value) => `${op.name}[${index}] = ${storeAs(op.dtype, value)};`,
     shared: (name, index) => `${name}[${index}]`,
     kernel: (k: KernelSource) => [
-      `__global__ void __launch_bounds__(${k.workgroup}) ${k.name}(${[...k.operands.map((o) => param(o, restrict(o, k.operands))), 'int B'].join(', ')}) {`,
+      `__global__ void __launch_bounds__(${launchBounds(k)}) ${k.name}(${[...k.operands.map((o) => param(o, restrict(o, k.operands))), 'int B'].join(', ')}) {`,
       ...k.shared.map((s) => `  __shared__ float ${s.name}[${s.count}];`),
       ...k.body.map((l) => `  ${l}`),
       '}',
     ].join('\n'),
   };
+}
+
+/**
+ * `__launch_bounds__`' arguments: the threads per block, and with a register budget, the blocks per
+ * multiprocessor that leave each thread that many of the 64K registers (at most 32, what sm_80 and
+ * sm_90 keep resident).
+ */
+export function launchBounds(k: Pick<KernelSource, 'workgroup' | 'registers'>): string {
+  if (k.registers === undefined) return String(k.workgroup);
+  return `${k.workgroup}, ${Math.max(1, Math.min(32, Math.floor(65536 / (k.registers * k.workgroup))))}`;
 }
