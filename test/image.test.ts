@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { vitc, tempDir } from './helpers.js';
 import { loadImageBatch } from '../src/image/index.js';
 import { decodeImage } from '../src/image/decode.js';
+import { readNpy } from '../src/weights/npy.js';
 import { loadSpec } from '../src/spec/load.js';
 
 const FX = 'test/fixtures/import';
@@ -51,6 +52,22 @@ describe.each(EXPECTED)('$spec on the four photos', (exp) => {
     const turned = await vitc('run', spec, '--weights', fx(WEIGHTS[exp.spec]!), '--image', PHOTOS[0]!, '--exif-rotate', '--labels', fx('class_indices.json'), '--top', '0');
     expect(turned.stdout.split('\n')[0]).toBe(`${PHOTOS[0]}: ${exp.images[4]!.line}`);
   });
+});
+
+describe('many photos', () => {
+  it('run 32 to a batch, with the logits of each photo as in one batch of four', async () => {
+    const dir = tempDir();
+    const photos = Array.from({ length: 40 }, (_, i) => PHOTOS[i % 4]!);
+    const [many, four] = [join(dir, 'many.npy'), join(dir, 'four.npy')];
+    const r = await vitc('run', fx('flowers.yaml'), '--weights', fx('model.pth'), '--image', ...photos, '--output', many, '--top', '0');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('input: 40 images in batches of 32: ');
+    expect((await vitc('run', fx('flowers.yaml'), '--weights', fx('model.pth'), '--image', ...PHOTOS, '--output', four, '--top', '0')).code).toBe(0);
+    const a = readNpy(many, readFileSync(many)), b = readNpy(four, readFileSync(four));
+    expect(a.shape).toEqual([40, 5]);
+    // Photo i is photo i % 4 again, in the first batch of 32 and in the last of 8.
+    for (let i = 0; i < 40; i++) for (let c = 0; c < 5; c++) expect(a.data[i * 5 + c]).toBeCloseTo(b.data[(i % 4) * 5 + c]!, 5);
+  }, 120_000);
 });
 
 describe('class names', () => {

@@ -11,6 +11,9 @@ import { isDirectory, readRegularFile } from '../../io/files.js';
 import { MAX_TENSOR_ELEMENTS } from '../../limits.js';
 import { flag, intOption, str, type Parsed } from '../args.js';
 
+/** Photos run in batches of at most this many: memory stays bounded for a folder of photos, and a terminal shows progress between them. */
+export const IMAGE_BATCH = 32;
+
 export interface RunInput {
   readonly data: Float32Array;
   readonly batch: number;
@@ -45,7 +48,7 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
       spanOf: spec ? (key) => spec.spans.value(`/${key}`) : undefined,
     });
     const preprocess = describePlan(b.plan);
-    return { data: b.data, batch: images.length, images, preprocess, info: [...b.notes, `input: ${images.length} image${images.length > 1 ? 's' : ''} as one batch: ${preprocess}`] };
+    return { data: b.data, batch: images.length, images, preprocess, info: [...b.notes, `input: ${images.length} image${images.length > 1 ? 's' : ''} ${images.length > IMAGE_BATCH ? `in batches of ${IMAGE_BATCH}` : 'as one batch'}: ${preprocess}`] };
   }
   if (inputFile) {
     // A float32 tensor of at most MAX_TENSOR_ELEMENTS, plus a header: a larger file cannot be an input.

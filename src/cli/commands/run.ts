@@ -2,9 +2,11 @@ import { BACKENDS, getBackend, targetOptionsHelp } from '../../backends/registry
 import { checkNpyOut, precisionOption, refuseLayoutOptions, targetArgs, targetOptionSpecs, unusedTensors } from './shared.js';
 import { formatDiagnostic, note, fail, fileSpan } from '../../diag/diagnostic.js';
 import { prepare, randomWeightsFor, validateWeights, openSession, isBuildDir, readManifest } from '../../runner.js';
+import type { Session } from '../../backends/backend.js';
 import { expectedFromManifest, expectedFromSpec } from '../../import/index.js';
 import { weightsHelp, WEIGHTS_OPTIONS, weightsInput } from './weights-input.js';
-import { imageArgs, runInput, runLabels } from './run-input.js';
+import { IMAGE_BATCH, imageArgs, runInput, runLabels } from './run-input.js';
+import { ttyStatus, type TtyStatus } from '../../util/progress.js';
 import { formatJson, formatText, predictions } from './predictions.js';
 import { writeNpy } from '../../weights/npy.js';
 import { flag, intOption, MAX_SEED, positionals, str, type Parsed } from '../args.js';
@@ -51,7 +53,7 @@ with that target's runner (${BACKENDS.map((b) => b.name).join(', ')}). Prints ea
 as the PyTorch tutorial's predict script does, the top classes, and the time taken.
 
 input (one of):
-  --image FILE ...  photos (JPEG, PNG, WebP, TIFF, GIF), run as one batch. Each is decoded and
+  --image FILE ...  photos (JPEG, PNG, WebP, TIFF, GIF), 32 to a batch. Each is decoded and
                     preprocessed as PIL + torchvision do it: Image.open(f).convert('RGB'), then the
                     spec's preprocess section: Resize(resize) of the shorter side (interpolation,
                     antialiased like PIL), CenterCrop(crop), ToTensor(), Normalize(mean, std).
@@ -152,7 +154,7 @@ examples:
       for (const line of [...info, ...runnerInfo]) io.err(line);
       let logits: Float32Array;
       try {
-        logits = await session.forward(input.data, input.batch);
+        logits = input.images ? await forwardInBatches(session, input.data, input.batch, ttyStatus()) : await session.forward(input.data, input.batch);
       } finally {
         await session.close();
       }
@@ -173,3 +175,19 @@ examples:
     }
   },
 };
+
+/** The photos' forward, IMAGE_BATCH at a time, with `forward: done/total images` on a terminal; the logits in order. */
+async function forwardInBatches(session: Session, data: Float32Array, batch: number, status: TtyStatus | undefined): Promise<Float32Array> {
+  if (batch <= IMAGE_BATCH) return session.forward(data, batch);
+  const perImage = data.length / batch;
+  const parts: Float32Array[] = [];
+  for (let i = 0; i < batch; i += IMAGE_BATCH) {
+    const n = Math.min(IMAGE_BATCH, batch - i);
+    status?.update(`forward: ${i}/${batch} images`, true);
+    parts.push(await session.forward(data.slice(i * perImage, (i + n) * perImage), n));
+  }
+  status?.clear();
+  const out = new Float32Array(parts.reduce((t, q) => t + q.length, 0));
+  parts.reduce((at, q) => (out.set(q, at), at + q.length), 0);
+  return out;
+}
