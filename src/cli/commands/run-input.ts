@@ -11,7 +11,7 @@ import { isDirectory, readRegularFile } from '../../io/files.js';
 import { MAX_TENSOR_ELEMENTS } from '../../limits.js';
 import { flag, intOption, str, type Parsed } from '../args.js';
 
-/** Photos run in batches of at most this many: memory stays bounded for a folder of photos, and a terminal shows progress between them. */
+/** Photos run in batches of at most this many: the model's activations stay bounded for a folder of photos, and a terminal shows progress between them. */
 export const IMAGE_BATCH = 32;
 
 export interface RunInput {
@@ -42,7 +42,8 @@ export async function runInput(p: Parsed, m: Manifest, spec: Spec | undefined): 
   if (images.length) {
     // A folder of photos is given by its files (the shell expands photos/*), not by its name.
     for (const f of images) if (isDirectory(f)) fail('io/unreadable', 'cannot read image: is a directory', fileSpan(f), `give the images in it: --image ${f.replace(/\/+$/, '')}/*`);
-    checkBatch(m, images.length);
+    // A batch of the photos runs at a time: any number of photos fits the model's largest batch.
+    checkBatch(m, Math.min(images.length, IMAGE_BATCH));
     const b = await loadImageBatch(images, {
       preprocess: m.preprocess, input: [C, H, W], exifRotate: flag(p, 'exif-rotate'),
       spanOf: spec ? (key) => spec.spans.value(`/${key}`) : undefined,
