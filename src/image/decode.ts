@@ -34,9 +34,12 @@ const WARN_PIXELS = 89_478_485;
  */
 const MAX_PIXELS = 2 * WARN_PIXELS;
 
+/** Whether `bytes` start with the bytes `magic`. */
+const startsWith = (bytes: Uint8Array, ...magic: number[]) => magic.every((v, i) => bytes[i] === v);
+
 /** The image format `bytes` start like (by their magic bytes), or undefined: for telling a user who gave a photo where a tensor belongs. */
 export function imageFormatOf(bytes: Uint8Array): string | undefined {
-  const starts = (...m: number[]) => m.every((v, i) => bytes[i] === v);
+  const starts = (...m: number[]) => startsWith(bytes, ...m);
   const ascii = (at: number, text: string) => [...text].every((ch, i) => bytes[at + i] === ch.charCodeAt(0));
   if (starts(0xff, 0xd8, 0xff)) return 'JPEG';
   if (starts(0x89, 0x50, 0x4e, 0x47)) return 'PNG';
@@ -51,7 +54,7 @@ export function imageFormatOf(bytes: Uint8Array): string | undefined {
  * is named as such, with the way out, rather than called "not an image".
  */
 function pillowOnlyFormatOf(bytes: Uint8Array): string | undefined {
-  const starts = (...m: number[]) => m.every((v, i) => bytes[i] === v);
+  const starts = (...m: number[]) => startsWith(bytes, ...m);
   if (starts(0x42, 0x4d)) return 'BMP';
   if (starts(0, 0, 1, 0) && bytes[4]! + bytes[5]! > 0) return 'ICO';
   if (bytes[0] === 0x50 && bytes[1]! >= 0x31 && bytes[1]! <= 0x37 && [0x09, 0x0a, 0x0d, 0x20].includes(bytes[2]!)) return 'PNM (PBM, PGM, PPM)';
@@ -66,7 +69,7 @@ function pillowOnlyFormatOf(bytes: Uint8Array): string | undefined {
  * Where a GIF's first frame lies on its logical screen ([left, top, width, height]) and the screen's
  * size, read from the header and the first image descriptor; undefined where the stream ends first.
  */
-export function gifFirstFrame(b: Uint8Array): { readonly screen: readonly [number, number]; readonly frame: readonly [number, number, number, number] } | undefined {
+function gifFirstFrame(b: Uint8Array): { readonly screen: readonly [number, number]; readonly frame: readonly [number, number, number, number] } | undefined {
   const u16 = (at: number) => b[at]! | (b[at + 1]! << 8);
   if (b.length < 13) return undefined;
   const screen = [u16(6), u16(8)] as const;

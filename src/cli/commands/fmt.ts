@@ -3,8 +3,9 @@ import { readTextFile, writeFileAtomic } from '../../io/files.js';
 import { parseVit } from '../../dsl/parse.js';
 import { findVitFile } from '../../dsl/load.js';
 import { formatFile } from '../../dsl/format.js';
-import { displayPath } from '../../spec/load.js';
-import { dirname, extname, resolve } from 'node:path';
+import { displayPath, loadSpec } from '../../spec/load.js';
+import type { BlockRef } from '../../spec/config.js';
+import { extname, resolve } from 'node:path';
 import { flag, type Parsed } from '../args.js';
 import type { Command, Io } from '../command.js';
 
@@ -23,13 +24,12 @@ const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
  */
 function specGiven(f: string, name: string): void {
   if (!SPEC_EXTENSIONS.has(extname(f).toLowerCase())) return;
-  let text = '';
-  try { text = readTextFile(f, 'spec', { display: name }); } catch { /* the hint without its file */ }
-  const named = /^(block|model):[ \t]*["']?([^"'#\s]+\.vit)/m.exec(text);
-  const found = named ? findVitFile(named[2]!, dirname(resolve(f))) : undefined;
-  const hint = !named ? 'vitc fmt formats model-language files (*.vit); vitc check checks a spec'
-    : found ? `its "${named[1]}:" is in ${displayPath(found)}: vitc fmt ${displayPath(found)}`
-    : `vitc fmt formats model-language files (*.vit), such as the ${named[2]} its "${named[1]}:" names`;
+  let ref: BlockRef | undefined;
+  try { const c = loadSpec(f).config; ref = c.block ?? c.model ?? undefined; } catch { /* the hint without its file */ }
+  const found = ref ? findVitFile(ref.file, ref.baseDir) : undefined;
+  const hint = !ref ? 'vitc fmt formats model-language files (*.vit); vitc check checks a spec'
+    : found ? `its "${ref.key}:" is in ${displayPath(found)}: vitc fmt ${displayPath(found)}`
+    : `vitc fmt formats model-language files (*.vit), such as the ${ref.file} its "${ref.key}:" names`;
   fail('cli/usage', 'vitc fmt: this is a spec, not a model-language file', fileSpan(name), hint);
 }
 

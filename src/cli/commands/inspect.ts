@@ -147,7 +147,8 @@ function kernelReport(spec: Spec, target: string, precision: Precision, json: bo
   const unfusedOps = unfused.nodes.filter((n) => !['input', 'param', 'const'].includes(n.op)).length;
   // Its values stored as the precision stores the plan's (the input and output in f32), so the two compare.
   const outs = new Set(unfused.outputs.map((o) => o.id));
-  const storedBytes = (n: Node) => STORAGE_BYTES[storageOf(n.op === 'input' ? 'input' : outs.has(n.id) ? 'output' : 'temp', precisionPolicy(precision))];
+  const policy = precisionPolicy(precision);
+  const storedBytes = (n: Node) => STORAGE_BYTES[storageOf(n.op === 'input' ? 'input' : outs.has(n.id) ? 'output' : 'temp', policy)];
   const rows = prog.kernels.map((k) => {
     const c = kernelCost(prog, k, 1);
     return { id: k.id, kind: k.kind, scope: k.scope, covers: k.covers.length, flops: c.flops, bytes_read: c.bytesRead, bytes_written: c.bytesWritten, intensity: c.flops / Math.max(1, c.bytesRead + c.bytesWritten) };
